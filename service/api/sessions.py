@@ -1,0 +1,179 @@
+"""The AgentOS /sessions routes: parse → resolve the database → store → render."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+from flask import Blueprint, current_app, g, request
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from service import render, schemas, store
+from service.db import Database
+from service.resolve import resolve_db
+from service.responses import ApiError, json_response, no_content
+from service.writes import new_session, patched_session, preloaded_runs
+
+bp = Blueprint("sessions", __name__)
+MEDIA_UNCONFIGURED = "Media storage is not configured on AgentOS"
+
+
+def database(db_id: str | None, table: str | None) -> Database:
+    """Resolve the request's database and remember its id for the access log."""
+    db = resolve_db(current_app.config["SETTINGS"], current_app.config["REGISTRY"], db_id, table)
+    g.db_id = db.config.db_id
+    return db
+
+
+def query() -> MultiDict:
+    """Query parameters decoded the way Starlette decodes them."""
+    return schemas.query_args(request.query_string)
+
+
+def with_body(parser: Callable[[MultiDict, bytes, str | None], tuple[dict, dict]]) -> tuple[dict, dict]:
+    """Query and body of a route with a body, errors in FastAPI's order."""
+    return parser(query(), request.get_data(cache=True), request.headers.get("Content-Type"))
+
+
+@bp.get("/sessions")
+def list_sessions() -> Response:
+    q = schemas.list_query(query())
+    db = database(q["db_id"], q["table"])
+    filters = {k: q[k] for k in ("session_type", "component_id", "user_id", "session_name")}
+    total, rows = store.list_sessions(db, filters, q["sort_by"], q["sort_order"], q["limit"], q["page"])
+    data = []
+    for row in rows:
+        runs = row.pop("runs", None)
+        name_run = row.pop("name_run", None)
+        if runs is None:
+            runs = [name_run] if name_run is not None else []
+        data.append(render.session_list_item(row, render.session_name(row, runs, for_list=True)))
+    meta = {
+        "page": q["page"],
+        "limit": q["limit"],
+        "total_pages": math.ceil(total / q["limit"]) if total else 0,
+        "total_count": total,
+        "search_time_ms": 0.0,
+    }
+    return json_response({"data": data, "meta": meta})
+
+
+@bp.post("/sessions")
+def create_session() -> Response:
+    q, body = with_body(schemas.create_request)
+    db = database(q["db_id"], None)
+    session_type = q["session_type"]
+    now = int(time.time())
+    values = new_session(session_type, body, now)
+    runs = preloaded_runs(values["session_id"], values["user_id"], body.get("runs") or [], now)
+    row = store.create_session(db, values, runs)
+    if row is None:
+        sid = values["session_id"]
+        raise ApiError(409, f"Session with id '{sid}' already exists. Use PATCH /sessions/{sid} to update it.")
+    detail = render.session_detail(row, row["runs"], session_type)
+    return json_response(render.drop_none(detail), status=201)
+
+
+@bp.delete("/sessions")
+def delete_sessions() -> Response:
+    q, body = with_body(schemas.bulk_delete_request)
+    if len(body["session_ids"]) != len(body["session_types"]):
+        raise ApiError(400, "Session IDs and session types must have the same length")
+    db = database(q["db_id"], q["table"])
+    if q["delete_media"]:
+        raise ApiError(503, MEDIA_UNCONFIGURED)
+    store.delete_sessions(db, body["session_ids"], q["user_id"])
+    return no_content()
+
+
+@bp.get("/sessions/<session_id>")
+def get_session(session_id: str) -> Response:
+    q = schemas.detail_query(query())
+    db = database(q["db_id"], q["table"])
+    row = store.get_session(db, session_id, q["user_id"])
+    if row is None:
+        prefix = f"{q['session_type'].title()} " if q["session_type"] else ""
+        raise ApiError(404, f"{prefix}Session with id '{session_id}' not found")
+    as_type = q["session_type"] or render.detect_session_type(row)
+    return json_response(render.drop_none(render.session_detail(row, row["runs"], as_type)))
+
+
+@bp.patch("/sessions/<session_id>")
+def update_session(session_id: str) -> Response:
+    q, body = with_body(schemas.patch_request)
+    db = database(q["db_id"], q["table"])
+    now = int(time.time())
+    row = store.patch_session(db, session_id, q["user_id"], lambda r: patched_session(r, q["session_type"], body, now))
+    if row is None:
+        raise ApiError(404, f"Session with id '{session_id}' not found")
+    detail = render.session_detail(row, row["runs"], render.detect_session_type(row))
+    return json_response(detail)
+
+
+@bp.delete("/sessions/<session_id>")
+def delete_session(session_id: str) -> Response:
+    q = schemas.delete_query(query())
+    db = database(q["db_id"], q["table"])
+    if q["delete_media"]:
+        raise ApiError(503, MEDIA_UNCONFIGURED)
+    store.delete_session(db, session_id, q["user_id"])
+    return no_content()
+
+
+@bp.post("/sessions/<session_id>/rename")
+def rename_session(session_id: str) -> Response:
+    q, body = with_body(schemas.rename_request)
+    db = database(q["db_id"], q["table"])
+    row = store.rename_session(db, session_id, q["session_type"], q["user_id"], body["session_name"])
+    if row is None:
+        raise ApiError(404, f"Session with id '{session_id}' not found")
+    return json_response(render.session_detail(row, row["runs"], render.detect_session_type(row)))
+
+
+def _classified_runs(session_id: str) -> list[dict]:
+    """The session's runs, filtered and classified as AgentOS's runs endpoints show them."""
+    q = schemas.runs_query(query())
+    invalid = render.invalid_statuses(q["status"] or [])
+    if invalid:
+        raise ApiError(400, invalid)
+    db = database(q["db_id"], q["table"])
+    row = store.get_session(db, session_id, q["user_id"])
+    if row is None:
+        raise ApiError(404, f"Session with ID {session_id} not found")
+    runs = render.filter_runs(
+        row["runs"], statuses=q["status"], created_after=q["created_after"], created_before=q["created_before"]
+    )
+    return render.session_runs(row, runs, q["session_type"] or render.detect_session_type(row))
+
+
+@bp.get("/sessions/<session_id>/runs")
+def get_session_runs(session_id: str) -> Response:
+    return json_response([render.drop_none(item) for item in _classified_runs(session_id)])
+
+
+@bp.get("/sessions/<session_id>/run-previews")
+def get_run_previews(session_id: str) -> Response:
+    items = _classified_runs(session_id)
+    return json_response([render.drop_none(render.run_preview(item)) for item in items])
+
+
+@bp.get("/sessions/<session_id>/runs/<run_id>")
+def get_session_run(session_id: str, run_id: str) -> Response:
+    q = schemas.single_run_query(query())
+    db = database(q["db_id"], q["table"])
+    row = store.get_run(db, session_id, run_id, q["user_id"])
+    if row is None:
+        raise ApiError(404, f"Session with ID {session_id} not found")
+    if not row.pop("has_runs"):
+        raise ApiError(404, f"Session with ID {session_id} has no runs")
+    run = row.pop("run")
+    if run is None:
+        raise ApiError(404, f"Run with ID {run_id} not found in session {session_id}")
+    return json_response(render.single_run(row, run))
+
+
+@bp.get("/sessions/<session_id>/media/<path:storage_key>")
+def get_media(session_id: str, storage_key: str) -> Response:
+    raise ApiError(503, MEDIA_UNCONFIGURED)

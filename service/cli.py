@@ -1,0 +1,131 @@
+"""`agno-session serve | migrate | check`: run the service, create its tables, or verify a deployment."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from dataclasses import replace
+
+import psycopg2
+
+from service.config import ConfigError, Settings, load_settings
+from service.db import Database
+from service.logs import LOGGER, configure_logging
+
+log = logging.getLogger(LOGGER)
+
+
+def _databases(settings: Settings) -> list[Database]:
+    """One short-lived handle per configured database (pools open lazily, nothing shared across forks)."""
+    return [Database(c, 1, settings.request_timeout) for c in settings.databases]
+
+
+def migrate(settings: Settings, indexes: bool = False) -> None:
+    """Create agno's schema, tables and indexes where missing, in every configured database."""
+    from service import store
+
+    for db in _databases(settings):
+        try:
+            store.migrate(db, indexes=indexes)
+            log.info("tables ready", extra={"fields": {"db_id": db.config.db_id, "schema": db.config.schema,
+                                                       "sessions": db.config.session_table,
+                                                       "runs": db.config.runs_table, "indexes": indexes}})
+        finally:
+            db.close()
+
+
+def check(settings: Settings) -> int:
+    """Connect to every database and report the table layout found; non-zero when anything is wrong."""
+    failures = 0
+    for db in _databases(settings):
+        c = db.config
+        try:
+            layout = {}
+            for table in (c.session_table, c.runs_table):
+                row = db.fetch_one("table_columns", {"schema": c.schema, "table": table})
+                layout[table] = (row or {}).get("columns") or []
+            sessions, runs = layout[c.session_table], layout[c.runs_table]
+            state = "ok"
+            if not sessions or not runs:
+                state, failures = "missing tables (run `agno-session migrate`)", failures + 1
+            legacy = "runs" in sessions
+            print(f"{c.db_id}: {state}; {c.schema}.{c.session_table} ({len(sessions)} columns"
+                  f"{', legacy runs column' if legacy else ''}), {c.schema}.{c.runs_table} ({len(runs)} columns)")
+        except psycopg2.Error as exc:
+            failures += 1
+            print(f"{c.db_id}: cannot connect: {str(exc).strip()}")
+        finally:
+            db.close()
+    return 1 if failures else 0
+
+
+def serve(settings: Settings) -> None:
+    """Run under gunicorn with threaded workers; embedded PostgreSQL starts first when no DSN is set."""
+    from gunicorn.app.base import BaseApplication
+
+    from service import create_app
+    from service.embedded import with_embedded_dsn
+
+    settings = with_embedded_dsn(settings)
+    try:
+        migrate(settings)
+    except psycopg2.Error as exc:
+        if settings.embedded:
+            raise
+        log.warning("could not create tables at start-up", extra={"fields": {"error": str(exc).strip()}})
+    port = settings.port
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{settings.host}:{port}")
+            self.cfg.set("workers", settings.workers)
+            self.cfg.set("threads", settings.threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("timeout", int(settings.request_timeout) + 30)
+            self.cfg.set("graceful_timeout", 30)
+            self.cfg.set("preload_app", True)
+            self.cfg.set("accesslog", None)
+            self.cfg.set("when_ready", lambda _server: log.info(f"session service listening on :{port}"))
+
+        def load(self) -> object:
+            return create_app(settings)
+
+    Server().run()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point."""
+    parser = argparse.ArgumentParser(prog="agno-session", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_serve = sub.add_parser("serve", help="serve the /sessions API")
+    p_serve.add_argument("--host")
+    p_serve.add_argument("--port", type=int)
+    p_serve.add_argument("--workers", type=int)
+    p_serve.add_argument("--threads", type=int)
+    p_migrate = sub.add_parser("migrate", help="create missing tables")
+    p_migrate.add_argument("--indexes", action="store_true", help="also add the indexes this service's queries use")
+    sub.add_parser("check", help="validate configuration and report each database's table layout")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"agno-session: configuration error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    overrides = {k: getattr(args, k) for k in ("host", "port", "workers", "threads") if getattr(args, k, None)}
+    settings = replace(settings, **overrides)
+    if args.command == "serve":
+        serve(settings)
+        return 0
+    from service.embedded import with_embedded_dsn
+
+    settings = with_embedded_dsn(settings)
+    if args.command == "migrate":
+        migrate(settings, indexes=args.indexes)
+        return 0
+    return check(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

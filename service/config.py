@@ -1,0 +1,220 @@
+"""Settings from the environment, validated once at start-up so mistakes stop the process early."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_SCHEMA = "ai"
+DEFAULT_SESSION_TABLE = "agno_sessions"
+DEFAULT_RUNS_TABLE = "agno_runs"
+AGENTOS_CORS_ORIGINS = (
+    "http://localhost:3000",
+    "https://agno.com",
+    "https://www.agno.com",
+    "https://app.agno.com",
+    "https://os-stg.agno.com",
+    "https://os.agno.com",
+)
+# Other tables agno's PostgresDb is configured with by default; `table=` may name any of them.
+AGNO_SIDE_TABLES = ("agno_memories", "agno_learnings", "agno_metrics", "agno_eval_runs", "agno_knowledge")
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(ValueError):
+    """A setting is wrong; the message names the variable and what is expected."""
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    """One database the service serves, as AgentOS would know it by its db_id."""
+
+    db_id: str
+    dsn: str
+    schema: str = DEFAULT_SCHEMA
+    session_table: str = DEFAULT_SESSION_TABLE
+    runs_table: str = DEFAULT_RUNS_TABLE
+    embedded: bool = False
+
+    @property
+    def table_names(self) -> tuple[str, ...]:
+        """Names a client may pass as `table=` for this database (AgentOS's configured names)."""
+        return (self.session_table, *AGNO_SIDE_TABLES)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment."""
+
+    databases: tuple[DatabaseConfig, ...]
+    default_db_id: str
+    require_db_id: bool = False
+    host: str = "0.0.0.0"
+    port: int = 8080
+    workers: int = 2
+    threads: int = 8
+    pool_size: int | None = None
+    request_timeout: float = 60.0
+    security_key: str | None = None
+    trusted_proxies: int = 0
+    cors_origins: tuple[str, ...] = AGENTOS_CORS_ORIGINS
+    data_dir: Path | None = None
+    log_level: str = "INFO"
+
+    @property
+    def embedded(self) -> bool:
+        """True when no DSN was configured and the service runs its own PostgreSQL."""
+        return any(d.embedded for d in self.databases)
+
+    @property
+    def pool_max(self) -> int:
+        """Connections per database per worker: one per thread unless set explicitly."""
+        return self.pool_size or self.threads
+
+    def database(self, db_id: str) -> DatabaseConfig | None:
+        """Look up a configured database by id."""
+        return next((d for d in self.databases if d.db_id == db_id), None)
+
+
+def agentos_db_id(db_url: str, schema: str) -> str:
+    """The id AgentOS derives for a PostgresDb, so a co-deployed service answers to the same db_id."""
+    return str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{db_url}#{schema}"))
+
+
+def libpq_dsn(url: str) -> str:
+    """Accept SQLAlchemy URLs (postgresql+psycopg://) as AgentOS is configured, and hand libpq its form."""
+    return re.sub(r"^postgres(ql)?\+[a-z0-9_]+://", "postgresql://", url.strip())
+
+
+def default_data_dir() -> Path:
+    """Where the embedded database lives when AGNO_DATA_DIR is not set (XDG data dir)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "agno-session"
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int | None, minimum: int, maximum: int) -> int | None:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name} must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def _ident(name: str, value: str) -> str:
+    if not _IDENT.match(value):
+        raise ConfigError(f"{name} must be a plain SQL identifier (letters, digits, _; max 63), got {value!r}")
+    return value
+
+
+def _dsn(name: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{name} must be a non-empty PostgreSQL URL")
+    if not re.match(r"^postgres(ql)?(\+[a-z0-9_]+)?://", value.strip()):
+        raise ConfigError(f"{name} must start with postgresql:// (or postgresql+<driver>://), got {value!r}")
+    return value.strip()
+
+
+def _single_database(env: Mapping[str, str], url: str, tables: dict[str, str]) -> DatabaseConfig:
+    db_id = env.get("AGNO_DB_ID") or agentos_db_id(url, tables["schema"])
+    return DatabaseConfig(db_id=db_id, dsn=libpq_dsn(url), **tables)
+
+
+def _mapped_databases(raw: str, tables: dict[str, str]) -> list[DatabaseConfig]:
+    try:
+        mapping = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"AGNO_SESSION_DSN_MAP is not valid JSON: {exc}") from None
+    if not isinstance(mapping, dict) or not mapping:
+        raise ConfigError("AGNO_SESSION_DSN_MAP must be a non-empty JSON object of db_id → DSN")
+    databases = []
+    for db_id, entry in mapping.items():
+        where = f"AGNO_SESSION_DSN_MAP[{db_id!r}]"
+        if not db_id:
+            raise ConfigError("AGNO_SESSION_DSN_MAP keys (db ids) must be non-empty")
+        if isinstance(entry, str):
+            entry = {"dsn": entry}
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where} must be a DSN string or an object with dsn/schema/session_table/runs_table")
+        unknown = set(entry) - {"dsn", "schema", "session_table", "runs_table"}
+        if unknown:
+            raise ConfigError(f"{where} has unknown keys: {', '.join(sorted(unknown))}")
+        own = dict(tables)
+        for key in ("schema", "session_table", "runs_table"):
+            if key in entry:
+                own[key] = _ident(f"{where}.{key}", str(entry[key]))
+        if "session_table" in entry and "runs_table" not in entry:
+            own["runs_table"] = f"{own['session_table']}_runs"
+        databases.append(DatabaseConfig(db_id=db_id, dsn=libpq_dsn(_dsn(f"{where}.dsn", entry.get("dsn"))), **own))
+    return databases
+
+
+def _table_names(env: Mapping[str, str]) -> dict[str, str]:
+    schema = _ident("AGNO_DB_SCHEMA", env.get("AGNO_DB_SCHEMA") or DEFAULT_SCHEMA)
+    session_table = _ident("AGNO_SESSION_TABLE", env.get("AGNO_SESSION_TABLE") or DEFAULT_SESSION_TABLE)
+    # agno names the runs table after a custom sessions table (`<table>_runs`) unless told otherwise.
+    implied_runs = f"{session_table}_runs" if env.get("AGNO_SESSION_TABLE") else DEFAULT_RUNS_TABLE
+    runs_table = _ident("AGNO_RUNS_TABLE", env.get("AGNO_RUNS_TABLE") or implied_runs)
+    return {"schema": schema, "session_table": session_table, "runs_table": runs_table}
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting; raise ConfigError naming the first mistake."""
+    env = os.environ if env is None else env
+    tables = _table_names(env)
+    if env.get("AGNO_SESSION_DSN_MAP"):
+        databases = _mapped_databases(env["AGNO_SESSION_DSN_MAP"], tables)
+    elif env.get("AGNO_PG_DSN"):
+        databases = [_single_database(env, _dsn("AGNO_PG_DSN", env["AGNO_PG_DSN"]), tables)]
+    elif env.get("DATABASE_URL"):
+        databases = [_single_database(env, _dsn("DATABASE_URL", env["DATABASE_URL"]), tables)]
+    else:
+        # No DSN at all: the embedded server; its DSN is known once it has started.
+        databases = [DatabaseConfig(db_id=env.get("AGNO_DB_ID") or "embedded", dsn="", embedded=True, **tables)]
+    ids = [d.db_id for d in databases]
+    default_db_id = env.get("AGNO_DEFAULT_DB_ID") or ids[0]
+    if default_db_id not in ids:
+        raise ConfigError(f"AGNO_DEFAULT_DB_ID {default_db_id!r} is not one of the configured db ids: {ids}")
+    origins = env.get("AGNO_CORS_ORIGINS")
+    data_dir = env.get("AGNO_DATA_DIR")
+    timeout = _int(env, "AGNO_REQUEST_TIMEOUT", 60, 1, 3600)
+    return Settings(
+        databases=tuple(databases),
+        default_db_id=default_db_id,
+        require_db_id=_bool(env, "AGNO_REQUIRE_DB_ID", False),
+        host=env.get("AGNO_SERVICE_HOST") or "0.0.0.0",
+        port=_int(env, "AGNO_SERVICE_PORT", 8080, 1, 65535),
+        workers=_int(env, "AGNO_WORKERS", 2, 1, 64),
+        threads=_int(env, "AGNO_THREADS", 8, 1, 256),
+        pool_size=_int(env, "AGNO_POOL_SIZE", None, 1, 1000),
+        request_timeout=float(timeout),
+        security_key=env.get("OS_SECURITY_KEY") or None,
+        trusted_proxies=_int(env, "AGNO_TRUSTED_PROXIES", 0, 0, 16),
+        cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()) if origins else AGENTOS_CORS_ORIGINS,
+        data_dir=Path(data_dir).expanduser() if data_dir else None,
+        log_level=(env.get("AGNO_LOG_LEVEL") or "INFO").upper(),
+    )

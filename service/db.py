@@ -1,0 +1,171 @@
+"""Connection pools per db_id, transactions with a statement timeout, and the SQL files they run."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg2
+import psycopg2.extensions
+import psycopg2.extras
+from psycopg2 import sql
+from psycopg2.pool import ThreadedConnectionPool
+
+from service.config import DatabaseConfig
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+
+class PoolTimeout(Exception):
+    """No connection became free within the request's time budget."""
+
+
+_LONG_NUMBER = re.compile(r"\d{19}")
+
+
+def _loads(text: str) -> Any:
+    """Decode JSONB fast; the stdlib where orjson would turn integers beyond 64 bits into floats."""
+    if _LONG_NUMBER.search(text):
+        return json.loads(text)
+    return orjson.loads(text)
+
+
+psycopg2.extras.register_default_jsonb(globally=True, loads=_loads)
+psycopg2.extras.register_default_json(globally=True, loads=_loads)
+
+
+@cache
+def sql_text(name: str) -> str:
+    """The text of `sql/<name>.sql`; read once per process."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+class Database:
+    """One configured database: a bounded pool that waits for a free connection instead of failing."""
+
+    def __init__(self, config: DatabaseConfig, pool_max: int, timeout: float) -> None:
+        self.config = config
+        self.timeout = timeout
+        self._pool_max = pool_max
+        self._pool: ThreadedConnectionPool | None = None
+        self._pool_lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(pool_max)
+        self._queries: dict[str, sql.Composed] = {}
+        self._legacy_runs: bool | None = None
+        self.identifiers = {
+            "schema": sql.Identifier(config.schema),
+            "sessions": sql.Identifier(config.schema, config.session_table),
+            "runs": sql.Identifier(config.schema, config.runs_table),
+        }
+
+    def _get_pool(self) -> ThreadedConnectionPool:
+        """Create the pool on first use, so forked workers never share a parent's sockets."""
+        if self._pool is None:
+            with self._pool_lock:
+                if self._pool is None:
+                    ms = int(self.timeout * 1000)
+                    self._pool = ThreadedConnectionPool(
+                        0,
+                        self._pool_max,
+                        dsn=self.config.dsn,
+                        application_name="agno-session",
+                        options=f"-c statement_timeout={ms} -c idle_in_transaction_session_timeout={ms}",
+                        connect_timeout=max(1, int(min(self.timeout, 10))),
+                    )
+        return self._pool
+
+    def query(self, name: str, **fragments: sql.Composable) -> sql.Composed:
+        """`sql/<name>.sql` with this database's schema and table names composed in as identifiers."""
+        key = name if not fragments else None
+        if key and key in self._queries:
+            return self._queries[key]
+        composed = sql.SQL(sql_text(name)).format(**self.identifiers, **fragments)
+        if key:
+            self._queries[key] = composed
+        return composed
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg2.extensions.cursor]:
+        """A cursor inside one transaction: committed on success, rolled back on any error."""
+        if not self._slots.acquire(timeout=self.timeout):
+            raise PoolTimeout(self.config.db_id)
+        try:
+            pool = self._get_pool()
+            conn = pool.getconn()
+            broken = False
+            try:
+                with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                    yield cur
+                conn.commit()
+            except BaseException:
+                broken = conn.closed != 0
+                if not broken:
+                    try:
+                        conn.rollback()
+                    except psycopg2.Error:
+                        broken = True
+                raise
+            finally:
+                pool.putconn(conn, close=broken or conn.closed != 0)
+        finally:
+            self._slots.release()
+
+    def fetch_one(self, name: str, params: dict[str, Any], **fragments: sql.Composable) -> dict | None:
+        """Run one named query in its own transaction and return its first row."""
+        with self.transaction() as cur:
+            cur.execute(self.query(name, **fragments), params)
+            return cur.fetchone()
+
+    def fetch_all(self, name: str, params: dict[str, Any], **fragments: sql.Composable) -> list[dict]:
+        """Run one named query in its own transaction and return every row."""
+        with self.transaction() as cur:
+            cur.execute(self.query(name, **fragments), params)
+            return cur.fetchall()
+
+    def has_legacy_runs(self) -> bool:
+        """Whether the sessions table still carries agno 2.x's `runs` JSONB column (checked once)."""
+        if self._legacy_runs is None:
+            row = self.fetch_one("table_columns", {"schema": self.config.schema, "table": self.config.session_table})
+            columns = row["columns"] if row else None
+            if not columns:
+                return False  # table not there yet: decide once it exists
+            self._legacy_runs = "runs" in columns
+        return self._legacy_runs
+
+    def ping(self) -> None:
+        """Round-trip to the server; raises when it does not answer."""
+        with self.transaction() as cur:
+            cur.execute("SELECT 1")
+            cur.fetchone()
+
+    def close(self) -> None:
+        """Close every pooled connection (shutdown, or after fork in tests)."""
+        if self._pool is not None:
+            self._pool.closeall()
+            self._pool = None
+
+
+class Registry:
+    """Every configured database by db_id, in configuration order."""
+
+    def __init__(self, configs: tuple[DatabaseConfig, ...], pool_max: int, timeout: float) -> None:
+        self.by_id = {c.db_id: Database(c, pool_max, timeout) for c in configs}
+
+    def __iter__(self) -> Iterator[Database]:
+        return iter(self.by_id.values())
+
+    def get(self, db_id: str) -> Database | None:
+        """The database configured under `db_id`, if any."""
+        return self.by_id.get(db_id)
+
+    def close(self) -> None:
+        """Close all pools."""
+        for db in self:
+            db.close()

@@ -1,0 +1,138 @@
+"""Per-request plumbing: request ids, access log, bearer auth and CORS, as AgentOS's middleware stack does them."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import MethodNotAllowed
+
+from service.config import Settings
+from service.logs import LOGGER
+from service.responses import error_response
+
+OPEN_PATHS = {"/", "/health", "/healthz", "/readyz", "/info", "/docs", "/redoc", "/openapi.json", "/openapi.yaml",
+              "/docs/oauth2-redirect", "/metrics"}
+CORS_METHODS = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT, QUERY"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+log = logging.getLogger(LOGGER)
+
+
+class StripTrailingSlash:
+    """WSGI wrapper: `/sessions/` routes like `/sessions`, as AgentOS strips the slash before routing."""
+
+    def __init__(self, app: object) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict, start_response: object) -> object:
+        path = environ.get("PATH_INFO", "")
+        if len(path) > 1 and path.endswith("/"):
+            environ["PATH_INFO"] = path.rstrip("/") or "/"
+        return self.app(environ, start_response)  # type: ignore[operator]
+
+
+def client_ip(trusted_proxies: int) -> str | None:
+    """The caller's address; forwarded headers count only behind the configured number of trusted proxies."""
+    if trusted_proxies > 0:
+        forwarded = [p.strip() for p in request.headers.get("X-Forwarded-For", "").split(",") if p.strip()]
+        if forwarded:
+            return forwarded[-min(trusted_proxies, len(forwarded))]
+        real_ip = request.headers.get("X-Real-IP", "").strip()
+        if real_ip:
+            return real_ip
+    return request.remote_addr
+
+
+def _token_ok(header: str, key: str) -> bool:
+    """AgentOS accepts `Bearer <key>` with any-case scheme, or the bare key."""
+    scheme, _, rest = header.partition(" ")
+    token = rest.strip() if scheme.lower() == "bearer" else header.strip()
+    if scheme.lower() == "bearer" and not rest.strip():
+        return False
+    return hmac.compare_digest(token.encode("utf-8"), key.encode("utf-8"))
+
+
+def install(app: Flask, settings: Settings) -> None:
+    """Wire request ids, auth, CORS and the access log into `app`."""
+    origins = set(settings.cors_origins)
+
+    def allowed(origin: str | None) -> bool:
+        return origin is not None and origin in origins
+
+    @app.before_request
+    def start() -> Response | None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.started = time.perf_counter()
+        g.db_id = None
+        origin = request.headers.get("Origin")
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            return _preflight(origin, allowed(origin))
+        if settings.security_key and request.path not in OPEN_PATHS:
+            header = request.headers.get("Authorization")
+            if not header:
+                return _unauthorized("Authorization header required", allowed(origin))
+            if not _token_ok(header, settings.security_key):
+                return _unauthorized("Invalid authentication token", allowed(origin))
+        if request.method in ("HEAD", "OPTIONS") and request.url_rule is not None:
+            # Starlette routes no implicit HEAD/OPTIONS: 405 naming the path's first route's method.
+            raise MethodNotAllowed(valid_methods=sorted(request.url_rule.methods - {"HEAD", "OPTIONS"}))
+        return None
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        origin = request.headers.get("Origin")
+        if not getattr(response, "cors_done", False):
+            response.vary.add("Origin")
+            if origin is not None:
+                response.headers["Access-Control-Allow-Credentials"] = "true"
+                response.headers["Access-Control-Expose-Headers"] = "*"
+                if allowed(origin):
+                    response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        _access_log(response.status_code)
+        return response
+
+    def _access_log(status: int) -> None:
+        started = g.get("started")
+        log.info("request", extra={"fields": {
+            "request_id": g.get("request_id"),
+            "method": request.method,
+            "path": request.path,
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+            "db_id": g.get("db_id"),
+            "client_ip": client_ip(settings.trusted_proxies),
+        }})
+
+
+def _preflight(origin: str | None, origin_ok: bool) -> Response:
+    """Starlette's CORS preflight answer: 200 "OK" for allowed origins, 400 otherwise."""
+    headers = {
+        "Vary": "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
+                "Access-Control-Request-Private-Network",
+        "Access-Control-Allow-Methods": CORS_METHODS,
+        "Access-Control-Max-Age": "600",
+        "Access-Control-Allow-Credentials": "true",
+    }
+    requested = request.headers.get("Access-Control-Request-Headers")
+    if requested:
+        headers["Access-Control-Allow-Headers"] = requested
+    if origin_ok:
+        headers["Access-Control-Allow-Origin"] = origin  # type: ignore[assignment]
+        body, status = "OK", 200
+    else:
+        body, status = "Disallowed CORS origin", 400
+    response = Response(body, status=status, content_type="text/plain; charset=utf-8", headers=headers)
+    response.cors_done = True  # type: ignore[attr-defined]
+    return response
+
+
+def _unauthorized(detail: str, origin_ok: bool) -> Response:
+    """AgentOS's 401: no WWW-Authenticate; its auth layer adds wildcard CORS grants for allowed origins."""
+    headers = {"Access-Control-Allow-Methods": "*", "Access-Control-Allow-Headers": "*"} if origin_ok else {}
+    return error_response(401, detail, headers)

@@ -1,0 +1,37 @@
+"""AgentOS's /sessions projection rules as pure functions: rows and run dicts in, JSON-ready dicts out."""
+
+from service.render.fields import detect_session_type
+from service.render.runs import (
+    filter_runs,
+    invalid_statuses,
+    merge_legacy_runs,
+    run_preview,
+    session_runs,
+    single_run,
+)
+from service.render.sessions import (
+    drop_none,
+    session_detail,
+    session_list_item,
+    session_name,
+    strip_reserved_metadata,
+    summary_from_patch,
+)
+from service.render.timefmt import iso_utc
+
+__all__ = [
+    "detect_session_type",
+    "drop_none",
+    "filter_runs",
+    "invalid_statuses",
+    "iso_utc",
+    "merge_legacy_runs",
+    "run_preview",
+    "session_detail",
+    "session_list_item",
+    "session_name",
+    "session_runs",
+    "single_run",
+    "strip_reserved_metadata",
+    "summary_from_patch",
+]

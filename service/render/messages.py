@@ -1,0 +1,108 @@
+"""chat_history: stored run messages re-serialised the way agno's Message.to_dict() rewrites them."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from service.render.fields import lax_bool, lax_int
+from service.render.media import reserialise_media
+
+_LEADING_KEYS = (
+    "id",
+    "content",
+    "reasoning_content",
+    "from_history",
+    "compressed_content",
+    "stop_after_tool_call",
+    "role",
+    "name",
+    "tool_call_id",
+    "tool_name",
+    "tool_args",
+    "tool_call_error",
+    "tool_calls",
+    "redacted_reasoning_content",
+    "provider_data",
+    "checkpoint_status",
+    "checkpoint_created_at",
+)
+_MEDIA_KEYS = (("images", "image"), ("audio", "audio"), ("videos", "video"), ("files", "file"))
+_METRIC_KEYS = (
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "audio_input_tokens",
+    "audio_output_tokens",
+    "audio_total_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "cost",
+    "duration",
+    "time_to_first_token",
+    "provider_metrics",
+)
+_SKIPPED_ROLES = ("system", "tool")
+
+
+def _metrics(stored: Any) -> dict:
+    """MessageMetrics.to_dict(): known keys in dataclass order, None/int-zero/empty-dict dropped."""
+    if not isinstance(stored, dict):
+        return {}
+    out = {}
+    for key in _METRIC_KEYS:
+        value = stored.get(key)
+        zero = isinstance(value, int) and value == 0  # bool is int: False goes too; 0.0 stays
+        if value is None or zero or (isinstance(value, dict) and not value):
+            continue
+        out[key] = value
+    return out
+
+
+def message_to_dict(message: dict) -> dict:
+    """One stored message as Message.from_dict(...).to_dict() emits it (fresh id/created_at when missing)."""
+    fields = {key: message.get(key) for key in _LEADING_KEYS}
+    if fields["id"] is None:
+        fields["id"] = str(uuid.uuid4())
+    fields["from_history"] = lax_bool(message.get("from_history", False))
+    fields["stop_after_tool_call"] = lax_bool(message.get("stop_after_tool_call", False))
+    out = {k: v for k, v in fields.items() if v is not None and not (isinstance(v, (list, dict)) and not v)}
+    for key, kind in _MEDIA_KEYS:
+        if message.get(key):
+            out[key] = [reserialise_media(kind, item) for item in message[key]]
+    if message.get("audio_output"):
+        out["audio_output"] = reserialise_media("audio", message["audio_output"])
+    references = message.get("references")
+    if isinstance(references, dict):
+        stamp = references.get("time")
+        stamp = float(stamp) if isinstance(stamp, int) and not isinstance(stamp, bool) else stamp
+        out["references"] = {
+            "query": references.get("query"),
+            "references": references.get("references"),
+            "time": stamp,
+        }
+    metrics = _metrics(message.get("metrics"))
+    if metrics:
+        out["metrics"] = metrics
+    created_at = message.get("created_at")
+    out["created_at"] = int(time.time()) if created_at is None else lax_int(created_at)
+    return out
+
+
+def chat_history(runs: list) -> list[dict]:
+    """User/assistant messages of top-level agent and team runs, as get_chat_history() yields them."""
+    history = []
+    for run in runs:
+        if not isinstance(run, dict) or ("agent_id" not in run and "team_id" not in run):
+            continue
+        if run.get("parent_run_id") is not None or not isinstance(run.get("messages"), list):
+            continue
+        for message in run["messages"]:
+            if not isinstance(message, dict) or lax_bool(message.get("from_history", False)):
+                continue
+            if message.get("role") in _SKIPPED_ROLES:
+                continue
+            history.append(message_to_dict(message))
+    return history

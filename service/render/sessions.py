@@ -1,0 +1,280 @@
+"""Session projections: list items, detail shapes, derived names and the create/PATCH value rules."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from service.render.fields import as_text, detect_session_type, lax_int, stringify_input, with_sdk
+from service.render.media import reserialise_media
+from service.render.messages import chat_history
+from service.render.timefmt import from_iso, iso_utc
+
+RESERVED_METADATA_KEYS = frozenset({"agno_component_version", "agno_dispatch_chain", "agno_dispatch_depth"})
+_SUMMARY_KEYS = ("summary", "topics", "updated_at")
+_INPUT_MEDIA = (("images", "image"), ("videos", "video"), ("audios", "audio"), ("files", "file"))
+
+
+def drop_none(d: dict) -> dict:
+    """exclude_none routes (list, create, detail, runs, previews) omit null top-level fields."""
+    return {key: value for key, value in d.items() if value is not None}
+
+
+def _object(value: Any) -> dict | None:
+    """Containers AgentOS must look inside; anything but an object counts as absent (AgentOS would 500)."""
+    return value if isinstance(value, dict) else None
+
+
+def _total_tokens(metrics: Any) -> Any:
+    """session_metrics.total_tokens through pydantic's int coercion; uncoercible values are left out."""
+    value = lax_int(metrics.get("total_tokens")) if isinstance(metrics, dict) else None
+    return value if isinstance(value, int) else None
+
+
+# ---------------------------------------------------------------- session_name
+
+
+def _workflow_name(runs: list, workflow_data: Any) -> str:
+    """Workflow sessions are named after the first run's input, else 'New <workflow> Session'."""
+    if not runs:
+        return ""
+    first_input = runs[0].get("input")
+    if isinstance(first_input, str):
+        return first_input
+    if isinstance(first_input, dict):
+        return json.dumps(first_input)
+    name = workflow_data.get("name") if isinstance(workflow_data, dict) else None
+    return f"New {name} Session" if name else ""
+
+
+def _first_user_text(runs: list) -> str:
+    """Agent/team sessions are named after the first non-empty user message, else the first stored input."""
+    for run in runs:
+        messages = run.get("messages")
+        for message in messages if isinstance(messages, list) else []:
+            if isinstance(message, dict) and message.get("role") == "user" and message.get("content"):
+                return as_text(message["content"])
+        if run.get("input") is not None:
+            return as_text(stringify_input(run["input"]))
+    return ""
+
+
+def _round_trip_input(stored: Any) -> Any:
+    """The run input as RunInput.from_dict(...).to_dict() rewrites it before detail naming sees it."""
+    if not stored or not isinstance(stored, dict):
+        return stored or None
+    out: dict[str, Any] = {}
+    content = stored.get("input_content", "")
+    if content is not None:
+        out["input_content"] = content
+    for key, kind in _INPUT_MEDIA:
+        if stored.get(key) and isinstance(stored[key], list):
+            out[key] = [reserialise_media(kind, item, run_input=True) for item in stored[key]]
+    return out
+
+
+def _is_workflow_run(run: dict) -> bool:
+    """agno's get_run_type for stored dicts: neither agent nor team id/name means workflow."""
+    return not (run.get("agent_id") or run.get("agent_name") or run.get("team_id") or run.get("team_name"))
+
+
+def session_name(row: dict, runs: list, *, for_list: bool, as_type: str | None = None) -> str:
+    """The stored name when set (even ""), else one derived from the runs (contract §6.1)."""
+    session_data = _object(row.get("session_data"))
+    if session_data is not None and session_data.get("session_name") is not None:
+        return as_text(session_data["session_name"])
+    runs = [run for run in runs if isinstance(run, dict)]
+    kind = row.get("session_type") if for_list else (as_type or detect_session_type(row))
+    if kind == "workflow":
+        if not for_list:
+            runs = [run for run in runs if _is_workflow_run(run)]
+        return _workflow_name(runs, row.get("workflow_data"))
+    if not for_list:
+        # Detail reads deserialise the runs first: only agent/team-shaped runs survive, inputs are rewritten.
+        runs = [
+            {**run, "input": _round_trip_input(run.get("input"))}
+            for run in runs
+            if "agent_id" in run or "team_id" in run
+        ]
+    if kind == "team":
+        runs = [run for run in runs if not run.get("agent_id")]
+    return _first_user_text(runs)
+
+
+# ---------------------------------------------------------------- list
+
+
+def session_list_item(row: dict, name: str) -> dict:
+    """One SessionSchema entry of GET /sessions, nulls already dropped."""
+    session_data = _object(row.get("session_data")) or {}
+    metrics = session_data.get("session_metrics")
+    kind = detect_session_type(row)
+    metadata = row.get("metadata")
+    if kind == "agent":
+        metadata = with_sdk(metadata, row.get("agent_data"))
+    return drop_none(
+        {
+            "session_id": row.get("session_id", ""),
+            "session_name": name,
+            "session_state": session_data.get("session_state"),
+            "created_at": iso_utc(row.get("created_at", 0)),
+            "updated_at": iso_utc(row.get("updated_at")),
+            "session_type": kind,
+            "user_id": row.get("user_id"),
+            "agent_id": row.get("agent_id"),
+            "team_id": row.get("team_id"),
+            "workflow_id": row.get("workflow_id"),
+            "session_summary": row.get("summary"),
+            "metrics": metrics,
+            "total_tokens": _total_tokens(metrics) if metrics else None,
+            "metadata": metadata,
+        }
+    )
+
+
+# ---------------------------------------------------------------- detail
+
+
+def _summary(stored: Any) -> dict | None:
+    """SessionSummary.to_dict(): summary, topics, updated_at (re-emitted via isoformat), nulls dropped."""
+    if not isinstance(stored, dict):
+        return None
+    out = {key: stored.get(key) for key in _SUMMARY_KEYS}
+    stamp = out["updated_at"]
+    if not stamp:
+        out["updated_at"] = None
+    elif isinstance(stamp, str):
+        try:
+            out["updated_at"] = from_iso(stamp).isoformat()
+        except ValueError:
+            pass  # AgentOS 500s on an unparsable stored date; the stored text is shown instead
+    return drop_none(out)
+
+
+def _timestamps(row: dict, now_if_missing: bool) -> tuple[str | None, str | None]:
+    """created_at 0 is omitted; a missing updated_at falls back to created_at (workflows: to now)."""
+    created_at = row.get("created_at")
+    updated_at = row.get("updated_at")
+    if updated_at is None and now_if_missing:
+        updated_at = int(time.time())  # WorkflowSession.__post_init__ stamps it
+    created = iso_utc(created_at) if created_at else None
+    return created, (iso_utc(updated_at) if updated_at else created)
+
+
+def _metrics_fields(session_data: dict | None) -> tuple[Any, Any]:
+    """(metrics, total_tokens); a JSON-null session_metrics counts as absent (AgentOS 500s on it)."""
+    if not session_data:
+        return None, None
+    metrics = session_data.get("session_metrics")
+    if not isinstance(metrics, dict):
+        metrics = {}
+    return metrics, _total_tokens(metrics)
+
+
+def _agent_detail(row: dict, runs: list) -> dict:
+    """AgentSessionDetailSchema."""
+    session_data = _object(row.get("session_data"))
+    metrics, total_tokens = _metrics_fields(session_data)
+    created_at, updated_at = _timestamps(row, now_if_missing=False)
+    summary = row.get("summary")
+    return {
+        "user_id": row.get("user_id"),
+        "agent_session_id": row["session_id"],
+        "session_id": row["session_id"],
+        "session_name": session_name(row, runs, for_list=False, as_type="agent"),
+        "session_summary": _summary(summary),
+        "session_state": session_data.get("session_state") if session_data else None,
+        "agent_id": row.get("agent_id") or None,
+        "total_tokens": total_tokens,
+        "agent_data": row.get("agent_data"),
+        "metrics": metrics,
+        "metadata": with_sdk(row.get("metadata"), row.get("agent_data")),
+        "chat_history": chat_history(runs),
+        "created_at": created_at,
+        "updated_at": updated_at,
+    }
+
+
+def _team_detail(row: dict, runs: list) -> dict:
+    """TeamSessionDetailSchema (total_tokens last; an empty summary is null here, unlike agents)."""
+    session_data = _object(row.get("session_data"))
+    metrics, total_tokens = _metrics_fields(session_data)
+    created_at, updated_at = _timestamps(row, now_if_missing=False)
+    return {
+        "session_id": row["session_id"],
+        "session_name": session_name(row, runs, for_list=False, as_type="team"),
+        "user_id": row.get("user_id"),
+        "team_id": row.get("team_id"),
+        "session_summary": _summary(row.get("summary")) or None,
+        "session_state": session_data.get("session_state") if session_data else None,
+        "metrics": metrics,
+        "team_data": row.get("team_data"),
+        "metadata": row.get("metadata"),
+        "chat_history": chat_history(runs),
+        "created_at": created_at,
+        "updated_at": updated_at,
+        "total_tokens": total_tokens,
+    }
+
+
+def _or_empty(value: Any) -> Any:
+    """WorkflowSession turns null session_data/workflow_data/metadata into {}."""
+    return {} if value is None else value
+
+
+def _workflow_detail(row: dict, runs: list) -> dict:
+    """WorkflowSessionDetailSchema (no summary, metrics or chat_history; workflow_name is never stored)."""
+    session_data = _or_empty(_object(row.get("session_data")))
+    created_at, updated_at = _timestamps(row, now_if_missing=True)
+    return {
+        "user_id": row.get("user_id"),
+        "workflow_id": row.get("workflow_id"),
+        "workflow_name": None,
+        "session_id": row["session_id"],
+        "session_name": session_name(row, runs, for_list=False, as_type="workflow"),
+        "session_data": session_data,
+        "session_state": session_data.get("session_state") if session_data else None,
+        "workflow_data": _or_empty(row.get("workflow_data")),
+        "metadata": _or_empty(row.get("metadata")),
+        "created_at": created_at,
+        "updated_at": updated_at,
+    }
+
+
+_DETAILS = {"agent": _agent_detail, "team": _team_detail, "workflow": _workflow_detail}
+
+
+def session_detail(row: dict, runs: list, as_type: str) -> dict:
+    """The detail shape of `as_type` (which need not be the row's type), every field present."""
+    return _DETAILS[as_type](row, runs)
+
+
+# ---------------------------------------------------------------- create / PATCH inputs
+
+
+def strip_reserved_metadata(meta: Any) -> Any:
+    """Runtime-owned keys never enter through the API; metadata of only such keys becomes null."""
+    if not isinstance(meta, dict) or not RESERVED_METADATA_KEYS.intersection(meta):
+        return meta
+    cleaned = {key: value for key, value in meta.items() if key not in RESERVED_METADATA_KEYS}
+    return cleaned or None
+
+
+def summary_from_patch(summary: dict) -> dict:
+    """The stored SessionSummary dict for PATCH; bad input raises ValueError (422 here, 500 in AgentOS)."""
+    unknown = sorted(set(summary) - set(_SUMMARY_KEYS))
+    if unknown:
+        raise ValueError(f"summary has unknown field(s) {unknown}; allowed: summary, topics, updated_at")
+    if "summary" not in summary:
+        raise ValueError("summary must contain a 'summary' field")
+    stamp = summary.get("updated_at")
+    if stamp:
+        if not isinstance(stamp, str):
+            raise ValueError("summary.updated_at must be an ISO-8601 string")
+        try:
+            stamp = from_iso(stamp).isoformat()
+        except ValueError:
+            raise ValueError(f"summary.updated_at is not a valid ISO-8601 datetime: {stamp!r}") from None
+    out = {"summary": summary["summary"], "topics": summary.get("topics"), "updated_at": stamp or None}
+    return drop_none(out)

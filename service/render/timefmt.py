@@ -1,0 +1,51 @@
+"""Timestamps as AgentOS serialises them (pydantic datetimes) and as SessionSummary stores them."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+
+def from_iso(text: str) -> datetime:
+    """Parse like Python 3.11's datetime.fromisoformat, which is what AgentOS runs on."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        if sys.version_info < (3, 11) and text.endswith("Z"):
+            return datetime.fromisoformat(text[:-1] + "+00:00")
+        raise
+
+
+def to_datetime(value: Any) -> datetime | None:
+    """Mirror agno's to_utc_datetime: epochs become UTC, ISO strings parse, junk becomes None."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        return datetime.combine(value, time.min, tzinfo=timezone.utc)
+    if isinstance(value, str):
+        try:
+            return from_iso(value[:-1] + "+00:00" if value.endswith("Z") else value)
+        except ValueError:
+            return None
+    try:
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError, TypeError):
+        # AgentOS answers 500 here; an unrepresentable timestamp is simply left out instead.
+        return None
+
+
+def pydantic_iso(moment: datetime) -> str:
+    """pydantic-core writes UTC as 'Z' and microseconds only when non-zero."""
+    text = moment.isoformat()
+    if moment.tzinfo is not None and moment.utcoffset() == timedelta(0):
+        text = text[: -len("+00:00")] + "Z"
+    return text
+
+
+def iso_utc(epoch: Any) -> str | None:
+    """Stored epoch seconds are emitted as ISO-8601 UTC strings by every /sessions route."""
+    moment = to_datetime(epoch)
+    return None if moment is None else pydantic_iso(moment)

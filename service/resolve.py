@@ -1,0 +1,27 @@
+"""Which database a request means: AgentOS's db_id/table rules, with its wordings."""
+
+from __future__ import annotations
+
+from service import store
+from service.config import Settings
+from service.db import Database, Registry
+from service.responses import ApiError
+
+
+def resolve_db(settings: Settings, registry: Registry, db_id: str | None, table: str | None) -> Database:
+    """The database for this request, or the 400/404 AgentOS answers for a bad db_id/table."""
+    if table and not db_id:
+        raise ApiError(400, "The db_id query parameter is required when passing a table")
+    if db_id:
+        db = registry.get(db_id)
+        if db is None:
+            raise ApiError(404, f"No database found with id '{db_id}'")
+        if table and not (table in db.config.table_names and store.table_exists(db, table)):
+            raise ApiError(404, f"No database with id '{db_id}' has table '{table}'")
+        return db
+    if settings.require_db_id and len(registry.by_id) > 1:
+        raise ApiError(400, "The db_id query parameter is required when using multiple databases")
+    db = registry.get(settings.default_db_id) if settings.default_db_id else None
+    if db is None:
+        raise ApiError(400, "No database is configured on this AgentOS")
+    return db

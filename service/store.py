@@ -1,0 +1,205 @@
+"""One function per SQL file: typed values in, plain row dicts out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from psycopg2 import sql
+from psycopg2.extras import Json, execute_values
+
+from service.db import Database
+from service.render import merge_legacy_runs
+from service.responses import dumps
+from service.writes import JSON_NULL
+
+SESSION_COLUMNS = (
+    "session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id", "session_data",
+    "agent_data", "team_data", "workflow_data", "metadata", "summary", "created_at", "updated_at",
+)
+JSON_COLUMNS = ("session_data", "agent_data", "team_data", "workflow_data", "metadata", "summary")
+
+
+def _bind_json(value: Any) -> Json | None:
+    """SQL NULL for None, JSON null for JSON_NULL, JSONB otherwise."""
+    if value is None:
+        return None
+    return jsonb(None if value is JSON_NULL else value)
+
+
+def jsonb(value: Any) -> Json:
+    """Bind a value as JSONB, where Python None becomes JSON null as agno's writes do."""
+    return Json(value, dumps=lambda v: dumps(v).decode("utf-8"))
+
+
+def _with_runs(db: Database, row: dict | None) -> dict | None:
+    """Attach `runs` (run_data dicts in read order), merging a legacy 2.x blob when the table has one."""
+    if row is None:
+        return None
+    runs = row.pop("run_list", None) or []
+    if "runs" in row:
+        runs = merge_legacy_runs(runs, row.pop("runs"))
+    row["runs"] = runs
+    return row
+
+
+def order_clause(sort_by: str, sort_order: str) -> sql.Composable:
+    """ORDER BY for the list: a real column (updated_at falls back to created_at), session_id breaking ties."""
+    direction = sql.SQL("ASC" if sort_order == "asc" else "DESC")
+    tie = sql.SQL("session_id {}").format(direction)
+    if sort_by not in SESSION_COLUMNS or sort_by == "session_id":
+        return tie
+    if sort_by == "updated_at":
+        key = sql.SQL("COALESCE(updated_at, created_at)")
+    else:
+        key = sql.Identifier(sort_by)
+    return sql.SQL("{} {}, {}").format(key, direction, tie)
+
+
+def list_sessions(db: Database, filters: dict[str, Any], sort_by: str, sort_order: str, limit: int, page: int
+                  ) -> tuple[int, list[dict]]:
+    """The total under the filters and one page of rows, each with `name_run` for name derivation."""
+    offset = (page - 1) * limit
+    params = {**filters, "limit": limit, "offset": offset}
+    rows = db.fetch_all("list_sessions", params, order_by=order_clause(sort_by, sort_order))
+    total = rows[0]["total_count"] if rows else 0
+    page_rows = [r for r in rows if r["session_id"] is not None]
+    for row in page_rows:
+        row.pop("total_count", None)
+    if page_rows and "runs" in page_rows[0]:
+        _attach_page_runs(db, page_rows)
+    return total, page_rows
+
+
+def _attach_page_runs(db: Database, rows: list[dict]) -> None:
+    """Legacy tables only: names may come from the 2.x blob, so merge each session's runs in full."""
+    found = db.fetch_all("page_runs", {"session_ids": [r["session_id"] for r in rows]})
+    by_session = {r["session_id"]: r["run_list"] for r in found}
+    for row in rows:
+        row["run_list"] = by_session.get(row["session_id"], [])
+        _with_runs(db, row)
+
+
+def get_session(db: Database, session_id: str, user_id: str | None) -> dict | None:
+    """A session row with its runs, or None."""
+    row = db.fetch_one("get_session", {"session_id": session_id, "user_id": user_id})
+    return _with_runs(db, row)
+
+
+def get_run(db: Database, session_id: str, run_id: str, user_id: str | None) -> dict | None:
+    """A session row with `has_runs` and `run` (the asked-for run_data or None), or None."""
+    if db.has_legacy_runs():
+        row = get_session(db, session_id, user_id)
+        if row is not None:
+            row["has_runs"] = bool(row["runs"])
+            row["run"] = next((r for r in row.pop("runs") if r.get("run_id") == run_id), None)
+        return row
+    return db.fetch_one("get_run", {"session_id": session_id, "run_id": run_id, "user_id": user_id})
+
+
+def create_session(db: Database, values: dict[str, Any], runs: list[dict[str, Any]]) -> dict | None:
+    """Insert a session (and preloaded run rows) in one transaction; None when the id is taken."""
+    params = {c: values.get(c) for c in SESSION_COLUMNS if c != "updated_at"}
+    params |= {c: _bind_json(params[c]) for c in JSON_COLUMNS}
+    with db.transaction() as cur:
+        cur.execute(db.query("insert_session"), params)
+        row = cur.fetchone()
+        if row is None:
+            return None
+        if runs:
+            template = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            execute_values(
+                cur,
+                db.query("insert_runs").as_string(cur),
+                [(
+                    r["run_id"], row["session_id"], r["run_type"], r["agent_id"], r["team_id"], r["workflow_id"],
+                    r["user_id"], r["parent_run_id"], r["status"], r["run_index"], jsonb(r["run_data"]),
+                    r["created_at"], r["updated_at"],
+                ) for r in runs],
+                template=template,
+            )
+    row["runs"] = [r["run_data"] for r in sorted(runs, key=_run_order)]
+    return row
+
+
+def _run_order(run: dict[str, Any]) -> tuple:
+    """agno's read order for runs: run_index (NULLs last), created_at, run_id."""
+    index = run["run_index"]
+    return (index is None, index or 0, run["created_at"], run["run_id"])
+
+
+def rename_session(db: Database, session_id: str, session_type: str | None, user_id: str | None, name: str
+                   ) -> dict | None:
+    """Store a new session_name; None when no session matches id, type and user."""
+    row = db.fetch_one(
+        "rename_session",
+        {"session_id": session_id, "session_type": session_type, "user_id": user_id, "name": name},
+    )
+    return _with_runs(db, row)
+
+
+def patch_session(db: Database, session_id: str, user_id: str | None,
+                  compute: Callable[[dict], dict[str, Any]]) -> dict | None:
+    """Read-lock-write in one transaction: `compute(row)` returns the columns to write, as agno's upsert would."""
+    with db.transaction() as cur:
+        cur.execute(db.query("lock_session"), {"session_id": session_id, "user_id": user_id})
+        row = _with_runs(db, cur.fetchone())
+        if row is None:
+            return None
+        change = compute(row)
+        kind = change.pop("kind")
+        params = {k: (jsonb(v) if k in JSON_COLUMNS or k == "component_data" else v) for k, v in change.items()}
+        params["session_id"] = session_id
+        cur.execute(
+            db.query(
+                "update_session",
+                id_column=sql.Identifier(f"{kind}_id"),
+                data_column=sql.Identifier(f"{kind}_data"),
+            ),
+            params,
+        )
+        updated = cur.fetchone()
+    updated.pop("runs", None)
+    updated["runs"] = row["runs"]
+    return updated
+
+
+def delete_session(db: Database, session_id: str, user_id: str | None) -> None:
+    """Delete one session and its runs; nothing matching is not an error."""
+    with db.transaction() as cur:
+        cur.execute(db.query("delete_session"), {"session_id": session_id, "user_id": user_id})
+
+
+def delete_sessions(db: Database, session_ids: list[str], user_id: str | None) -> None:
+    """Delete many sessions and their runs; missing ids are ignored."""
+    with db.transaction() as cur:
+        cur.execute(db.query("delete_sessions"), {"session_ids": session_ids, "user_id": user_id})
+
+
+def table_exists(db: Database, table: str) -> bool:
+    """Whether `table` exists in this database's schema."""
+    row = db.fetch_one("table_exists", {"schema": db.config.schema, "table": table})
+    return bool(row and row["present"])
+
+
+def _index_names(db: Database) -> dict[str, sql.Identifier]:
+    """agno's index naming: idx_<table>_<columns>."""
+    s, r = db.config.session_table, db.config.runs_table
+    names = {f"ix_sessions_{c}": f"idx_{s}_{c}" for c in ("created_at", "session_type")}
+    names |= {
+        f"ix_runs_{c}": f"idx_{r}_{c}"
+        for c in ("agent_id", "created_at", "run_type", "session_id", "session_id_run_index", "status",
+                  "team_id", "user_id", "workflow_id")
+    }
+    return {k: sql.Identifier(v) for k, v in names.items()}
+
+
+def migrate(db: Database, indexes: bool = False) -> None:
+    """Create what is missing: agno's schema, tables and indexes; with `indexes`, this service's own."""
+    with db.transaction() as cur:
+        cur.execute(db.query("create_tables", **_index_names(db)))
+        if indexes:
+            s = db.config.session_table
+            own = {f"ix_{k}": sql.Identifier(f"{s}_svc_{k}") for k in
+                   ("user_id", "agent_id", "team_id", "workflow_id", "updated")}
+            cur.execute(db.query("create_service_indexes", **own))

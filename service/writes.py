@@ -1,0 +1,115 @@
+"""What create and PATCH write, column by column, as agno's upsert would write it (pure, no I/O)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from service.render import detect_session_type, strip_reserved_metadata, summary_from_patch
+
+JSON_NULL = object()  # a JSON column written as the literal null: what agno stores for fields it includes as None
+COMPONENTS = ("agent", "team", "workflow")
+
+
+def _json(value: Any) -> Any:
+    """A JSON column agno includes in its write: None becomes JSON null."""
+    return JSON_NULL if value is None else value
+
+
+def new_session(session_type: str, body: dict[str, Any], now: int) -> dict[str, Any]:
+    """Columns of a session created through POST /sessions (agno's insert; workflow gets `{}` defaults)."""
+    session_data: dict[str, Any] = {}
+    if body.get("session_state") is not None:
+        session_data["session_state"] = body["session_state"]
+    if body.get("session_name") is not None:
+        session_data["session_name"] = body["session_name"]
+    metadata = strip_reserved_metadata(body.get("metadata"))
+    summary = summary_from_patch(body["summary"]) if body.get("summary") is not None else None
+    values: dict[str, Any] = {
+        "session_id": body.get("session_id") or str(uuid.uuid4()),
+        "session_type": session_type,
+        "user_id": body.get("user_id"),
+        "session_data": _json(session_data or None),
+        "metadata": _json(metadata),
+        "summary": _json(summary if session_type != "workflow" else None),
+        "created_at": now,
+    }
+    values[f"{session_type}_id"] = body.get(f"{session_type}_id")
+    values[f"{session_type}_data"] = JSON_NULL
+    if session_type == "workflow":
+        for column in ("session_data", "workflow_data", "metadata"):
+            if values[column] is JSON_NULL:
+                values[column] = {}
+    return values
+
+
+def patched_session(row: dict[str, Any], as_type: str | None, body: dict[str, Any], now: int) -> dict[str, Any]:
+    """Columns PATCH writes: the session read as `as_type` (or its own type), changed, then upserted."""
+    kind = as_type or detect_session_type(row)
+    session_data = row["session_data"]
+    for key in ("session_name", "session_state"):
+        if body.get(key) is not None:
+            session_data = dict(session_data) if isinstance(session_data, dict) else {}
+            session_data[key] = body[key]
+    metadata = row["metadata"]
+    if body.get("metadata") is not None:
+        metadata = strip_reserved_metadata(body["metadata"])
+    summary = None
+    if kind != "workflow":
+        if body.get("summary") is not None:
+            summary = summary_from_patch(body["summary"])
+        elif isinstance(row["summary"], dict):
+            summary = _stored_summary(row["summary"])
+    return {
+        "kind": kind,
+        "component_id": row[f"{kind}_id"],
+        "component_data": row[f"{kind}_data"],
+        "user_id": row["user_id"],
+        "session_data": session_data,
+        "summary": summary,
+        "metadata": metadata,
+        "now": now,
+    }
+
+
+def _stored_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    """An existing summary re-written through agno's SessionSummary (None keys dropped); kept if unreadable."""
+    try:
+        return summary_from_patch(summary)
+    except ValueError:
+        return summary
+
+
+def run_type_of(run: dict[str, Any]) -> str:
+    """agno's rule for a run given as a dict: agent, else team, else workflow."""
+    if run.get("agent_id") or run.get("agent_name"):
+        return "agent"
+    if run.get("team_id") or run.get("team_name"):
+        return "team"
+    return "workflow"
+
+
+def preloaded_runs(session_id: str, user_id: str | None, runs: list[dict[str, Any]], now: int
+                   ) -> list[dict[str, Any]]:
+    """Run rows for runs imported with a new session, in array order, shaped as agno's upsert_run writes them."""
+    rows = []
+    for position, run in enumerate(runs):
+        data = {**run, "session_id": session_id}
+        data.setdefault("run_id", str(uuid.uuid4()))
+        index = data.get("run_index")
+        created = data.get("created_at")
+        rows.append({
+            "run_id": data["run_id"],
+            "run_type": run_type_of(data),
+            "agent_id": data.get("agent_id"),
+            "team_id": data.get("team_id"),
+            "workflow_id": data.get("workflow_id"),
+            "user_id": user_id,
+            "parent_run_id": data.get("parent_run_id"),
+            "status": data.get("status"),
+            "run_index": index if isinstance(index, int) and not isinstance(index, bool) else position,
+            "run_data": data,
+            "created_at": created if isinstance(created, int) and not isinstance(created, bool) else now,
+            "updated_at": now,
+        })
+    return rows

@@ -1,0 +1,7 @@
+-- One session with all of its runs in agno's read order, in a single round trip.
+SELECT s.*,
+       COALESCE((SELECT jsonb_agg(r.run_data ORDER BY r.run_index, r.created_at, r.run_id)
+                 FROM {runs} r WHERE r.session_id = s.session_id), '[]'::jsonb) AS run_list
+FROM {sessions} s
+WHERE s.session_id = %(session_id)s
+  AND (%(user_id)s::text IS NULL OR s.user_id = %(user_id)s)

@@ -1,0 +1,54 @@
+-- One page of sessions plus the total under the same filters, from one snapshot in one round trip.
+-- For a session without a stored name, `name_run` is the one run its name derives from, reduced to the
+-- keys the derivation reads (input, and the first user message with truthy content). Truthiness is
+-- Python's: null, "", 0, false and empty arrays or objects are falsy.
+WITH filtered AS NOT MATERIALIZED (
+    SELECT s.*
+    FROM {sessions} s
+    WHERE (%(session_type)s::text IS NULL OR s.session_type = %(session_type)s)
+      AND (%(user_id)s::text IS NULL OR s.user_id = %(user_id)s)
+      AND (%(component_id)s::text IS NULL OR CASE %(session_type)s::text
+               WHEN 'agent' THEN s.agent_id = %(component_id)s
+               WHEN 'team' THEN s.team_id = %(component_id)s
+               WHEN 'workflow' THEN s.workflow_id = %(component_id)s
+               ELSE s.agent_id = %(component_id)s OR s.team_id = %(component_id)s
+                    OR s.workflow_id = %(component_id)s
+           END)
+      AND (%(session_name)s::text IS NULL
+           OR COALESCE(s.session_data ->> 'session_name', '') ILIKE '%%' || %(session_name)s || '%%')
+),
+page AS (
+    SELECT * FROM filtered ORDER BY {order_by} LIMIT %(limit)s OFFSET %(offset)s
+)
+SELECT t.total_count, p.*, n.name_run
+FROM (SELECT count(*) AS total_count FROM filtered) t
+LEFT JOIN (
+    page p
+    LEFT JOIN LATERAL (
+        SELECT CASE WHEN p.session_type = 'workflow'
+                    THEN jsonb_build_object('input', r.run_data -> 'input')
+                    ELSE jsonb_build_object('input', r.run_data -> 'input',
+                                            'messages', COALESCE(u.first_user, '[]'::jsonb))
+               END AS name_run
+        FROM {runs} r
+        LEFT JOIN LATERAL (
+            SELECT jsonb_build_array(e.m) AS first_user
+            FROM jsonb_array_elements(CASE WHEN jsonb_typeof(r.run_data -> 'messages') = 'array'
+                                           THEN r.run_data -> 'messages' ELSE '[]'::jsonb END)
+                 WITH ORDINALITY AS e(m, i)
+            WHERE e.m ->> 'role' = 'user'
+              AND e.m -> 'content' NOT IN ('null', '""', '0', 'false', '[]', '{{}}')
+            ORDER BY e.i
+            LIMIT 1
+        ) u ON p.session_type IS DISTINCT FROM 'workflow'
+        WHERE r.session_id = p.session_id
+          AND p.session_data ->> 'session_name' IS NULL
+          AND (p.session_type = 'workflow'
+               OR ((p.session_type IS DISTINCT FROM 'team'
+                    OR COALESCE(r.run_data -> 'agent_id', 'null') IN ('null', '""', '0', 'false', '[]', '{{}}'))
+                   AND (u.first_user IS NOT NULL OR COALESCE(r.run_data -> 'input', 'null') <> 'null')))
+        ORDER BY r.run_index, r.created_at, r.run_id
+        LIMIT 1
+    ) n ON true
+) ON true
+ORDER BY {order_by}

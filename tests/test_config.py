@@ -1,0 +1,81 @@
+"""Configuration: every variable parsed, every mistake a clear error naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.config import ConfigError, agentos_db_id, load_settings
+
+DSN = "postgresql://u:p@127.0.0.1:5432/db"
+
+
+def test_no_dsn_means_embedded_with_agentos_table_names() -> None:
+    settings = load_settings({})
+    assert settings.embedded
+    (db,) = settings.databases
+    assert (db.db_id, db.schema, db.session_table, db.runs_table) == ("embedded", "ai", "agno_sessions", "agno_runs")
+    assert settings.port == 8080 and settings.default_db_id == "embedded"
+
+
+def test_single_dsn_gets_agentos_db_id_from_the_url_as_given() -> None:
+    url = "postgresql+psycopg://postgres@127.0.0.1:55432/postgres"
+    settings = load_settings({"AGNO_PG_DSN": url})
+    (db,) = settings.databases
+    assert db.db_id == "686ad6c9-34e3-5e2a-90f3-eb114bf7122a" == agentos_db_id(url, "ai")
+    assert db.dsn == "postgresql://postgres@127.0.0.1:55432/postgres"
+    assert not settings.embedded
+
+
+def test_database_url_is_the_fallback_and_agno_pg_dsn_wins() -> None:
+    assert load_settings({"DATABASE_URL": DSN}).databases[0].dsn == DSN
+    both = load_settings({"DATABASE_URL": "postgresql://other/x", "AGNO_PG_DSN": DSN})
+    assert both.databases[0].dsn == DSN
+
+
+def test_custom_session_table_implies_its_runs_table() -> None:
+    settings = load_settings({"AGNO_PG_DSN": DSN, "AGNO_DB_SCHEMA": "ai2", "AGNO_SESSION_TABLE": "custom_sessions"})
+    db = settings.databases[0]
+    assert (db.schema, db.session_table, db.runs_table) == ("ai2", "custom_sessions", "custom_sessions_runs")
+    explicit = load_settings({"AGNO_PG_DSN": DSN, "AGNO_SESSION_TABLE": "s", "AGNO_RUNS_TABLE": "r"})
+    assert explicit.databases[0].runs_table == "r"
+
+
+def test_dsn_map_keeps_document_order_and_per_database_tables() -> None:
+    raw = f'{{"zeta": "{DSN}", "alpha": {{"dsn": "{DSN}", "schema": "ai2", "session_table": "custom_sessions"}}}}'
+    settings = load_settings({"AGNO_SESSION_DSN_MAP": raw})
+    assert [d.db_id for d in settings.databases] == ["zeta", "alpha"]
+    assert settings.default_db_id == "zeta"
+    alpha = settings.database("alpha")
+    assert alpha and (alpha.schema, alpha.session_table, alpha.runs_table) == ("ai2", "custom_sessions",
+                                                                               "custom_sessions_runs")
+    chosen = load_settings({"AGNO_SESSION_DSN_MAP": raw, "AGNO_DEFAULT_DB_ID": "alpha"})
+    assert chosen.default_db_id == "alpha"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"AGNO_SESSION_DSN_MAP": "{not json"}, "AGNO_SESSION_DSN_MAP is not valid JSON"),
+        ({"AGNO_SESSION_DSN_MAP": "[]"}, "must be a non-empty JSON object"),
+        ({"AGNO_SESSION_DSN_MAP": '{"a": 5}'}, "AGNO_SESSION_DSN_MAP['a'] must be a DSN string"),
+        ({"AGNO_SESSION_DSN_MAP": f'{{"a": {{"dsn": "{DSN}", "tabel": "x"}}}}'}, "unknown keys: tabel"),
+        ({"AGNO_SESSION_DSN_MAP": '{"a": "mysql://x"}'}, "must start with postgresql://"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_DEFAULT_DB_ID": "nope"}, "AGNO_DEFAULT_DB_ID 'nope' is not one of"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_SERVICE_PORT": "eighty"}, "AGNO_SERVICE_PORT must be an integer"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_SERVICE_PORT": "70000"}, "AGNO_SERVICE_PORT must be between 1 and 65535"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_REQUIRE_DB_ID": "maybe"}, "AGNO_REQUIRE_DB_ID must be true or false"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_DB_SCHEMA": "ai; drop"}, "AGNO_DB_SCHEMA must be a plain SQL identifier"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_POOL_SIZE": "0"}, "AGNO_POOL_SIZE must be between 1 and 1000"),
+    ],
+)
+def test_mistakes_name_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_settings(env)
+
+
+def test_pool_defaults_to_threads_and_flags_parse() -> None:
+    settings = load_settings({"AGNO_PG_DSN": DSN, "AGNO_THREADS": "12", "AGNO_REQUIRE_DB_ID": "TRUE",
+                              "OS_SECURITY_KEY": "k", "AGNO_TRUSTED_PROXIES": "1"})
+    assert settings.pool_max == 12 and settings.require_db_id and settings.security_key == "k"
+    assert settings.trusted_proxies == 1
+    assert load_settings({"AGNO_PG_DSN": DSN, "AGNO_POOL_SIZE": "3"}).pool_max == 3
