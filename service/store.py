@@ -27,6 +27,14 @@ def _bind_json(value: Any) -> Json | None:
     return jsonb(None if value is JSON_NULL else value)
 
 
+class RunConflict(Exception):
+    """A preloaded run's id is already taken (or repeated): the whole create is rolled back."""
+
+    def __init__(self, run_ids: list[str]) -> None:
+        super().__init__(run_ids)
+        self.run_ids = run_ids
+
+
 def jsonb(value: Any) -> Json:
     """Bind a value as JSONB, where Python None becomes JSON null as agno's writes do."""
     return Json(value, dumps=lambda v: dumps(v).decode("utf-8"))
@@ -108,7 +116,7 @@ def create_session(db: Database, values: dict[str, Any], runs: list[dict[str, An
             return None
         if runs:
             template = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            execute_values(
+            inserted = execute_values(
                 cur,
                 db.query("insert_runs").as_string(cur),
                 [(
@@ -117,9 +125,23 @@ def create_session(db: Database, values: dict[str, Any], runs: list[dict[str, An
                     r["created_at"], r["updated_at"],
                 ) for r in runs],
                 template=template,
+                fetch=True,
             )
+            if len(inserted) < len(runs):
+                raise RunConflict(_conflicting([r["run_id"] for r in runs], {r["run_id"] for r in inserted}))
     row["runs"] = [r["run_data"] for r in sorted(runs, key=_run_order)]
     return row
+
+
+def _conflicting(requested: list[str], written: set[str]) -> list[str]:
+    """Run ids that were not written: taken by another row, or repeated in the request."""
+    seen: set[str] = set()
+    conflicts = []
+    for run_id in requested:
+        if run_id not in written or run_id in seen:
+            conflicts.append(run_id)
+        seen.add(run_id)
+    return conflicts
 
 
 def _run_order(run: dict[str, Any]) -> tuple:

@@ -68,7 +68,10 @@ def create_session() -> Response:
     now = int(time.time())
     values = new_session(session_type, body, now)
     runs = preloaded_runs(values["session_id"], values["user_id"], body.get("runs") or [], now)
-    row = store.create_session(db, values, runs)
+    try:
+        row = store.create_session(db, values, runs)
+    except store.RunConflict as exc:
+        raise ApiError(409, f"Run with id '{exc.run_ids[0]}' already exists") from None
     if row is None:
         sid = values["session_id"]
         raise ApiError(409, f"Session with id '{sid}' already exists. Use PATCH /sessions/{sid} to update it.")
