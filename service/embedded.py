@@ -28,7 +28,7 @@ def start_embedded(data_dir: Path) -> str:
 
 def with_embedded_dsn(settings: Settings) -> Settings:
     """Start the embedded server when no DSN was configured and point its database entry at it."""
-    if not settings.embedded:
+    if not any(d.embedded and not d.dsn for d in settings.databases):
         return settings
     dsn = start_embedded(settings.data_dir or default_data_dir())
     databases = tuple(replace(d, dsn=dsn) if d.embedded else d for d in settings.databases)
