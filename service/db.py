@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -16,7 +17,6 @@ import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 from psycopg2 import sql
-from psycopg2.pool import ThreadedConnectionPool
 
 from service.config import DatabaseConfig
 
@@ -53,8 +53,8 @@ class Database:
     def __init__(self, config: DatabaseConfig, pool_max: int, timeout: float) -> None:
         self.config = config
         self.timeout = timeout
-        self._pool_max = pool_max
-        self._pool: ThreadedConnectionPool | None = None
+        self._idle: list[psycopg2.extensions.connection] = []
+        self._pid = os.getpid()
         self._pool_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(pool_max)
         self._queries: dict[str, sql.Composed] = {}
@@ -65,21 +65,32 @@ class Database:
             "runs": sql.Identifier(config.schema, config.runs_table),
         }
 
-    def _get_pool(self) -> ThreadedConnectionPool:
-        """Create the pool on first use, so forked workers never share a parent's sockets."""
-        if self._pool is None:
-            with self._pool_lock:
-                if self._pool is None:
-                    ms = int(self.timeout * 1000)
-                    self._pool = ThreadedConnectionPool(
-                        0,
-                        self._pool_max,
-                        dsn=self.config.dsn,
-                        application_name="agno-session",
-                        options=f"-c statement_timeout={ms} -c idle_in_transaction_session_timeout={ms}",
-                        connect_timeout=max(1, int(min(self.timeout, 10))),
-                    )
-        return self._pool
+    def _connect(self) -> psycopg2.extensions.connection:
+        """A new session with this service's name and time limits."""
+        ms = int(self.timeout * 1000)
+        return psycopg2.connect(
+            self.config.dsn,
+            application_name="agno-session",
+            options=f"-c statement_timeout={ms} -c idle_in_transaction_session_timeout={ms}",
+            connect_timeout=max(1, int(min(self.timeout, 10))),
+        )
+
+    def _checkout(self) -> psycopg2.extensions.connection:
+        """Reuse the most recently returned connection, or open one (the semaphore bounds the total)."""
+        if self._pid != os.getpid():  # forked: never share the parent's sockets
+            self._idle, self._pid = [], os.getpid()
+        with self._pool_lock:
+            if self._idle:
+                return self._idle.pop()
+        return self._connect()
+
+    def _checkin(self, conn: psycopg2.extensions.connection, broken: bool) -> None:
+        """Keep a healthy idle connection for the next request; drop a broken one."""
+        if broken or conn.closed:
+            conn.close()
+            return
+        with self._pool_lock:
+            self._idle.append(conn)
 
     def query(self, name: str, **fragments: sql.Composable) -> sql.Composed:
         """`sql/<name>.sql` with this database's schema and table names composed in as identifiers."""
@@ -97,8 +108,7 @@ class Database:
         if not self._slots.acquire(timeout=self.timeout):
             raise PoolTimeout(self.config.db_id)
         try:
-            pool = self._get_pool()
-            conn = pool.getconn()
+            conn = self._checkout()
             broken = False
             try:
                 with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
@@ -113,7 +123,7 @@ class Database:
                         broken = True
                 raise
             finally:
-                pool.putconn(conn, close=broken or conn.closed != 0)
+                self._checkin(conn, broken)
         finally:
             self._slots.release()
 
@@ -146,10 +156,11 @@ class Database:
             cur.fetchone()
 
     def close(self) -> None:
-        """Close every pooled connection (shutdown, or after fork in tests)."""
-        if self._pool is not None:
-            self._pool.closeall()
-            self._pool = None
+        """Close every idle connection (shutdown, tests)."""
+        with self._pool_lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
 
 class Registry:
