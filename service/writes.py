@@ -46,12 +46,15 @@ def new_session(session_type: str, body: dict[str, Any], now: int) -> dict[str, 
 def patched_session(row: dict[str, Any], as_type: str | None, body: dict[str, Any], now: int) -> dict[str, Any]:
     """Columns PATCH writes: the session read as `as_type` (or its own type), changed, then upserted."""
     kind = as_type or detect_session_type(row)
-    session_data = row["session_data"]
+    session_data, metadata, component_data = row["session_data"], row["metadata"], row[f"{kind}_data"]
+    if kind == "workflow":  # a WorkflowSession turns these nulls into {} as it is read, so they are written back
+        session_data = {} if session_data is None else session_data
+        metadata = {} if metadata is None else metadata
+        component_data = {} if component_data is None else component_data
     for key in ("session_name", "session_state"):
         if body.get(key) is not None:
             session_data = dict(session_data) if isinstance(session_data, dict) else {}
             session_data[key] = body[key]
-    metadata = row["metadata"]
     if body.get("metadata") is not None:
         metadata = strip_reserved_metadata(body["metadata"])
     summary = None
@@ -63,7 +66,7 @@ def patched_session(row: dict[str, Any], as_type: str | None, body: dict[str, An
     return {
         "kind": kind,
         "component_id": row[f"{kind}_id"],
-        "component_data": row[f"{kind}_data"],
+        "component_data": component_data,
         "user_id": row["user_id"],
         "session_data": session_data,
         "summary": summary,

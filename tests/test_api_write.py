@@ -241,3 +241,21 @@ def test_repeated_preloaded_run_ids_conflict(client, rows) -> None:
                                                                         {"run_id": "r", "agent_id": "a"}]})
     assert response.status_code == 409 and response.data == b'{"detail":"Run with id \'r\' already exists"}'
     assert rows.session_row("new") is None
+
+
+def test_patch_as_workflow_writes_empty_objects_for_nulls(client, rows) -> None:
+    rows.session("jn-wf", "workflow", session_data=None, workflow_data=None, metadata=None)
+    response = client.patch("/sessions/jn-wf", json={})
+    assert response.status_code == 200
+    assert rows.session_row("jn-wf")["json_types"] == {"sd": "object", "ad": None, "td": None, "wd": "object",
+                                                       "md": "object", "su": "null"}
+
+
+def test_patch_as_another_type_answers_from_the_runs_that_type_keeps(client, rows) -> None:
+    rows.session("ag", "agent", component_id="a")
+    rows.run("ag", {"run_id": "r", "agent_id": "a", "messages": [{"id": "m", "role": "user", "content": "hi",
+                                                                  "created_at": 1767225600}]})
+    as_agent = client.patch("/sessions/ag", json={}).get_json()
+    assert [m["id"] for m in as_agent["chat_history"]] == ["m"] and as_agent["session_name"] == "hi"
+    as_workflow = client.patch("/sessions/ag?type=workflow", json={}).get_json()
+    assert as_workflow["chat_history"] == [] and as_workflow["session_name"] == ""  # agent shape, no runs kept

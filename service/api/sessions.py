@@ -111,7 +111,10 @@ def update_session(session_id: str) -> Response:
     row = store.patch_session(db, session_id, q["user_id"], lambda r: patched_session(r, q["session_type"], body, now))
     if row is None:
         raise ApiError(404, f"Session with id '{session_id}' not found")
-    detail = render.session_detail(row, row["runs"], render.detect_session_type(row))
+    real_type = render.detect_session_type(row)
+    # AgentOS answers from the runs of the session as it read it (as `type`), in the row's own shape.
+    runs = render.runs_kept_as(q["session_type"] or real_type, row["runs"])
+    detail = render.session_detail(row, runs, real_type)
     return json_response(detail)
 
 

@@ -11,6 +11,7 @@ from service.render.runs import (
 )
 from service.render.sessions import (
     drop_none,
+    runs_kept_as,
     session_detail,
     session_list_item,
     session_name,
@@ -27,6 +28,7 @@ __all__ = [
     "iso_utc",
     "merge_legacy_runs",
     "run_preview",
+    "runs_kept_as",
     "session_detail",
     "session_list_item",
     "session_name",

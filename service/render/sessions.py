@@ -79,6 +79,13 @@ def _is_workflow_run(run: dict) -> bool:
     return not (run.get("agent_id") or run.get("agent_name") or run.get("team_id") or run.get("team_name"))
 
 
+def runs_kept_as(as_type: str, runs: list) -> list:
+    """The runs a session read as `as_type` keeps: workflow sessions keep workflow runs, others agent/team runs."""
+    if as_type == "workflow":
+        return [run for run in runs if isinstance(run, dict) and _is_workflow_run(run)]
+    return [run for run in runs if isinstance(run, dict) and ("agent_id" in run or "team_id" in run)]
+
+
 def session_name(row: dict, runs: list, *, for_list: bool, as_type: str | None = None) -> str:
     """The stored name when set (even ""), else one derived from the runs (contract §6.1)."""
     session_data = _object(row.get("session_data"))

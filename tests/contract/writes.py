@@ -8,7 +8,7 @@
 
 For every request of the corpus (same line format as requests.txt) both databases are first restored to the
 seeded state (DELETE + INSERT ... SELECT from a pristine copy in schema `wr_seed` of each database, so the
-servers' pooled connections stay valid), then the request goes to A and to B and three things are compared:
+servers' pooled connections stay valid), then the request goes to A and to B and two things are compared:
 the HTTP responses (replay.compare: status, content-type/allow/vary, body bytes, with uuid4s and "now"
 timestamps masked by shape) and every column of every row of the sessions and runs tables on both sides
 (JSON columns by jsonb_typeof + text, so JSON null vs SQL NULL shows; uuid4s and "now" epochs/ISO masked).
@@ -41,7 +41,7 @@ SNAPSHOT_SCHEMA = "wr_seed"
 DB_ID = "writes-db"
 KNOWN = re.compile(r"^\s*#\s*known:\s*(.*)$")
 EPOCH_IN_TEXT = re.compile(r"(?<![\d.])(1[5-9]\d{8})(?![\d.])")
-KEYS = {"agno_sessions": ("session_id",), "agno_runs": ("run_id", "session_id")}
+KEYS = {"agno_sessions": "session_id", "agno_runs": "run_id"}  # primary key of each compared table
 
 
 def libpq(db: str, socket_dir: str = SOCKET_DIR) -> str:
@@ -51,11 +51,21 @@ def libpq(db: str, socket_dir: str = SOCKET_DIR) -> str:
 
 def psql(dsn: str, sql: str) -> str:
     """Run SQL through the psql client (stops at the first error) and return its unaligned output."""
-    proc = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-c", sql],
-                          capture_output=True, text=True)
-    if proc.returncode:
-        raise RuntimeError(f"psql failed on {dsn}: {proc.stderr.strip()}\n  SQL: {sql[:300]}")
-    return proc.stdout
+    return psql_parallel([(dsn, sql)])[0]
+
+
+def psql_parallel(jobs: list[tuple[str, str]]) -> list[str]:
+    """Run several psql calls at once (one per database), so restoring/dumping A and B costs one round trip."""
+    procs = [(dsn, sql, subprocess.Popen(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-c", sql],
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+             for dsn, sql in jobs]
+    outputs = []
+    for dsn, sql, proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode:
+            raise RuntimeError(f"psql failed on {dsn}: {err.strip()}\n  SQL: {sql[:300]}")
+        outputs.append(out)
+    return outputs
 
 
 @dataclass
@@ -90,13 +100,18 @@ def snapshot(dsn: str, tables: Tables) -> None:
     psql(dsn, "; ".join(parts))
 
 
-def restore(dsn: str, tables: Tables) -> None:
-    """Put the live tables back to the snapshot in one transaction (row DELETEs: no lock fights with pools)."""
+def restore_sql(tables: Tables) -> str:
+    """SQL putting the live tables back to the snapshot in one transaction (row DELETEs: no lock fights)."""
     (_, sessions), (_, runs) = tables.names()
     s, r = f'"{tables.schema}"."{sessions}"', f'"{tables.schema}"."{runs}"'
-    psql(dsn, f'BEGIN; DELETE FROM {r}; DELETE FROM {s}; '
-              f'INSERT INTO {s} SELECT * FROM "{tables.snapshot}"."{sessions}"; '
-              f'INSERT INTO {r} SELECT * FROM "{tables.snapshot}"."{runs}"; COMMIT')
+    return (f'BEGIN; DELETE FROM {r}; DELETE FROM {s}; '
+            f'INSERT INTO {s} SELECT * FROM "{tables.snapshot}"."{sessions}"; '
+            f'INSERT INTO {r} SELECT * FROM "{tables.snapshot}"."{runs}"; COMMIT')
+
+
+def restore(sides: list[Side], tables: Tables) -> None:
+    """Restore every side's database to the seeded snapshot, in parallel."""
+    psql_parallel([(side.dsn, restore_sql(tables)) for side in sides])
 
 
 def load_columns(side: Side, tables: Tables) -> None:
@@ -110,9 +125,9 @@ def load_columns(side: Side, tables: Tables) -> None:
             raise RuntimeError(f"{side.name}: table {tables.schema}.{table} not found in {side.dsn}")
 
 
-def dump(side: Side, tables: Tables) -> dict[str, list[dict[str, Any]]]:
-    """Every row of both tables; JSON columns as [jsonb_typeof or None for SQL NULL, canonical text]."""
-    result = {}
+def dump_sql(side: Side, tables: Tables) -> str:
+    """One query returning every row of both tables; JSON columns as [jsonb_typeof (None = SQL NULL), text]."""
+    parts = []
     for logical, table in tables.names():
         pairs = []
         for name, dtype in side.columns[logical]:
@@ -122,11 +137,15 @@ def dump(side: Side, tables: Tables) -> dict[str, list[dict[str, Any]]]:
             else:
                 expr = f'to_json("{name}")'
             pairs.append(f"'{name}', {expr}")
-        key = KEYS[logical][0]
-        out = psql(side.dsn, f"SELECT coalesce(json_agg(json_build_object({', '.join(pairs)}) ORDER BY \"{key}\"), "
-                             f"'[]') FROM \"{tables.schema}\".\"{table}\"")
-        result[logical] = json.loads(out)
-    return result
+        key = KEYS[logical]
+        parts.append(f"'{logical}', (SELECT coalesce(json_agg(json_build_object({', '.join(pairs)}) "
+                     f"ORDER BY \"{key}\"), '[]') FROM \"{tables.schema}\".\"{table}\")")
+    return f"SELECT json_build_object({', '.join(parts)})"
+
+
+def dump(sides: list[Side], tables: Tables) -> list[dict[str, list[dict[str, Any]]]]:
+    """Every row of both tables of every side (dumped in parallel)."""
+    return [json.loads(out) for out in psql_parallel([(side.dsn, dump_sql(side, tables)) for side in sides])]
 
 
 def mask_text(text: str, low: float, high: float) -> str:
@@ -181,9 +200,9 @@ def _json_value_diff(a: str, b: str) -> str | None:
 def compare_rows(a: dict[str, list[dict]], b: dict[str, list[dict]], low: float, high: float) -> list[str]:
     """Every row/column difference between the two dumps, after masking; [] when the tables match."""
     problems = []
-    for logical, key_cols in KEYS.items():
-        a_rows = {str(r[key_cols[0]]): r for r in (mask_row(x, low, high) for x in a[logical])}
-        b_rows = {str(r[key_cols[0]]): r for r in (mask_row(x, low, high) for x in b[logical])}
+    for logical, key_col in KEYS.items():
+        a_rows = {str(r[key_col]): r for r in (mask_row(x, low, high) for x in a[logical])}
+        b_rows = {str(r[key_col]): r for r in (mask_row(x, low, high) for x in b[logical])}
         for key in sorted(set(a_rows) | set(b_rows)):
             row_a, row_b = a_rows.get(key), b_rows.get(key)
             where = f"{logical}[{key}]" + (f" (session {(row_a or row_b).get('session_id')})"
@@ -234,8 +253,7 @@ class Outcome:
 
 def run_one(req: replay.Request, a: Side, b: Side, tables: Tables, headers: tuple[str, ...]) -> Outcome:
     """Restore both databases, send the request to A then B, and diff the responses and the tables."""
-    restore(a.dsn, tables)
-    restore(b.dsn, tables)
+    restore([a, b], tables)
     try:
         resp_a = replay.send(a.url, req)
         resp_b = replay.send(b.url, req)
@@ -244,7 +262,7 @@ def run_one(req: replay.Request, a: Side, b: Side, tables: Tables, headers: tupl
     problems = [f"response {p}" for p in replay.compare(resp_a, resp_b, headers)]
     low = min(resp_a.sent_at, resp_b.sent_at) - replay.NOW_WINDOW_S
     high = max(resp_a.received_at, resp_b.received_at) + replay.NOW_WINDOW_S
-    problems += compare_rows(dump(a, tables), dump(b, tables), low, high)
+    problems += compare_rows(*dump([a, b], tables), low, high)
     return Outcome(req, problems, resp_a, resp_b)
 
 
@@ -254,9 +272,9 @@ def run_all(requests: list[replay.Request], a: Side, b: Side, tables: Tables, no
     """Baseline check (restored copies identical), then every request in isolation; prints readable diffs."""
     for side in (a, b):
         load_columns(side, tables)
-        restore(side.dsn, tables)
+    restore([a, b], tables)
     now = time.time()
-    baseline = compare_rows(dump(a, tables), dump(b, tables), now, now)
+    baseline = compare_rows(*dump([a, b], tables), now, now)
     if baseline:
         print("BASELINE: the two restored databases differ before any request (re-run `setup`):", file=out)
         for problem in baseline[:20]:
