@@ -57,7 +57,7 @@ class Database:
         self._pid = os.getpid()
         self._pool_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(pool_max)
-        self._queries: dict[str, sql.Composed] = {}
+        self._queries: dict[tuple, sql.Composed] = {}
         self._legacy_runs: bool | None = None
         self.identifiers = {
             "schema": sql.Identifier(config.schema),
@@ -93,12 +93,11 @@ class Database:
             self._idle.append(conn)
 
     def query(self, name: str, **fragments: sql.Composable) -> sql.Composed:
-        """`sql/<name>.sql` with this database's schema and table names composed in as identifiers."""
-        key = name if not fragments else None
-        if key and key in self._queries:
-            return self._queries[key]
-        composed = sql.SQL(sql_text(name)).format(**self.identifiers, **fragments)
-        if key:
+        """`sql/<name>.sql` with this database's identifiers and the given fragments composed in (cached)."""
+        key = (name, *sorted((k, repr(v)) for k, v in fragments.items()))
+        composed = self._queries.get(key)
+        if composed is None:
+            composed = sql.SQL(sql_text(name)).format(**self.identifiers, **fragments)
             self._queries[key] = composed
         return composed
 

@@ -90,7 +90,7 @@ def _attach_page_runs(db: Database, rows: list[dict]) -> None:
 
 def get_session(db: Database, session_id: str, user_id: str | None) -> dict | None:
     """A session row with its runs, or None."""
-    row = db.fetch_one("get_session", {"session_id": session_id, "user_id": user_id})
+    row = db.fetch_one("get_session", {"session_id": session_id, "user_id": user_id}, lock=sql.SQL(""))
     return _with_runs(db, row)
 
 
@@ -164,7 +164,8 @@ def patch_session(db: Database, session_id: str, user_id: str | None,
                   compute: Callable[[dict], dict[str, Any]]) -> dict | None:
     """Read-lock-write in one transaction: `compute(row)` returns the columns to write, as agno's upsert would."""
     with db.transaction() as cur:
-        cur.execute(db.query("lock_session"), {"session_id": session_id, "user_id": user_id})
+        locked = db.query("get_session", lock=sql.SQL("FOR UPDATE OF s"))
+        cur.execute(locked, {"session_id": session_id, "user_id": user_id})
         row = _with_runs(db, cur.fetchone())
         if row is None:
             return None
