@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,14 @@ from psycopg2 import sql
 
 from service.config import DatabaseConfig
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+def _sql_dir() -> Path:
+    """`sql/` beside the package in a checkout, else where a wheel install puts it."""
+    checkout = Path(__file__).resolve().parent.parent / "sql"
+    return checkout if checkout.is_dir() else Path(sys.prefix) / "share" / "agno-session" / "sql"
+
+
+SQL_DIR = _sql_dir()
 
 
 class PoolTimeout(Exception):

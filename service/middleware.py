@@ -70,7 +70,7 @@ def install(app: Flask, settings: Settings) -> None:
         g.started = time.perf_counter()
         g.db_id = None
         origin = request.headers.get("Origin")
-        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        if request.method == "OPTIONS" and origin is not None and "Access-Control-Request-Method" in request.headers:
             return _preflight(origin, allowed(origin))
         if settings.security_key and request.path not in OPEN_PATHS:
             header = request.headers.get("Authorization")
@@ -110,8 +110,8 @@ def install(app: Flask, settings: Settings) -> None:
         }})
 
 
-def _preflight(origin: str | None, origin_ok: bool) -> Response:
-    """Starlette's CORS preflight answer: 200 "OK" for allowed origins, 400 otherwise."""
+def _preflight(origin: str, origin_ok: bool) -> Response:
+    """Starlette's CORS preflight: 200 "OK", or 400 naming each failed check (origin, method, private network)."""
     headers = {
         "Vary": "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
                 "Access-Control-Request-Private-Network",
@@ -122,11 +122,16 @@ def _preflight(origin: str | None, origin_ok: bool) -> Response:
     requested = request.headers.get("Access-Control-Request-Headers")
     if requested:
         headers["Access-Control-Allow-Headers"] = requested
+    failures = []
     if origin_ok:
-        headers["Access-Control-Allow-Origin"] = origin  # type: ignore[assignment]
-        body, status = "OK", 200
+        headers["Access-Control-Allow-Origin"] = origin
     else:
-        body, status = "Disallowed CORS origin", 400
+        failures.append("origin")
+    if request.headers["Access-Control-Request-Method"] not in CORS_METHODS.split(", "):
+        failures.append("method")
+    if "Access-Control-Request-Private-Network" in request.headers:
+        failures.append("private-network")
+    body, status = ("Disallowed CORS " + ", ".join(failures), 400) if failures else ("OK", 200)
     response = Response(body, status=status, content_type="text/plain; charset=utf-8", headers=headers)
     response.cors_done = True  # type: ignore[attr-defined]
     return response

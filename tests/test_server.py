@@ -1,0 +1,285 @@
+"""The real thing: `agno-session serve` under gunicorn, spoken to over TCP, stopped with SIGTERM."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from tests.rows import Rows
+
+CLI = str(Path(sys.executable).parent / "agno-session")
+STARTUP_SECONDS = 20
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """A running `agno-session serve` subprocess and its stderr, read continuously."""
+
+    def __init__(self, env: dict[str, str], workers: int, threads: int) -> None:
+        self.port = free_port()
+        base = {k: v for k, v in os.environ.items()
+                if not k.startswith(("AGNO_", "OS_SECURITY_KEY", "DATABASE_URL"))}
+        self.proc = subprocess.Popen(
+            [CLI, "serve", "--port", str(self.port), "--workers", str(workers), "--threads", str(threads)],
+            env={**base, "AGNO_SERVICE_HOST": "127.0.0.1", **env},
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        self.lines: list[str] = []
+        self._ready = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        if not self._ready.wait(STARTUP_SECONDS):
+            self.kill()
+            raise AssertionError("server did not start:\n" + "\n".join(self.lines))
+
+    def _read(self) -> None:
+        marker = f"session service listening on :{self.port}"
+        for line in self.proc.stderr:  # type: ignore[union-attr]
+            self.lines.append(line.rstrip("\n"))
+            if marker in line:
+                self._ready.set()
+
+    def request(self, method: str, path: str, body: object = None, headers: dict | None = None,
+                timeout: float = 15) -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            data = None if body is None else json.dumps(body).encode()
+            all_headers = {"Content-Type": "application/json"} if data is not None else {}
+            conn.request(method, path, body=data, headers={**all_headers, **(headers or {})})
+            response = conn.getresponse()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        finally:
+            conn.close()
+
+    def stop(self, within: float = 10) -> tuple[int, float]:
+        """SIGTERM, then the exit code and how long the graceful stop took."""
+        started = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(within)
+        self._reader.join(5)
+        return code, time.monotonic() - started
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def access_log(self) -> list[dict]:
+        entries = []
+        for line in self.lines:
+            if line.startswith("{"):
+                entry = json.loads(line)
+                if entry.get("msg") == "request":
+                    entries.append(entry)
+        return entries
+
+
+@contextmanager
+def serving(env: dict[str, str], workers: int = 2, threads: int = 4):
+    server = Server(env, workers, threads)
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.fixture
+def db_env(make_app, pg_dsn: str) -> dict[str, str]:
+    """The test server, schema `ai` emptied (by make_app's reset) and left for `serve` to migrate."""
+    return {"AGNO_PG_DSN": pg_dsn, "AGNO_DB_ID": "srv"}
+
+
+def worker_pids(parent: int) -> list[int]:
+    """Child processes of the gunicorn arbiter (its workers)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                children.append(int(entry.name))
+    return children
+
+
+def test_serves_http_and_stops_gracefully_on_sigterm(db_env, pg_dsn: str) -> None:
+    with serving(db_env) as server:
+        deadline = time.monotonic() + 5  # gunicorn reports ready just before it forks the workers
+        while len(worker_pids(server.proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(worker_pids(server.proc.pid)) == 2
+        status, headers, body = server.request("GET", "/healthz")
+        assert (status, body) == (200, b'{"status":"ok"}')
+        status, headers, body = server.request("POST", "/sessions?type=agent",
+                                               {"session_id": "over-tcp", "session_name": "Real HTTP"},
+                                               headers={"X-Request-ID": "tcp-1"})
+        assert status == 201, body
+        assert headers["content-type"] == "application/json" and headers["x-request-id"] == "tcp-1"
+        status, headers, body = server.request("GET", "/sessions", headers={"Origin": "http://localhost:3000"})
+        assert status == 200
+        assert [s["session_name"] for s in json.loads(body)["data"]] == ["Real HTTP"]
+        assert headers["vary"] == "Origin" and headers["access-control-allow-origin"] == "http://localhost:3000"
+        status, headers, body = server.request("DELETE", "/sessions/over-tcp")
+        assert (status, body, headers["content-type"]) == (204, b"", "application/json")
+        assert "content-length" not in headers and "transfer-encoding" not in headers
+        status, headers, body = server.request("GET", "/nope")
+        assert (status, body) == (404, b'{"detail":"Not Found"}') and len(headers["x-request-id"]) == 32
+        # the app is built once before forking, so every worker reports the same instant
+        instants = {json.loads(server.request("GET", "/health")[2])["instantiated_at"] for _ in range(12)}
+        assert len(instants) == 1
+        assert server.request("GET", "/readyz")[2] == b'{"status":"ok","databases":{"srv":"ok"}}'
+        code, took = server.stop()
+        assert code == 0
+        assert took < 8
+    entries = server.access_log()
+    posted = next(e for e in entries if e["request_id"] == "tcp-1")
+    assert (posted["method"], posted["path"], posted["status"], posted["db_id"], posted["client_ip"]) == (
+        "POST", "/sessions", 201, "srv", "127.0.0.1")
+    assert len(entries) == 18
+
+
+def test_serve_creates_missing_tables(db_env, pg_dsn: str) -> None:
+    with serving(db_env, workers=1, threads=2) as server:
+        rows = Rows(pg_dsn)
+        try:
+            assert rows.execute("SELECT count(*) FROM ai.agno_sessions") == [(0,)]
+            assert rows.execute("SELECT count(*) FROM ai.agno_runs") == [(0,)]
+        finally:
+            rows.close()
+        assert server.stop()[0] == 0
+
+
+def test_in_flight_request_finishes_during_graceful_stop(db_env, pg_dsn: str) -> None:
+    """A request waiting on a row lock when SIGTERM arrives is still answered before the process exits."""
+    with serving(db_env, workers=1, threads=2) as server:
+        rows = Rows(pg_dsn)
+        rows.session("busy", "agent", component_id="a")
+        locker = psycopg2.connect(pg_dsn)
+        try:
+            with locker.cursor() as cur:
+                cur.execute("SELECT 1 FROM ai.agno_sessions WHERE session_id = 'busy' FOR UPDATE")
+            with ThreadPoolExecutor(1) as pool:
+                pending = pool.submit(server.request, "PATCH", "/sessions/busy", {"session_name": "late"})
+                time.sleep(0.5)
+                server.proc.send_signal(signal.SIGTERM)
+                time.sleep(0.5)
+                locker.rollback()
+                status, _, body = pending.result(10)
+            assert status == 200 and json.loads(body)["session_name"] == "late"
+            assert server.proc.wait(10) == 0
+        finally:
+            locker.close()
+            rows.close()
+
+
+def test_statement_timeout_answers_504(db_env, pg_dsn: str) -> None:
+    with serving({**db_env, "AGNO_REQUEST_TIMEOUT": "1"}, workers=1, threads=2) as server:
+        rows = Rows(pg_dsn)
+        rows.session("locked", "agent", component_id="a", session_data={"session_name": "before"})
+        locker = psycopg2.connect(pg_dsn)
+        try:
+            with locker.cursor() as cur:
+                cur.execute("SELECT 1 FROM ai.agno_sessions WHERE session_id = 'locked' FOR UPDATE")
+            started = time.monotonic()
+            status, headers, body = server.request("PATCH", "/sessions/locked", {"session_name": "after"})
+            took = time.monotonic() - started
+            assert (status, body) == (504, b'{"detail":"Request timed out"}')
+            assert headers["content-type"] == "application/json" and headers["vary"] == "Origin"
+            assert 0.9 <= took < 4
+            locker.rollback()
+            assert (rows.session_row("locked")["session_data"] or {}).get("session_name") == "before"
+            status, _, body = server.request("PATCH", "/sessions/locked", {"session_name": "after"})
+            assert status == 200 and json.loads(body)["session_name"] == "after"
+        finally:
+            locker.close()
+            rows.close()
+        assert server.stop()[0] == 0
+    assert any(e["status"] == 504 and e["path"] == "/sessions/locked" for e in server.access_log())
+
+
+def test_requests_wait_for_a_free_pooled_connection(db_env, pg_dsn: str) -> None:
+    """One connection, eight threads, sixteen requests: the others queue behind a request holding it."""
+    with serving({**db_env, "AGNO_POOL_SIZE": "1"}, workers=1, threads=8) as server:
+        rows = Rows(pg_dsn)
+        rows.session("held", "agent", component_id="a")
+        for i in range(3):
+            rows.session(f"s{i}", "agent", component_id="a", created_at=1767225600 + i)
+        locker = psycopg2.connect(pg_dsn)
+        try:
+            with locker.cursor() as cur:
+                cur.execute("SELECT 1 FROM ai.agno_sessions WHERE session_id = 'held' FOR UPDATE")
+            finished: dict[int, float] = {}
+
+            def call(i: int) -> int:
+                if i == 0:
+                    status = server.request("PATCH", "/sessions/held", {"session_name": "h"})[0]
+                else:
+                    status = server.request("GET", f"/sessions?limit={i}")[0]
+                finished[i] = time.monotonic()
+                return status
+
+            with ThreadPoolExecutor(16) as pool:
+                holder = pool.submit(call, 0)
+                time.sleep(0.3)  # the PATCH now holds the only connection, waiting on the row lock
+                others = [pool.submit(call, i) for i in range(1, 16)]
+                time.sleep(0.7)
+                assert not any(f.done() for f in others)  # queued, not failed
+                released = time.monotonic()
+                locker.rollback()
+                statuses = [holder.result(20)] + [f.result(20) for f in others]
+            assert statuses == [200] * 16
+            assert all(finished[i] >= released for i in range(1, 16))
+        finally:
+            locker.close()
+            rows.close()
+        assert server.stop()[0] == 0
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path):
+    """An embedded database's home; its server is stopped if a test left it running."""
+    yield tmp_path
+    pid_file = tmp_path / "pgdata" / "postmaster.pid"
+    if pid_file.exists():
+        try:
+            os.kill(int(pid_file.read_text().splitlines()[0]), signal.SIGTERM)
+        except (ProcessLookupError, ValueError):
+            pass
+
+
+def test_embedded_database_survives_restarts(data_dir: Path) -> None:
+    env = {"AGNO_DATA_DIR": str(data_dir)}
+    pid_file = data_dir / "pgdata" / "postmaster.pid"
+    with serving(env, workers=1, threads=2) as first:
+        assert pid_file.exists()
+        status, _, body = first.request("POST", "/sessions?type=agent",
+                                        {"session_id": "persisted", "session_name": "Kept across restarts"})
+        assert status == 201, body
+        assert first.request("GET", "/readyz")[2] == b'{"status":"ok","databases":{"embedded":"ok"}}'
+        assert first.stop()[0] == 0
+    assert not pid_file.exists()  # the embedded PostgreSQL was stopped with the service
+    with serving(env, workers=1, threads=2) as second:
+        status, _, body = second.request("GET", "/sessions/persisted")
+        assert status == 200
+        assert json.loads(body)["session_name"] == "Kept across restarts"
+        assert second.stop()[0] == 0
+    assert not pid_file.exists()
