@@ -66,7 +66,6 @@ class Database:
         self._pool_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(pool_max)
         self._queries: dict[tuple, sql.Composed] = {}
-        self._legacy_runs: bool | None = None
         self.identifiers = {
             "schema": sql.Identifier(config.schema),
             "sessions": sql.Identifier(config.schema, config.session_table),
@@ -145,16 +144,6 @@ class Database:
         with self.transaction() as cur:
             cur.execute(self.query(name, **fragments), params)
             return cur.fetchall()
-
-    def has_legacy_runs(self) -> bool:
-        """Whether the sessions table still carries agno 2.x's `runs` JSONB column (checked once)."""
-        if self._legacy_runs is None:
-            row = self.fetch_one("table_columns", {"schema": self.config.schema, "table": self.config.session_table})
-            columns = row["columns"] if row else None
-            if not columns:
-                return False  # table not there yet: decide once it exists
-            self._legacy_runs = "runs" in columns
-        return self._legacy_runs
 
     def ping(self) -> None:
         """Round-trip to the server; raises when it does not answer."""

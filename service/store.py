@@ -96,13 +96,13 @@ def get_session(db: Database, session_id: str, user_id: str | None) -> dict | No
 
 def get_run(db: Database, session_id: str, run_id: str, user_id: str | None) -> dict | None:
     """A session row with `has_runs` and `run` (the asked-for run_data or None), or None."""
-    if db.has_legacy_runs():
-        row = get_session(db, session_id, user_id)
-        if row is not None:
-            row["has_runs"] = bool(row["runs"])
-            row["run"] = next((r for r in row.pop("runs") if r.get("run_id") == run_id), None)
-        return row
-    return db.fetch_one("get_run", {"session_id": session_id, "run_id": run_id, "user_id": user_id})
+    row = db.fetch_one("get_run", {"session_id": session_id, "run_id": run_id, "user_id": user_id})
+    if row is not None and "runs" in row:  # agno 2.x legacy blob: its runs count too, the runs table wins
+        legacy = merge_legacy_runs([], row.pop("runs"))
+        row["has_runs"] = row["has_runs"] or bool(legacy)
+        if row["run"] is None:
+            row["run"] = next((r for r in legacy if r.get("run_id") == run_id), None)
+    return row
 
 
 def create_session(db: Database, values: dict[str, Any], runs: list[dict[str, Any]]) -> dict | None:

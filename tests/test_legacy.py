@@ -163,3 +163,13 @@ def test_fresh_table_without_the_column_reads_only_the_runs_table(client, rows) 
     assert client.get("/sessions").get_json()["data"][0]["session_name"] == "shared question"
     assert [r["run_id"] for r in client.get("/sessions/mixed/runs").get_json()] == ["S2", "T3"]
     assert client.get("/sessions/mixed/runs/L1").status_code == 404
+
+
+def test_a_column_added_while_serving_is_seen_by_every_route(client, rows) -> None:
+    """Nothing about the table layout is cached: a migration under a running service is picked up at once."""
+    rows.session("late", "agent", component_id="legacy-agent", created_at=1767225600)
+    assert client.get("/sessions/late/runs/L1").status_code == 404
+    rows.execute("ALTER TABLE ai.agno_sessions ADD COLUMN runs jsonb")
+    set_blob(rows, "late", [L1])
+    assert client.get("/sessions/late/runs/L1").get_json()["run_id"] == "L1"
+    assert [r["run_id"] for r in client.get("/sessions/late/runs").get_json()] == ["L1"]
