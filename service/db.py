@@ -145,11 +145,16 @@ class Database:
             cur.execute(self.query(name, **fragments), params)
             return cur.fetchall()
 
-    def ping(self) -> None:
-        """Round-trip to the server; raises when it does not answer."""
-        with self.transaction() as cur:
-            cur.execute("SELECT 1")
-            cur.fetchone()
+    def ping(self, timeout: float = 3.0) -> None:
+        """Readiness round trip on its own short-lived connection: a busy pool must not read as a dead database."""
+        conn = psycopg2.connect(self.config.dsn, application_name="agno-session-probe", connect_timeout=int(timeout),
+                                options=f"-c statement_timeout={int(timeout * 1000)}")
+        try:
+            with conn.cursor() as cur:
+                cur.execute(self.query("ping"))
+                cur.fetchone()
+        finally:
+            conn.close()
 
     def close(self) -> None:
         """Close every idle connection (shutdown, tests)."""

@@ -454,3 +454,16 @@ def test_preflight_checks_as_starlette_does(client, headers: dict, status: int, 
     """Recorded from the real AgentOS: each failed preflight check is named, in this order."""
     response = client.options("/sessions", headers=headers)
     assert (response.status_code, response.data) == (status, body)
+
+
+def test_readyz_is_not_fooled_by_a_busy_pool(make_app) -> None:
+    """Every pooled connection in use is load, not a dead database: readiness probes on its own connection."""
+    import time
+
+    app = make_app(AGNO_POOL_SIZE="1", AGNO_REQUEST_TIMEOUT="30")
+    db = next(iter(app.config["REGISTRY"]))
+    with db.transaction():
+        started = time.perf_counter()
+        response = app.test_client().get("/readyz")
+        elapsed = time.perf_counter() - started
+    assert response.status_code == 200 and elapsed < 5

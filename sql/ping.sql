@@ -1,0 +1,2 @@
+-- Readiness: the server answers a trivial statement.
+SELECT 1 AS ok
