@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 
@@ -53,7 +52,7 @@ def list_sessions() -> Response:
     meta = {
         "page": q["page"],
         "limit": q["limit"],
-        "total_pages": math.ceil(total / q["limit"]) if total else 0,
+        "total_pages": -(-total // q["limit"]),  # integer ceil: limits reach 2**63
         "total_count": total,
         "search_time_ms": 0.0,
     }
