@@ -3,14 +3,23 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+REF_VENV ?= .venv-agentos
+REF_STAMP := $(REF_VENV)/.installed
+REF_REQUIREMENTS := tests/contract/reference-requirements.txt
 
-.PHONY: install run test lint clean
+.PHONY: install run test unit-test contract-test lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
+
+$(REF_STAMP): $(REF_REQUIREMENTS)
+	$(PYTHON) -m venv $(REF_VENV)
+	$(REF_VENV)/bin/python -m pip install -q --upgrade pip
+	$(REF_VENV)/bin/python -m pip install -q -r $(REF_REQUIREMENTS)
+	touch $(REF_STAMP)
 
 install: $(STAMP)
 
@@ -20,8 +29,14 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: lint
-	$(BIN)/python -m pytest
+# The whole suite: lint, then unit/integration tests, then the differential test against the real AgentOS.
+test: lint unit-test contract-test
+
+unit-test: $(STAMP)
+	$(BIN)/python -m pytest --ignore=tests/contract
+
+contract-test: $(STAMP) $(REF_STAMP)
+	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python -m pytest tests/contract
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(REF_VENV) .pytest_cache

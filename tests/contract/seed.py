@@ -242,6 +242,11 @@ def dataset() -> list[tuple[AnySession, list[AnyRun]]]:
           team_run("run-tm-3", "team-members", "user-1", T0 + 16 * h + 30, "Second team question",
                    status="PAUSED")]),
         (team_sess("team-empty", None, T0 + 16 * h + 60), []),
+        # A member run first: team names come from leader runs only, in the list and in the detail.
+        (team_sess("team-member-first", "user-1", T0 + 16 * h + 90),
+         [agent_run("run-tmf-m", "team-member-first", "user-1", T0 + 16 * h + 91, "member speaks first",
+                    parent_run_id="run-tmf-1"),
+          team_run("run-tmf-1", "team-member-first", "user-1", T0 + 16 * h + 92, "Leader question")]),
         # --- workflow variety ---
         (wf_sess("wf-steps", "user-1", T0 + 17 * h, metadata={"kind": "steps"}),
          [agent_run("run-ws-0", "wf-steps", "user-1", T0 + 17 * h + 5, "standalone step run",

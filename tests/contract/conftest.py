@@ -1,0 +1,36 @@
+"""The contract test needs the reference AgentOS installed beside the project: `make contract-test` does that."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.contract import deviations
+from tests.contract.harness import DECLARED_HITS, Cluster
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Cluster]:
+    """PostgreSQL, the seeded dataset, and both servers in every configuration, for the whole run."""
+    python = os.environ.get("AGNO_REFERENCE_PYTHON")
+    if not python:
+        pytest.fail("AGNO_REFERENCE_PYTHON is not set: run `make contract-test`, which installs the reference "
+                    "AgentOS into its own virtualenv and points the tests at it")
+    started = Cluster(python).start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="session")
+def devs() -> list[deviations.Deviation]:
+    """The declared deviations."""
+    return deviations.load()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest hook
+    """Say which declared deviations this run actually met, so a stale declaration shows."""
+    if DECLARED_HITS:
+        terminalreporter.write_line("declared deviations met: " + ", ".join(
+            f"{name} x{count}" for name, count in sorted(DECLARED_HITS.items())))

