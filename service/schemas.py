@@ -44,11 +44,15 @@ _TRUE = {"1", "t", "y", "on", "yes", "true"}
 
 
 class RequestInvalid(Exception):
-    """FastAPI's 422: `errors` is the `detail` list, each dict keyed type, loc, msg, input, ctx?."""
+    """FastAPI's 422: `errors` is the `detail` list, each dict keyed type, loc, msg, input, ctx?.
 
-    def __init__(self, errors: list[dict]):
+    `parsed` is set when only our own checks failed (where AgentOS passes validation and fails later, with a
+    500): the request then still resolves its database first, as AgentOS does, and answers 422 after that."""
+
+    def __init__(self, errors: list[dict], parsed: Any = None):
         super().__init__(errors)
         self.errors = [_renderable(e) for e in errors]
+        self.parsed = parsed
 
 
 class BodyUnreadable(Exception):
@@ -361,9 +365,13 @@ class _Outcome:
 
 
 def _finish(*parts: _Outcome) -> None:
-    errors = [e for p in parts for e in p.errors] or [e for p in parts for e in p.extension]
+    errors = [e for p in parts for e in p.errors]
     if errors:
         raise RequestInvalid(errors)
+    extension = [e for p in parts for e in p.extension]
+    if extension:
+        values = tuple(p.value for p in parts)
+        raise RequestInvalid(extension, parsed=values[0] if len(values) == 1 else values)
 
 
 def query_args(query_string: bytes) -> MultiDict:
@@ -409,14 +417,19 @@ def _storable(value: Any, loc: tuple, *, varchar: bool = False) -> list[dict]:
     return []
 
 
-def strip_nul(value: Any) -> Any:
-    """agno strips NUL from every string it writes into a JSON column; so do we, before the store sees it."""
+# What agno removes from every string value it writes into a JSON column (and from a new session name).
+_UNSTORED_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+JSON_BODY_FIELDS = ("session_name", "session_state", "metadata", "summary", "runs")
+
+
+def sanitize_strings(value: Any) -> Any:
+    """Strip the characters agno strips from string values (keys are kept, as agno keeps them)."""
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        return _UNSTORED_CHARS.sub("", value)
     if isinstance(value, list):
-        return [strip_nul(v) for v in value]
+        return [sanitize_strings(v) for v in value]
     if isinstance(value, dict):
-        return {k: strip_nul(v) for k, v in value.items()}
+        return {k: sanitize_strings(v) for k, v in value.items()}
     return value
 
 
@@ -508,7 +521,7 @@ def _rename_body(body: Any) -> _Outcome:
         return _Outcome(None, [error("missing", ("body", "session_name"), "Field required", None)])
     if not isinstance(name, str):
         return _Outcome(None, [error("string_type", ("body", "session_name"), STRING, name)])
-    return _Outcome({"session_name": strip_nul(name)}, extension=_storable(name, ("body", "session_name")))
+    return _Outcome({"session_name": sanitize_strings(name)}, extension=_storable(name, ("body", "session_name")))
 
 
 def _patch_body(body: Any) -> _Outcome:
@@ -517,7 +530,7 @@ def _patch_body(body: Any) -> _Outcome:
         with _deep_json():
             out.extension = _columns(out.value, PatchBody().fields, varchar=False) or \
                 _summary_shape(out.value["summary"], ("body", "summary"))
-            out.value = strip_nul(out.value)
+            out.value = sanitize_strings(out.value)
     return out
 
 
@@ -534,7 +547,7 @@ def _create_body(body: Any, session_type: str) -> _Outcome:
             or _columns(value, ("session_id", "user_id", component), varchar=True)
             + _columns(value, ("session_name", "session_state", "metadata", "runs", "summary"), varchar=False)
             or _runs_shape(extra["runs"]) + _summary_shape(extra["summary"], ("body", "summary")))
-        out.value = strip_nul(value)
+        out.value = {k: sanitize_strings(v) if k in JSON_BODY_FIELDS else v for k, v in value.items()}
     return out
 
 

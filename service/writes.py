@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from service.render import detect_session_type, strip_reserved_metadata, summary_from_patch
+from service.schemas import sanitize_strings
 
 JSON_NULL = object()  # a JSON column written as the literal null: what agno stores for fields it includes as None
 COMPONENTS = ("agent", "team", "workflow")
@@ -63,14 +64,14 @@ def patched_session(row: dict[str, Any], as_type: str | None, body: dict[str, An
             summary = summary_from_patch(body["summary"])
         elif isinstance(row["summary"], dict):
             summary = _stored_summary(row["summary"])
-    return {
+    return {  # agno's upsert passes every JSON column it writes through its string sanitizer
         "kind": kind,
         "component_id": row[f"{kind}_id"],
-        "component_data": component_data,
+        "component_data": sanitize_strings(component_data),
         "user_id": row["user_id"],
-        "session_data": session_data,
-        "summary": summary,
-        "metadata": metadata,
+        "session_data": sanitize_strings(session_data),
+        "summary": sanitize_strings(summary),
+        "metadata": sanitize_strings(metadata),
         "now": now,
     }
 

@@ -175,3 +175,11 @@ def test_bad_queries_get_agentos_errors(client, seeded, query: str, status: int,
     response = client.get(f"/sessions{query}")
     assert response.status_code == status
     assert response.data.startswith(detail_start)
+
+
+@pytest.mark.parametrize("query", ["page=0", "limit=9223372036854775808", "user_id=a%00b"])
+def test_our_own_422s_come_after_database_resolution(client, query: str) -> None:
+    """AgentOS resolves db_id/table before it fails on these (with a 500): its 400/404 must win, as there."""
+    assert client.get(f"/sessions?{query}&db_id=nope").data == b'{"detail":"No database found with id \'nope\'"}'
+    assert client.get(f"/sessions?{query}&table=x").status_code == 400
+    assert client.get(f"/sessions?{query}").status_code == 422

@@ -259,3 +259,31 @@ def test_patch_as_another_type_answers_from_the_runs_that_type_keeps(client, row
     assert [m["id"] for m in as_agent["chat_history"]] == ["m"] and as_agent["session_name"] == "hi"
     as_workflow = client.patch("/sessions/ag?type=workflow", json={}).get_json()
     assert as_workflow["chat_history"] == [] and as_workflow["session_name"] == ""  # agent shape, no runs kept
+
+
+def test_writes_strip_the_characters_agno_strips_from_json_values(client, rows) -> None:
+    """agno's sanitizer: C0 controls but tab/newline/CR, and U+FFFE/U+FFFF, from values; keys and ids kept."""
+    response = post(client, "/sessions", {
+        "session_id": "cc\u0001id", "session_name": "a\u0001b\u001fc\u007fd\ufffee\uffff\tf\ng\rh\u000bi\u000cj",
+        "session_state": {"k\u0001ey": "v\u0002al", "l": ["\u0003"]}, "metadata": {"m": "x\u0004y"}})
+    assert response.status_code == 201
+    row = rows.session_row("cc\u0001id")
+    assert row["session_data"] == {"session_name": "abc\u007fde\tf\ng\rhij",
+                                   "session_state": {"k\u0001ey": "val", "l": [""]}}
+    assert row["metadata"] == {"m": "xy"}
+    renamed = post(client, "/sessions/cc%01id/rename", {"session_name": "r\u0001\uffff"})
+    assert renamed.get_json()["session_name"] == "r"
+    client.patch("/sessions/cc%01id", json={"summary": {"summary": "s\u0001", "topics": ["t\u0002"]}})
+    assert rows.session_row("cc\u0001id")["summary"] == {"summary": "s", "topics": ["t"]}
+
+
+def test_typed_patch_names_the_session_from_the_runs_read_as_that_type(client, rows) -> None:
+    """PATCH ?type=agent on a workflow row: agno reads it as an agent session (agent-shaped runs, inputs
+    round-tripped) and names it by the workflow rule, the row's own type."""
+    rows.session("wf", "workflow", component_id="content-workflow", workflow_data={"name": "Content Workflow"})
+    rows.run("wf", {"run_id": "step", "agent_id": "writer", "workflow_id": "content-workflow",
+                    "input": {"input_content": "standalone step run"}}, run_index=0)
+    rows.run("wf", {"run_id": "main", "workflow_id": "content-workflow", "input": "Write"}, run_index=1)
+    assert client.patch("/sessions/wf", json={}).get_json()["session_name"] == "Write"
+    as_agent = client.patch("/sessions/wf?type=agent", json={}).get_json()
+    assert as_agent["session_name"] == '{"input_content": "standalone step run"}'

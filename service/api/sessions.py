@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, current_app, g, request
 from werkzeug.datastructures import MultiDict
@@ -20,25 +21,40 @@ MEDIA_UNCONFIGURED = "Media storage is not configured on AgentOS"
 
 
 def database(db_id: str | None, table: str | None) -> Database:
-    """Resolve the request's database and remember its id for the access log."""
+    """Resolve the request's database (AgentOS's 400/404 come first), then raise any 422 held back till now."""
     db = resolve_db(current_app.config["SETTINGS"], current_app.config["REGISTRY"], db_id, table)
     g.db_id = db.config.db_id
+    held = g.pop("held_invalid", None)
+    if held is not None:
+        raise held
     return db
 
 
-def query() -> MultiDict:
-    """Query parameters decoded the way Starlette decodes them."""
-    return schemas.query_args(request.query_string)
+def _parse(parser: Callable[..., Any], *args: Any) -> Any:
+    """Run a parser; a 422 of our own making is held until the database is resolved (see `database`)."""
+    try:
+        return parser(*args)
+    except schemas.RequestInvalid as exc:
+        if exc.parsed is None:
+            raise
+        g.held_invalid = exc
+        return exc.parsed
+
+
+def query(parser: Callable[[MultiDict], dict]) -> dict:
+    """Query parameters decoded the way Starlette decodes them, then parsed."""
+    return _parse(parser, schemas.query_args(request.query_string))
 
 
 def with_body(parser: Callable[[MultiDict, bytes, str | None], tuple[dict, dict]]) -> tuple[dict, dict]:
     """Query and body of a route with a body, errors in FastAPI's order."""
-    return parser(query(), request.get_data(cache=True), request.headers.get("Content-Type"))
+    return _parse(parser, schemas.query_args(request.query_string), request.get_data(cache=True),
+                  request.headers.get("Content-Type"))
 
 
 @bp.get("/sessions")
 def list_sessions() -> Response:
-    q = schemas.list_query(query())
+    q = query(schemas.list_query)
     db = database(q["db_id"], q["table"])
     filters = {k: q[k] for k in ("session_type", "component_id", "user_id", "session_name")}
     total, rows = store.list_sessions(db, filters, q["sort_by"], q["sort_order"], q["limit"], q["page"])
@@ -92,7 +108,7 @@ def delete_sessions() -> Response:
 
 @bp.get("/sessions/<session_id>")
 def get_session(session_id: str) -> Response:
-    q = schemas.detail_query(query())
+    q = query(schemas.detail_query)
     db = database(q["db_id"], q["table"])
     row = store.get_session(db, session_id, q["user_id"])
     if row is None:
@@ -111,15 +127,14 @@ def update_session(session_id: str) -> Response:
     if row is None:
         raise ApiError(404, f"Session with id '{session_id}' not found")
     real_type = render.detect_session_type(row)
-    # AgentOS answers from the runs of the session as it read it (as `type`), in the row's own shape.
-    runs = render.runs_kept_as(q["session_type"] or real_type, row["runs"])
-    detail = render.session_detail(row, runs, real_type)
+    # AgentOS answers in the row's own shape, from the runs of the session as it read it (as `type`).
+    detail = render.session_detail(row, row["runs"], real_type, read_as=q["session_type"] or real_type)
     return json_response(detail)
 
 
 @bp.delete("/sessions/<session_id>")
 def delete_session(session_id: str) -> Response:
-    q = schemas.delete_query(query())
+    q = query(schemas.delete_query)
     db = database(q["db_id"], q["table"])
     if q["delete_media"]:
         raise ApiError(503, MEDIA_UNCONFIGURED)
@@ -139,7 +154,7 @@ def rename_session(session_id: str) -> Response:
 
 def _classified_runs(session_id: str) -> list[dict]:
     """The session's runs, filtered and classified as AgentOS's runs endpoints show them."""
-    q = schemas.runs_query(query())
+    q = query(schemas.runs_query)
     invalid = render.invalid_statuses(q["status"] or [])
     if invalid:
         raise ApiError(400, invalid)
@@ -166,7 +181,7 @@ def get_run_previews(session_id: str) -> Response:
 
 @bp.get("/sessions/<session_id>/runs/<run_id>")
 def get_session_run(session_id: str, run_id: str) -> Response:
-    q = schemas.single_run_query(query())
+    q = query(schemas.single_run_query)
     db = database(q["db_id"], q["table"])
     row = store.get_run(db, session_id, run_id, q["user_id"])
     if row is None:

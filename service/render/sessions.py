@@ -79,31 +79,31 @@ def _is_workflow_run(run: dict) -> bool:
     return not (run.get("agent_id") or run.get("agent_name") or run.get("team_id") or run.get("team_name"))
 
 
-def runs_kept_as(as_type: str, runs: list) -> list:
-    """The runs a session read as `as_type` keeps: workflow sessions keep workflow runs, others agent/team runs."""
-    if as_type == "workflow":
-        return [run for run in runs if isinstance(run, dict) and _is_workflow_run(run)]
-    return [run for run in runs if isinstance(run, dict) and ("agent_id" in run or "team_id" in run)]
+def runs_kept_as(read_as: str, runs: list) -> list:
+    """The runs a session deserialised as `read_as` holds: workflow sessions keep workflow runs; agent and team
+    sessions keep agent/team-shaped runs, their inputs rewritten by RunInput's round trip."""
+    runs = [run for run in runs if isinstance(run, dict)]
+    if read_as == "workflow":
+        return [run for run in runs if _is_workflow_run(run)]
+    kept = [run for run in runs if "agent_id" in run or "team_id" in run]
+    return [{**run, "input": _round_trip_input(run.get("input"))} for run in kept]
 
 
-def session_name(row: dict, runs: list, *, for_list: bool, as_type: str | None = None) -> str:
-    """The stored name when set (even ""), else one derived from the runs (contract §6.1)."""
+def session_name(row: dict, runs: list, *, for_list: bool, as_type: str | None = None,
+                 read_as: str | None = None) -> str:
+    """The stored name when set (even ""), else one derived from the runs (contract §6.1).
+
+    Detail reads name the session by `as_type`'s rule from the runs the session was read with (`read_as`,
+    by default the same type): a PATCH with `?type=` reads as one type and answers in the row's own."""
     session_data = _object(row.get("session_data"))
     if session_data is not None and session_data.get("session_name") is not None:
         return as_text(session_data["session_name"])
     runs = [run for run in runs if isinstance(run, dict)]
     kind = row.get("session_type") if for_list else (as_type or detect_session_type(row))
-    if kind == "workflow":
-        if not for_list:
-            runs = [run for run in runs if _is_workflow_run(run)]
-        return _workflow_name(runs, row.get("workflow_data"))
     if not for_list:
-        # Detail reads deserialise the runs first: only agent/team-shaped runs survive, inputs are rewritten.
-        runs = [
-            {**run, "input": _round_trip_input(run.get("input"))}
-            for run in runs
-            if "agent_id" in run or "team_id" in run
-        ]
+        runs = runs_kept_as(read_as or kind, runs)
+    if kind == "workflow":
+        return _workflow_name(runs, row.get("workflow_data"))
     if kind == "team":
         runs = [run for run in runs if not run.get("agent_id")]
     return _first_user_text(runs)
@@ -179,7 +179,7 @@ def _metrics_fields(session_data: dict | None) -> tuple[Any, Any]:
     return metrics, _total_tokens(metrics)
 
 
-def _agent_detail(row: dict, runs: list) -> dict:
+def _agent_detail(row: dict, runs: list, read_as: str) -> dict:
     """AgentSessionDetailSchema."""
     session_data = _object(row.get("session_data"))
     metrics, total_tokens = _metrics_fields(session_data)
@@ -189,7 +189,7 @@ def _agent_detail(row: dict, runs: list) -> dict:
         "user_id": row.get("user_id"),
         "agent_session_id": row["session_id"],
         "session_id": row["session_id"],
-        "session_name": session_name(row, runs, for_list=False, as_type="agent"),
+        "session_name": session_name(row, runs, for_list=False, as_type="agent", read_as=read_as),
         "session_summary": _summary(summary),
         "session_state": session_data.get("session_state") if session_data else None,
         "agent_id": row.get("agent_id") or None,
@@ -197,20 +197,20 @@ def _agent_detail(row: dict, runs: list) -> dict:
         "agent_data": row.get("agent_data"),
         "metrics": metrics,
         "metadata": with_sdk(row.get("metadata"), row.get("agent_data")),
-        "chat_history": chat_history(runs),
+        "chat_history": chat_history(runs_kept_as(read_as, runs)),
         "created_at": created_at,
         "updated_at": updated_at,
     }
 
 
-def _team_detail(row: dict, runs: list) -> dict:
+def _team_detail(row: dict, runs: list, read_as: str) -> dict:
     """TeamSessionDetailSchema (total_tokens last; an empty summary is null here, unlike agents)."""
     session_data = _object(row.get("session_data"))
     metrics, total_tokens = _metrics_fields(session_data)
     created_at, updated_at = _timestamps(row, now_if_missing=False)
     return {
         "session_id": row["session_id"],
-        "session_name": session_name(row, runs, for_list=False, as_type="team"),
+        "session_name": session_name(row, runs, for_list=False, as_type="team", read_as=read_as),
         "user_id": row.get("user_id"),
         "team_id": row.get("team_id"),
         "session_summary": _summary(row.get("summary")) or None,
@@ -218,7 +218,7 @@ def _team_detail(row: dict, runs: list) -> dict:
         "metrics": metrics,
         "team_data": row.get("team_data"),
         "metadata": row.get("metadata"),
-        "chat_history": chat_history(runs),
+        "chat_history": chat_history(runs_kept_as(read_as, runs)),
         "created_at": created_at,
         "updated_at": updated_at,
         "total_tokens": total_tokens,
@@ -230,7 +230,7 @@ def _or_empty(value: Any) -> Any:
     return {} if value is None else value
 
 
-def _workflow_detail(row: dict, runs: list) -> dict:
+def _workflow_detail(row: dict, runs: list, read_as: str) -> dict:
     """WorkflowSessionDetailSchema (no summary, metrics or chat_history; workflow_name is never stored)."""
     session_data = _or_empty(_object(row.get("session_data")))
     created_at, updated_at = _timestamps(row, now_if_missing=True)
@@ -239,7 +239,7 @@ def _workflow_detail(row: dict, runs: list) -> dict:
         "workflow_id": row.get("workflow_id"),
         "workflow_name": None,
         "session_id": row["session_id"],
-        "session_name": session_name(row, runs, for_list=False, as_type="workflow"),
+        "session_name": session_name(row, runs, for_list=False, as_type="workflow", read_as=read_as),
         "session_data": session_data,
         "session_state": session_data.get("session_state") if session_data else None,
         "workflow_data": _or_empty(row.get("workflow_data")),
@@ -252,9 +252,10 @@ def _workflow_detail(row: dict, runs: list) -> dict:
 _DETAILS = {"agent": _agent_detail, "team": _team_detail, "workflow": _workflow_detail}
 
 
-def session_detail(row: dict, runs: list, as_type: str) -> dict:
-    """The detail shape of `as_type` (which need not be the row's type), every field present."""
-    return _DETAILS[as_type](row, runs)
+def session_detail(row: dict, runs: list, as_type: str, read_as: str | None = None) -> dict:
+    """The detail shape of `as_type` (which need not be the row's type), every field present, from the runs a
+    session read as `read_as` (default: `as_type`) keeps."""
+    return _DETAILS[as_type](row, runs, read_as or as_type)
 
 
 # ---------------------------------------------------------------- create / PATCH inputs

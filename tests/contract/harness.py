@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -228,6 +229,7 @@ class Cluster:
             server.stop()
         if self._pg is not None:
             self._pg.cleanup()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def corpus(name: str, variables: dict[str, str] | None = None) -> list[replay.Request]:
