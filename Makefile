@@ -7,7 +7,7 @@ REF_VENV ?= .venv-agentos
 REF_STAMP := $(REF_VENV)/.installed
 REF_REQUIREMENTS := tests/contract/reference-requirements.txt
 
-.PHONY: install run test unit-test contract-test lint clean
+.PHONY: install run test unit-test contract-test fuzz lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ unit-test: $(STAMP)
 
 contract-test: $(STAMP) $(REF_STAMP)
 	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python -m pytest tests/contract
+
+# A longer schemathesis campaign (all phases, more examples, 15 min budget); report in reports/schemathesis.
+fuzz: $(STAMP)
+	$(BIN)/python scripts/fuzz.py --profile campaign
 
 clean:
 	rm -rf $(VENV) $(REF_VENV) .pytest_cache

@@ -22,7 +22,7 @@ log = logging.getLogger(LOGGER)
 def create_app(settings: Settings | None = None) -> Flask:
     """The application factory: settings (from the environment by default) → a ready WSGI app."""
     from service import middleware
-    from service.api import health, sessions
+    from service.api import health, sessions, spec
     from service.embedded import with_embedded_dsn
     from service.schemas import RequestInvalid
 
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.register_blueprint(health.bp)
     app.register_blueprint(sessions.bp)
+    app.register_blueprint(spec.bp)
     middleware.install(app, settings)
 
     @app.errorhandler(ApiError)
@@ -58,6 +59,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     def timed_out(exc: Exception) -> Response:
         log.warning("request timed out", extra={"fields": {"request_id": g.get("request_id"), "error": str(exc)}})
         return error_response(504, "Request timed out")
+
+    @app.errorhandler(psycopg2.errors.ProgramLimitExceeded)
+    @app.errorhandler(psycopg2.errors.NumericValueOutOfRange)
+    @app.errorhandler(psycopg2.errors.CharacterNotInRepertoire)
+    @app.errorhandler(psycopg2.errors.UntranslatableCharacter)
+    def unstorable(exc: psycopg2.Error) -> Response:
+        # A value PostgreSQL refuses to store (an id too large for its index, a number out of range): the
+        # transaction was rolled back, nothing changed. Validation cannot know these limits in advance.
+        return error_response(422, f"Value cannot be stored: {exc.diag.message_primary or type(exc).__name__}")
 
     @app.errorhandler(psycopg2.errors.UndefinedTable)
     def missing_tables(exc: Exception) -> Response:

@@ -86,6 +86,10 @@ def serve(settings: Settings) -> None:
             self.cfg.set("graceful_timeout", 30)
             self.cfg.set("preload_app", True)
             self.cfg.set("accesslog", None)
+            # AgentOS (uvicorn) takes a request head of up to ~128 KiB; gunicorn's defaults (8190 bytes per
+            # line) would answer 414/431 to ids, filters and headers AgentOS serves. 0: no request-line limit.
+            self.cfg.set("limit_request_line", 0)
+            self.cfg.set("limit_request_field_size", 128 * 1024)
             self.cfg.set("when_ready", lambda _server: log.info(f"session service listening on :{port}"))
 
         def load(self) -> object:

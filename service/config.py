@@ -68,6 +68,7 @@ class Settings:
     cors_origins: tuple[str, ...] = AGENTOS_CORS_ORIGINS
     data_dir: Path | None = None
     log_level: str = "INFO"
+    max_body_bytes: int = 10 * 1024 * 1024
 
     @property
     def embedded(self) -> bool:
@@ -217,4 +218,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()) if origins else AGENTOS_CORS_ORIGINS,
         data_dir=Path(data_dir).expanduser() if data_dir else None,
         log_level=(env.get("AGNO_LOG_LEVEL") or "INFO").upper(),
+        max_body_bytes=_int(env, "AGNO_MAX_BODY_BYTES", 10 * 1024 * 1024, 1, 1024**3),
     )

@@ -9,7 +9,7 @@ import time
 import uuid
 
 from flask import Flask, Response, g, request
-from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 
 from service.config import Settings
 from service.logs import LOGGER
@@ -59,6 +59,13 @@ def _token_ok(header: str, key: str) -> bool:
 def install(app: Flask, settings: Settings) -> None:
     """Wire request ids, auth, CORS and the access log into `app`."""
     origins = set(settings.cors_origins)
+    # Werkzeug stops reading a body without Content-Length (chunked) one byte past the limit: `read_body`
+    # sees it is too large without holding more of it.
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes + 1
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(exc: RequestEntityTooLarge) -> Response:
+        return error_response(413, f"Request body is larger than {settings.max_body_bytes} bytes")
 
     def allowed(origin: str | None) -> bool:
         return origin is not None and origin in origins
@@ -78,6 +85,8 @@ def install(app: Flask, settings: Settings) -> None:
                 return _unauthorized("Authorization header required", allowed(origin))
             if not _token_ok(header, settings.security_key):
                 return _unauthorized("Invalid authentication token", allowed(origin))
+        if (request.content_length or 0) > settings.max_body_bytes:  # refused before a byte of it is read
+            raise RequestEntityTooLarge()
         if request.method in ("HEAD", "OPTIONS") and request.url_rule is not None:
             # Starlette routes no implicit HEAD/OPTIONS: 405 naming the path's first route's method.
             raise MethodNotAllowed(valid_methods=sorted(request.url_rule.methods - {"HEAD", "OPTIONS"}))
@@ -108,6 +117,14 @@ def install(app: Flask, settings: Settings) -> None:
             "db_id": g.get("db_id"),
             "client_ip": client_ip(settings.trusted_proxies),
         }})
+
+
+def read_body(limit: int) -> bytes:
+    """The request body, or 413 when it is larger than `limit` bytes (Content-Length was checked up front)."""
+    raw = request.get_data(cache=True)
+    if len(raw) > limit:
+        raise RequestEntityTooLarge()
+    return raw
 
 
 def _preflight(origin: str, origin_ok: bool) -> Response:

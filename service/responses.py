@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import orjson
 from flask import Response
 
 JSON = "application/json"
+# Values nest as deep as AgentOS decodes them (959 levels): walking, rendering and encoding them recursively
+# needs more than Python's default 1000 frames.
+RECURSION_LIMIT = 4000
+if sys.getrecursionlimit() < RECURSION_LIMIT:
+    sys.setrecursionlimit(RECURSION_LIMIT)
 
 
 class ApiError(Exception):
@@ -26,17 +32,23 @@ def dumps(body: Any) -> bytes:
     try:
         return orjson.dumps(body)
     except TypeError:
-        return orjson.dumps(_big_ints_verbatim(body))
+        return orjson.dumps(_verbatim(body, 0))
 
 
-def _big_ints_verbatim(value: Any) -> Any:
-    """orjson refuses integers beyond 64 bits; hand them over as ready-made JSON fragments."""
+_CHUNK = 128  # orjson refuses to nest deeper than 254 levels; deeper values are encoded a chunk at a time
+
+
+def _verbatim(value: Any, level: int) -> Any:
+    """What orjson refuses, handed over as ready-made JSON fragments: integers beyond 64 bits and the parts of
+    a value nested deeper than orjson's limit (pydantic-core answers up to 255 levels)."""
     if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**64:
         return orjson.Fragment(str(value))
+    if isinstance(value, (dict, list)) and level >= _CHUNK:
+        return orjson.Fragment(dumps(value))
     if isinstance(value, dict):
-        return {k: _big_ints_verbatim(v) for k, v in value.items()}
+        return {k: _verbatim(v, level + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_big_ints_verbatim(v) for v in value]
+        return [_verbatim(v, level + 1) for v in value]
     return value
 
 

@@ -14,6 +14,8 @@ import email.message
 import json
 import math
 import re
+import sys
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +27,14 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from marshmallow.utils import missing as _MISSING
 from werkzeug.datastructures import MultiDict
 
+from service.responses import ApiError
+
 BIGINT_MAX = 2**63 - 1
+# AgentOS's JSON decoder runs out of recursion at the 960th nested array/object: FastAPI's 400.
+PARSE_DEPTH = 960
+# pydantic-core serializes answers at most 255 levels deep (scalars count): a stored value nested deeper than
+# its place in the answer allows makes AgentOS write the row and then fail with a 500.
+ANSWER_DEPTH = 255
 SESSION_TYPES = ("agent", "team", "workflow")
 SORT_ORDERS = ("asc", "desc")
 NO_NUL = "^[^\\x00]*$"
@@ -55,11 +64,11 @@ class RequestInvalid(Exception):
         self.parsed = parsed
 
 
-class BodyUnreadable(Exception):
+class BodyUnreadable(ApiError):
     """FastAPI's 400 for a JSON-typed body that is not decodable text (bad UTF-8, nesting too deep)."""
 
-    status = 400
-    detail = "There was an error parsing the body"
+    def __init__(self) -> None:
+        super().__init__(400, "There was an error parsing the body")
 
 
 def error(type_: str, loc: Iterable, msg: str, input_: Any, ctx: dict | None = None) -> dict:
@@ -417,6 +426,13 @@ def _storable(value: Any, loc: tuple, *, varchar: bool = False) -> list[dict]:
     return []
 
 
+def path_errors(session_id: str | None) -> list[dict]:
+    """NUL in the path's session_id: the one path value AgentOS binds into SQL (run ids are compared in Python)."""
+    if session_id is None:
+        return []
+    return _storable(session_id, ("path", "session_id"), varchar=True)
+
+
 # What agno removes from every string value it writes into a JSON column (and from a new session name).
 _UNSTORED_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 JSON_BODY_FIELDS = ("session_name", "session_state", "metadata", "summary", "runs")
@@ -449,13 +465,69 @@ def _decode(raw: bytes | None, content_type: str | None) -> Any:
         main, sub = message.get_content_maintype(), message.get_content_subtype()
         if main == "application" and (sub == "json" or sub.endswith("+json")):
             try:
-                return json.loads(raw)
+                return _loads(raw)
             except json.JSONDecodeError as exc:
                 raise RequestInvalid([error("json_invalid", ("body", exc.pos), "JSON decode error", {},
                                             {"error": exc.msg})]) from exc
             except Exception as exc:  # UnicodeDecodeError, RecursionError: FastAPI's generic 400
                 raise BodyUnreadable() from exc
     return raw
+
+
+def _loads(raw: bytes) -> Any:
+    """json.loads failing exactly where AgentOS's does: RecursionError at the PARSE_DEPTH-th nested container.
+
+    Only a body with that many brackets can get there; it is decoded on a fresh thread at a calibrated stack
+    depth, so the outcome does not depend on how deep the caller's stack happens to be."""
+    if raw.count(b"[") + raw.count(b"{") < PARSE_DEPTH:
+        return json.loads(raw)
+    return _loads_on_thread(raw, _pad())
+
+
+def _loads_on_thread(raw: bytes | str, frames: int) -> Any:
+    """json.loads(raw) on a new thread, `frames` Python frames above the thread's base."""
+    outcome: dict[str, Any] = {}
+
+    def decode() -> None:
+        try:
+            outcome["value"] = _at_depth(frames, json.loads, raw)
+        except BaseException as exc:  # handed back to the calling thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=decode, name="agno-session-json")
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _at_depth(frames: int, fn: Any, *args: Any) -> Any:
+    """fn(*args), called `frames` Python frames deeper than here."""
+    return fn(*args) if frames <= 0 else _at_depth(frames - 1, fn, *args)
+
+
+_PAD: list[int] = []
+_PAD_LOCK = threading.Lock()
+
+
+def _pad() -> int:
+    """Frames to add so that PARSE_DEPTH - 1 levels decode on a fresh thread and PARSE_DEPTH do not (measured once)."""
+    with _PAD_LOCK:
+        if not _PAD:
+            def decodes(levels: int) -> bool:
+                try:
+                    _loads_on_thread("[" * levels + "]" * levels, 0)
+                    return True
+                except RecursionError:
+                    return False
+
+            low, high = 0, sys.getrecursionlimit()  # `low` levels decode, `high` do not
+            while high - low > 1:
+                mid = (low + high) // 2
+                low, high = (mid, high) if decodes(mid) else (low, mid)
+            _PAD.append(max(0, low - (PARSE_DEPTH - 1)))
+        return _PAD[0]
 
 
 def _model_body(model: _Model, body: Any, *, required: bool) -> _Outcome:
@@ -503,6 +575,49 @@ def _runs_shape(runs: list | None) -> list[dict]:
             errors.append(error("missing", loc, "Field required", run))
         elif not isinstance(run["run_id"], str):
             errors.append(error("string_type", loc, STRING, run["run_id"]))
+        for key in ("run_index", "created_at"):  # bigint columns, filled from these when they are integers
+            value = run.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and not -BIGINT_MAX - 1 <= value <= BIGINT_MAX:
+                bound_loc = ("body", "runs", i, key)
+                errors.append(_le(bound_loc, value, BIGINT_MAX) if value > 0 else error(
+                    "greater_than_equal", bound_loc, f"Input should be greater than or equal to {-BIGINT_MAX - 1}",
+                    value, {"ge": -BIGINT_MAX - 1}))
+    return errors
+
+
+def _nesting(value: Any, limit: int) -> int:
+    """Levels of nesting as pydantic-core counts them (a scalar is one level), counted only up to limit + 1."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > limit:
+            break
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def depth_errors(value: Any, loc: tuple, limit: int) -> list[dict]:
+    """Our 422 for a value nested deeper than AgentOS can put in its answer (it writes the row, then 500s)."""
+    if value is None or _nesting(value, limit) <= limit:
+        return []
+    return [error("too_deep", loc, f"Input should be nested at most {limit} levels deep", value,
+                  {"max_depth": limit})]
+
+
+def state_depth(session_state: Any, kind: str) -> list[dict]:
+    """session_state sits one level deeper in a workflow's answer (inside `session_data`)."""
+    return depth_errors(session_state, ("body", "session_state"), ANSWER_DEPTH - (2 if kind == "workflow" else 1))
+
+
+def _stored_depth(value: dict, kind: str | None) -> list[dict]:
+    """Depth errors of the JSON fields create and PATCH store and answer with (`kind` None: not known yet)."""
+    errors = state_depth(value.get("session_state"), kind or "agent")
+    for name in ("metadata", "summary"):
+        errors += depth_errors(value.get(name), ("body", name), ANSWER_DEPTH - 1)
+    for i, run in enumerate(value.get("runs") or ()):
+        errors += depth_errors(run, ("body", "runs", i), ANSWER_DEPTH - 1)
     return errors
 
 
@@ -528,8 +643,8 @@ def _patch_body(body: Any) -> _Outcome:
     out = _model_body(PatchBody(), body, required=True)
     if not out.errors:
         with _deep_json():
-            out.extension = _columns(out.value, PatchBody().fields, varchar=False) or \
-                _summary_shape(out.value["summary"], ("body", "summary"))
+            out.extension = _stored_depth(out.value, None) or _columns(out.value, PatchBody().fields, varchar=False) \
+                or _summary_shape(out.value["summary"], ("body", "summary"))
             out.value = sanitize_strings(out.value)
     return out
 
@@ -544,6 +659,7 @@ def _create_body(body: Any, session_type: str) -> _Outcome:
     with _deep_json():
         out.extension = (
             extra_errors
+            or _stored_depth(value, session_type)
             or _columns(value, ("session_id", "user_id", component), varchar=True)
             + _columns(value, ("session_name", "session_state", "metadata", "runs", "summary"), varchar=False)
             or _runs_shape(extra["runs"]) + _summary_shape(extra["summary"], ("body", "summary")))
@@ -578,7 +694,7 @@ def _list_query(args: Any) -> _Outcome:
     return out
 
 
-def _le(loc: tuple, raw: str, le: int) -> dict:
+def _le(loc: tuple, raw: Any, le: int) -> dict:
     return error("less_than_equal", loc, f"Input should be less than or equal to {le}", raw, {"le": le})
 
 

@@ -96,7 +96,9 @@ def get_session(db: Database, session_id: str, user_id: str | None) -> dict | No
 
 def get_run(db: Database, session_id: str, run_id: str, user_id: str | None) -> dict | None:
     """A session row with `has_runs` and `run` (the asked-for run_data or None), or None."""
-    row = db.fetch_one("get_run", {"session_id": session_id, "run_id": run_id, "user_id": user_id})
+    # AgentOS finds the run in Python: a run id PostgreSQL cannot hold (NUL) is simply not found.
+    bound_run_id = None if "\x00" in run_id else run_id
+    row = db.fetch_one("get_run", {"session_id": session_id, "run_id": bound_run_id, "user_id": user_id})
     if row is not None and "runs" in row:  # agno 2.x legacy blob: its runs count too, the runs table wins
         legacy = merge_legacy_runs([], row.pop("runs"))
         row["has_runs"] = row["has_runs"] or bool(legacy)

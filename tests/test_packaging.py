@@ -20,3 +20,4 @@ def test_wheel_ships_all_packages_and_sql_files(tmp_path: Path) -> None:
     sql_files = {f"sql/{p.name}" for p in (ROOT / "sql").glob("*.sql")}
     shipped = {n.split("/share/agno-session/", 1)[1] for n in names if "/share/agno-session/sql/" in n}
     assert sql_files and shipped == sql_files
+    assert any(n.endswith(".data/data/share/agno-session/openapi.yaml") for n in names)  # served by /openapi.*

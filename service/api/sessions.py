@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from service import render, schemas, store
 from service.db import Database
+from service.middleware import read_body
 from service.resolve import resolve_db
 from service.responses import ApiError, json_response, no_content
 from service.writes import new_session, patched_session, preloaded_runs
@@ -25,6 +26,9 @@ def database(db_id: str | None, table: str | None) -> Database:
     db = resolve_db(current_app.config["SETTINGS"], current_app.config["REGISTRY"], db_id, table)
     g.db_id = db.config.db_id
     held = g.pop("held_invalid", None)
+    path = schemas.path_errors((request.view_args or {}).get("session_id"))
+    if path:  # AgentOS binds a NUL-bearing session_id and fails with a 500
+        raise schemas.RequestInvalid(path + (held.errors if held is not None else []))
     if held is not None:
         raise held
     return db
@@ -48,8 +52,8 @@ def query(parser: Callable[[MultiDict], dict]) -> dict:
 
 def with_body(parser: Callable[[MultiDict, bytes, str | None], tuple[dict, dict]]) -> tuple[dict, dict]:
     """Query and body of a route with a body, errors in FastAPI's order."""
-    return _parse(parser, schemas.query_args(request.query_string), request.get_data(cache=True),
-                  request.headers.get("Content-Type"))
+    raw = read_body(current_app.config["SETTINGS"].max_body_bytes)
+    return _parse(parser, schemas.query_args(request.query_string), raw, request.headers.get("Content-Type"))
 
 
 @bp.get("/sessions")
@@ -123,7 +127,15 @@ def update_session(session_id: str) -> Response:
     q, body = with_body(schemas.patch_request)
     db = database(q["db_id"], q["table"])
     now = int(time.time())
-    row = store.patch_session(db, session_id, q["user_id"], lambda r: patched_session(r, q["session_type"], body, now))
+
+    def change(row: dict) -> dict:
+        # A workflow answers session_state inside session_data, one level deeper: checked before anything is written.
+        too_deep = schemas.state_depth(body.get("session_state"), render.detect_session_type(row))
+        if too_deep:
+            raise schemas.RequestInvalid(too_deep)
+        return patched_session(row, q["session_type"], body, now)
+
+    row = store.patch_session(db, session_id, q["user_id"], change)
     if row is None:
         raise ApiError(404, f"Session with id '{session_id}' not found")
     real_type = render.detect_session_type(row)
