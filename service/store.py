@@ -17,6 +17,7 @@ SESSION_COLUMNS = (
     "session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id", "session_data",
     "agent_data", "team_data", "workflow_data", "metadata", "summary", "created_at", "updated_at",
 )
+BIGINT_MAX = 2**63 - 1
 JSON_COLUMNS = ("session_data", "agent_data", "team_data", "workflow_data", "metadata", "summary")
 
 
@@ -67,7 +68,7 @@ def order_clause(sort_by: str, sort_order: str) -> sql.Composable:
 def list_sessions(db: Database, filters: dict[str, Any], sort_by: str, sort_order: str, limit: int, page: int
                   ) -> tuple[int, list[dict]]:
     """The total under the filters and one page of rows, each with `name_run` for name derivation."""
-    offset = (page - 1) * limit
+    offset = min((page - 1) * limit, BIGINT_MAX)  # past bigint is past any data: an empty page, not an error
     params = {**filters, "limit": limit, "offset": offset}
     rows = db.fetch_all("list_sessions", params, order_by=order_clause(sort_by, sort_order))
     total = rows[0]["total_count"] if rows else 0

@@ -183,3 +183,10 @@ def test_our_own_422s_come_after_database_resolution(client, query: str) -> None
     assert client.get(f"/sessions?{query}&db_id=nope").data == b'{"detail":"No database found with id \'nope\'"}'
     assert client.get(f"/sessions?{query}&table=x").status_code == 400
     assert client.get(f"/sessions?{query}").status_code == 422
+
+
+def test_a_page_whose_offset_passes_bigint_is_an_empty_page(client, seeded) -> None:
+    """AgentOS 500s (DataError) computing that offset; the correct answer is the empty page past the data."""
+    body = client.get("/sessions?limit=20&page=461168601842738792").get_json()
+    assert body["data"] == [] and body["meta"]["total_count"] == 6 and body["meta"]["page"] == 461168601842738792
+    assert client.get("/sessions?limit=9223372036854775807&page=3").get_json()["meta"]["total_pages"] == 1
