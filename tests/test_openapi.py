@@ -376,6 +376,7 @@ REQUESTS: list[tuple[str, str, dict, int]] = [
     ("GET", "/sessions/nope/runs/x", {}, 404),
     ("GET", "/sessions/agent-sess-1/runs/run-a1?type=robot", {}, 422),
     ("GET", "/sessions/agent-sess-1/media/images/a.png", {}, 503),
+    ("GET", "/sessions/agent-sess-1/media/a%0Ab", {}, 404),  # no route matches a line break, as in AgentOS
     ("GET", "/health", {}, 200),
     ("GET", "/healthz", {}, 200),
     ("GET", "/readyz", {}, 200),
