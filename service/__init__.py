@@ -22,7 +22,7 @@ log = logging.getLogger(LOGGER)
 def create_app(settings: Settings | None = None) -> Flask:
     """The application factory: settings (from the environment by default) → a ready WSGI app."""
     from service import middleware
-    from service.api import health, sessions, spec
+    from service.api import health, sessions, spec, state
     from service.embedded import with_embedded_dsn
     from service.schemas import RequestInvalid
 
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.register_blueprint(health.bp)
     app.register_blueprint(sessions.bp)
+    app.register_blueprint(state.bp)
     app.register_blueprint(spec.bp)
     middleware.install(app, settings)
 
