@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = with_embedded_dsn(settings or load_settings())
     configure_logging(settings.log_level)
     app = Flask(__name__)
+    app.url_map.merge_slashes = False  # `//` (e.g. a %2F-leading id) matches no route, as in AgentOS; no redirect
     app.config.update(
         SETTINGS=settings,
         REGISTRY=Registry(settings.databases, settings.pool_max, settings.request_timeout),

@@ -467,3 +467,10 @@ def test_readyz_is_not_fooled_by_a_busy_pool(make_app) -> None:
         response = app.test_client().get("/readyz")
         elapsed = time.perf_counter() - started
     assert response.status_code == 200 and elapsed < 5
+
+
+@pytest.mark.parametrize("path", ["/sessions/%2Fx", "/sessions//x/runs", "/sessions/a%2F/rename"])
+def test_empty_path_segments_match_no_route(client, path: str) -> None:
+    """Recorded from AgentOS: a %2F that leaves `//` in the path is a plain 404, never a redirect."""
+    response = client.get(path)
+    assert (response.status_code, response.data) == (404, b'{"detail":"Not Found"}')
