@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from psycopg2 import sql
+
 from service.db import Database
-from service.store import _with_runs, jsonb
+from service.store import jsonb, with_runs
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -35,8 +37,10 @@ def merge_state(db: Database, session_id: str, user_id: str | None, patch: dict,
 
     `check(row)` runs on the locked row before anything is written; raising from it rolls everything back."""
     with db.transaction() as cur:
-        cur.execute(db.query("merge_state_select"), {"session_id": session_id, "user_id": user_id})
-        row = _with_runs(db, cur.fetchone())
+        # The row locked: concurrent merges of one session queue here, each reading what the one before wrote.
+        locked = db.query("get_session", lock=sql.SQL("FOR UPDATE OF s"))
+        cur.execute(locked, {"session_id": session_id, "user_id": user_id})
+        row = with_runs(db, cur.fetchone())
         if row is None:
             return None
         if check is not None:

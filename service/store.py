@@ -41,7 +41,7 @@ def jsonb(value: Any) -> Json:
     return Json(value, dumps=lambda v: dumps(v).decode("utf-8"))
 
 
-def _with_runs(db: Database, row: dict | None) -> dict | None:
+def with_runs(db: Database, row: dict | None) -> dict | None:
     """Attach `runs` (run_data dicts in read order), merging a legacy 2.x blob when the table has one."""
     if row is None:
         return None
@@ -86,13 +86,13 @@ def _attach_page_runs(db: Database, rows: list[dict]) -> None:
     by_session = {r["session_id"]: r["run_list"] for r in found}
     for row in rows:
         row["run_list"] = by_session.get(row["session_id"], [])
-        _with_runs(db, row)
+        with_runs(db, row)
 
 
 def get_session(db: Database, session_id: str, user_id: str | None) -> dict | None:
     """A session row with its runs, or None."""
     row = db.fetch_one("get_session", {"session_id": session_id, "user_id": user_id}, lock=sql.SQL(""))
-    return _with_runs(db, row)
+    return with_runs(db, row)
 
 
 def get_run(db: Database, session_id: str, run_id: str, user_id: str | None) -> dict | None:
@@ -160,7 +160,7 @@ def rename_session(db: Database, session_id: str, session_type: str | None, user
         "rename_session",
         {"session_id": session_id, "session_type": session_type, "user_id": user_id, "name": name},
     )
-    return _with_runs(db, row)
+    return with_runs(db, row)
 
 
 def patch_session(db: Database, session_id: str, user_id: str | None,
@@ -169,7 +169,7 @@ def patch_session(db: Database, session_id: str, user_id: str | None,
     with db.transaction() as cur:
         locked = db.query("get_session", lock=sql.SQL("FOR UPDATE OF s"))
         cur.execute(locked, {"session_id": session_id, "user_id": user_id})
-        row = _with_runs(db, cur.fetchone())
+        row = with_runs(db, cur.fetchone())
         if row is None:
             return None
         change = compute(row)
