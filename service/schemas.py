@@ -606,9 +606,9 @@ def depth_errors(value: Any, loc: tuple, limit: int) -> list[dict]:
                   {"max_depth": limit})]
 
 
-def state_depth(session_state: Any, kind: str) -> list[dict]:
+def state_depth(session_state: Any, kind: str, loc: tuple = ("body", "session_state")) -> list[dict]:
     """session_state sits one level deeper in a workflow's answer (inside `session_data`)."""
-    return depth_errors(session_state, ("body", "session_state"), ANSWER_DEPTH - (2 if kind == "workflow" else 1))
+    return depth_errors(session_state, loc, ANSWER_DEPTH - (2 if kind == "workflow" else 1))
 
 
 def _stored_depth(value: dict, kind: str | None) -> list[dict]:
@@ -787,5 +787,32 @@ def bulk_delete_request(args: Any, raw: bytes | None, content_type: str | None) 
     """Query and body of DELETE /sessions, errors in FastAPI's order."""
     body = _bulk_delete_body(_decode(raw, content_type))
     query = _query(DeleteQuery(), args)
+    _finish(query, body)
+    return query.value, body.value
+
+
+class StateQuery(_Model):
+    user_id = Text()
+    db_id = Text()
+    table = Text()
+
+
+class _AnyObject(_Model):
+    """The state-merge body is a free-form JSON object: only its being an object is FastAPI-checked."""
+
+
+def _state_patch_body(body: Any) -> _Outcome:
+    out = _model_body(_AnyObject(), body, required=True)
+    if not out.errors:
+        with _deep_json():
+            out.extension = state_depth(body, "agent", ("body",)) or _storable(body, ("body",))
+            out.value = sanitize_strings(body)
+    return out
+
+
+def state_merge_request(args: Any, raw: bytes | None, content_type: str | None) -> tuple[dict, dict]:
+    """Query and body of PATCH /sessions/{id}/state (extension), errors in FastAPI's order (body decoded first)."""
+    body = _state_patch_body(_decode(raw, content_type))
+    query = _query(StateQuery(), args)
     _finish(query, body)
     return query.value, body.value

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from psycopg2 import sql
-
+from service import store
 from service.db import Database
-from service.store import jsonb, with_runs
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -33,22 +31,13 @@ def merged_session_data(session_data: Any, patch: dict) -> dict:
 
 def merge_state(db: Database, session_id: str, user_id: str | None, patch: dict, now: int,
                 check: Callable[[dict], None] | None = None) -> dict | None:
-    """Lock the row, merge, write, all in one transaction; the updated row with `runs`, or None when not found.
+    """Merge under the row lock, in one transaction; the updated row with `runs`, or None when not found.
 
     `check(row)` runs on the locked row before anything is written; raising from it rolls everything back."""
-    with db.transaction() as cur:
-        # The row locked: concurrent merges of one session queue here, each reading what the one before wrote.
-        locked = db.query("get_session", lock=sql.SQL("FOR UPDATE OF s"))
-        cur.execute(locked, {"session_id": session_id, "user_id": user_id})
-        row = with_runs(db, cur.fetchone())
-        if row is None:
-            return None
+
+    def merged(row: dict) -> dict:
         if check is not None:
             check(row)
-        params = {"session_id": session_id, "now": now,
-                  "session_data": jsonb(merged_session_data(row["session_data"], patch))}
-        cur.execute(db.query("merge_state_update"), params)
-        updated = cur.fetchone()
-    updated.pop("runs", None)
-    updated["runs"] = row["runs"]
-    return updated
+        return merged_session_data(row["session_data"], patch)
+
+    return store.merge_session_state(db, session_id, user_id, merged, now)

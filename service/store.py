@@ -163,31 +163,45 @@ def rename_session(db: Database, session_id: str, session_type: str | None, user
     return with_runs(db, row)
 
 
-def patch_session(db: Database, session_id: str, user_id: str | None,
-                  compute: Callable[[dict], dict[str, Any]]) -> dict | None:
-    """Read-lock-write in one transaction: `compute(row)` returns the columns to write, as agno's upsert would."""
+def _update_locked(db: Database, session_id: str, user_id: str | None,
+                   plan: Callable[[dict], tuple[sql.Composable, dict[str, Any]]]) -> dict | None:
+    """Lock the row (concurrent writers queue here, each reading what the one before wrote), let `plan(row)` say
+    which UPDATE to run, run it in the same transaction; the updated row with the runs read under the lock."""
     with db.transaction() as cur:
         locked = db.query("get_session", lock=sql.SQL("FOR UPDATE OF s"))
         cur.execute(locked, {"session_id": session_id, "user_id": user_id})
         row = with_runs(db, cur.fetchone())
         if row is None:
             return None
-        change = compute(row)
-        kind = change.pop("kind")
-        params = {k: (jsonb(v) if k in JSON_COLUMNS or k == "component_data" else v) for k, v in change.items()}
-        params["session_id"] = session_id
-        cur.execute(
-            db.query(
-                "update_session",
-                id_column=sql.Identifier(f"{kind}_id"),
-                data_column=sql.Identifier(f"{kind}_data"),
-            ),
-            params,
-        )
+        statement, params = plan(row)
+        cur.execute(statement, {**params, "session_id": session_id})
         updated = cur.fetchone()
     updated.pop("runs", None)
     updated["runs"] = row["runs"]
     return updated
+
+
+def patch_session(db: Database, session_id: str, user_id: str | None,
+                  compute: Callable[[dict], dict[str, Any]]) -> dict | None:
+    """Read-lock-write in one transaction: `compute(row)` returns the columns to write, as agno's upsert would."""
+
+    def plan(row: dict) -> tuple[sql.Composable, dict[str, Any]]:
+        change = compute(row)
+        kind = change.pop("kind")
+        params = {k: (jsonb(v) if k in JSON_COLUMNS or k == "component_data" else v) for k, v in change.items()}
+        statement = db.query("update_session", id_column=sql.Identifier(f"{kind}_id"),
+                             data_column=sql.Identifier(f"{kind}_data"))
+        return statement, params
+
+    return _update_locked(db, session_id, user_id, plan)
+
+
+def merge_session_state(db: Database, session_id: str, user_id: str | None,
+                        compute: Callable[[dict], Any], now: int) -> dict | None:
+    """Write the session_data `compute(row)` derives from the locked row (state merge), stamping updated_at."""
+    return _update_locked(db, session_id, user_id,
+                          lambda row: (db.query("merge_state_update"),
+                                       {"session_data": jsonb(compute(row)), "now": now}))
 
 
 def delete_session(db: Database, session_id: str, user_id: str | None) -> None:
