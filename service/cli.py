@@ -7,11 +7,11 @@ import logging
 import sys
 from dataclasses import replace
 
-import psycopg2
-
 from service.config import ConfigError, Settings, load_settings
-from service.db import Database
 from service.logs import LOGGER, configure_logging
+from service.storage.errors import StorageError
+from service.storage.pool import Database
+from service.storage.schema import create_tables, table_columns
 
 log = logging.getLogger(LOGGER)
 
@@ -23,11 +23,9 @@ def _databases(settings: Settings) -> list[Database]:
 
 def migrate(settings: Settings, indexes: bool = False) -> None:
     """Create agno's schema, tables and indexes where missing, in every configured database."""
-    from service import store
-
     for db in _databases(settings):
         try:
-            store.migrate(db, indexes=indexes)
+            create_tables(db, indexes=indexes)
             log.info("tables ready", extra={"fields": {"db_id": db.config.db_id, "schema": db.config.schema,
                                                        "sessions": db.config.session_table,
                                                        "runs": db.config.runs_table, "indexes": indexes}})
@@ -41,10 +39,7 @@ def check(settings: Settings) -> int:
     for db in _databases(settings):
         c = db.config
         try:
-            layout = {}
-            for table in (c.session_table, c.runs_table):
-                row = db.fetch_one("table_columns", {"schema": c.schema, "table": table})
-                layout[table] = (row or {}).get("columns") or []
+            layout = {table: table_columns(db, table) for table in (c.session_table, c.runs_table)}
             sessions, runs = layout[c.session_table], layout[c.runs_table]
             state = "ok"
             if not sessions or not runs:
@@ -52,9 +47,9 @@ def check(settings: Settings) -> int:
             legacy = "runs" in sessions
             print(f"{c.db_id}: {state}; {c.schema}.{c.session_table} ({len(sessions)} columns"
                   f"{', legacy runs column' if legacy else ''}), {c.schema}.{c.runs_table} ({len(runs)} columns)")
-        except psycopg2.Error as exc:
+        except StorageError as exc:
             failures += 1
-            print(f"{c.db_id}: cannot connect: {str(exc).strip()}")
+            print(f"{c.db_id}: cannot connect: {exc.message}")
         finally:
             db.close()
     return 1 if failures else 0
@@ -64,16 +59,16 @@ def serve(settings: Settings) -> None:
     """Run under gunicorn with threaded workers; embedded PostgreSQL starts first when no DSN is set."""
     from gunicorn.app.base import BaseApplication
 
-    from service import create_app
+    from service.app import create_app
     from service.embedded import with_embedded_dsn
 
     settings = with_embedded_dsn(settings)
     try:
         migrate(settings)
-    except psycopg2.Error as exc:
+    except StorageError as exc:
         if settings.embedded:
             raise
-        log.warning("could not create tables at start-up", extra={"fields": {"error": str(exc).strip()}})
+        log.warning("could not create tables at start-up", extra={"fields": {"error": exc.message}})
     port = settings.port
 
     class Server(BaseApplication):

@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from service import create_app
+from service.app import create_app
 from service.config import load_settings
 from tests.rows import Rows
 

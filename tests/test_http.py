@@ -9,7 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from service import create_app
+from service.app import create_app
 from service.config import load_settings
 from service.logs import LOGGER, JsonFormatter
 

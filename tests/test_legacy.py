@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from psycopg2.extras import Json
 
+from service.storage.legacy import merge_legacy_runs
+
 
 def agent_run(run_id: str, question: str, answer: str, created_at: int) -> dict:
     """An agent run as agno stores it: system prompt, user question, assistant answer."""
@@ -173,3 +175,21 @@ def test_a_column_added_while_serving_is_seen_by_every_route(client, rows) -> No
     set_blob(rows, "late", [L1])
     assert client.get("/sessions/late/runs/L1").get_json()["run_id"] == "L1"
     assert [r["run_id"] for r in client.get("/sessions/late/runs").get_json()] == ["L1"]
+
+
+def test_merge_legacy_runs() -> None:
+    table = [{"run_id": "b", "v": "table"}, {"run_id": "c"}, {"x": 1}]
+    assert merge_legacy_runs(table, None) == table
+    assert merge_legacy_runs(table, "not json") == table
+    assert merge_legacy_runs(
+        table, [{"run_id": "a"}, {"run_id": "b", "v": "legacy"}, "junk", {"no": 1}]
+    ) == [{"run_id": "a"}, {"run_id": "b", "v": "table"}, {"run_id": "c"}]
+    assert merge_legacy_runs(table, '[{"run_id": "z"}]') == [
+        {"run_id": "z"},
+        {"run_id": "b", "v": "table"},
+        {"run_id": "c"},
+    ]
+    assert merge_legacy_runs(table, {"run_id": "q"}) == [
+        {"run_id": "b", "v": "table"},
+        {"run_id": "c"},
+    ]

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from service.db import Database
-from service.memory import ConversationMemory, MemorySessionConflict, StoreMemory, bounded, normalize_user_id
+from service.lib.memory import ConversationMemory, MemorySessionConflict, StoreMemory, bounded, normalize_user_id
+from service.storage.pool import Database
 
 USERS = [f"user-{i}" for i in range(10)]
 

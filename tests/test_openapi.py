@@ -14,7 +14,7 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from service import create_app
+from service.app import create_app
 from service.config import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from service import render
+from service.rules import render
 from tests.render_cases import AGENT_ROW, AGENT_RUNS, TEAM_ROW, TEAM_RUNS, WF_ROW, WF_RUNS
 
 EXPECTED = json.loads((Path(__file__).parent / "render_expected.json").read_text(encoding="utf-8"))

@@ -8,8 +8,9 @@ import re
 
 import pytest
 
-from service import render
-from service.render import messages, runs, sessions, timefmt
+from service.rules import render
+from service.rules.render import messages, runs, sessions, timefmt
+from service.rules.render.summary import summary_dict, summary_errors
 from tests.render_cases import message, row
 
 
@@ -556,24 +557,6 @@ def test_filter_runs() -> None:
     assert ids(statuses=[]) == ["1", "2", "3", "4"]
 
 
-def test_merge_legacy_runs() -> None:
-    table = [{"run_id": "b", "v": "table"}, {"run_id": "c"}, {"x": 1}]
-    assert render.merge_legacy_runs(table, None) == table
-    assert render.merge_legacy_runs(table, "not json") == table
-    assert render.merge_legacy_runs(
-        table, [{"run_id": "a"}, {"run_id": "b", "v": "legacy"}, "junk", {"no": 1}]
-    ) == [{"run_id": "a"}, {"run_id": "b", "v": "table"}, {"run_id": "c"}]
-    assert render.merge_legacy_runs(table, '[{"run_id": "z"}]') == [
-        {"run_id": "z"},
-        {"run_id": "b", "v": "table"},
-        {"run_id": "c"},
-    ]
-    assert render.merge_legacy_runs(table, {"run_id": "q"}) == [
-        {"run_id": "b", "v": "table"},
-        {"run_id": "c"},
-    ]
-
-
 # ---------------------------------------------------------------- create / PATCH inputs
 
 
@@ -604,21 +587,20 @@ def test_strip_reserved_metadata(meta: dict | None, expected: dict | None) -> No
         ({"summary": "S", "updated_at": "2026-01-01"}, {"summary": "S", "updated_at": "2026-01-01T00:00:00"}),
     ],
 )
-def test_summary_from_patch(given: dict, stored: dict) -> None:
-    out = render.summary_from_patch(given)
-    assert compact(out) == compact(stored)
+def test_summary_dict(given: dict, stored: dict) -> None:
+    assert summary_errors(given, ("body", "summary")) == []
+    assert compact(summary_dict(given)) == compact(stored)
 
 
 @pytest.mark.parametrize(
     ("given", "message_part"),
     [
-        ({"topics": []}, "'summary' field"),
-        ({"summary": "S", "extra": 1}, "unknown field(s) ['extra']"),
-        ({"summary": "S", "updated_at": "garbage"}, "not a valid ISO-8601 datetime"),
-        ({"summary": "S", "updated_at": 5}, "must be an ISO-8601 string"),
+        ({"topics": []}, ("missing", ["body", "summary", "summary"])),
+        ({"summary": "S", "extra": 1}, ("extra_forbidden", ["body", "summary", "extra"])),
+        ({"summary": "S", "updated_at": "garbage"}, ("datetime_parsing", ["body", "summary", "updated_at"])),
+        ({"summary": "S", "updated_at": 5}, ("string_type", ["body", "summary", "updated_at"])),
     ],
 )
-def test_summary_from_patch_rejects(given: dict, message_part: str) -> None:
-    # DEVIATION: AgentOS answers 500 (TypeError/ValueError); the route answers 422 with this message.
-    with pytest.raises(ValueError, match=re.escape(message_part)):
-        render.summary_from_patch(given)
+def test_summary_errors(given: dict, message_part: tuple) -> None:
+    # DEVIATION: AgentOS answers 500 (TypeError/ValueError); the route answers 422 with this error.
+    assert [(e["type"], e["loc"]) for e in summary_errors(given, ("body", "summary"))] == [message_part]

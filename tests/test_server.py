@@ -33,13 +33,14 @@ def free_port() -> int:
 class Server:
     """A running `agno-session serve` subprocess and its stderr, read continuously."""
 
-    def __init__(self, env: dict[str, str], workers: int, threads: int) -> None:
+    def __init__(self, env: dict[str, str], workers: int, threads: int, cli: str = CLI,
+                 cwd: Path | None = None) -> None:
         self.port = free_port()
         base = {k: v for k, v in os.environ.items()
                 if not k.startswith(("AGNO_", "OS_SECURITY_KEY", "DATABASE_URL"))}
         self.proc = subprocess.Popen(
-            [CLI, "serve", "--port", str(self.port), "--workers", str(workers), "--threads", str(threads)],
-            env={**base, "AGNO_SERVICE_HOST": "127.0.0.1", **env},
+            [cli, "serve", "--port", str(self.port), "--workers", str(workers), "--threads", str(threads)],
+            env={**base, "AGNO_SERVICE_HOST": "127.0.0.1", **env}, cwd=cwd,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
         self.lines: list[str] = []

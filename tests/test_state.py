@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 
-from service.state import SessionState, merge_parallel
+from service.lib.state import SessionState, merge_parallel
 
 
 class Point:

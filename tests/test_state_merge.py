@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from service.state_merge import merge_patch, merged_session_data
+from service.rules.state_merge import merge_patch, merged_session_data
 from tests.rows import SQL_NULL
 from tests.test_server import serving
 

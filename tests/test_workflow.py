@@ -9,9 +9,8 @@ import time
 
 import pytest
 
-from service.state import SessionState
-from service.store import WorkflowSessionConflict
-from service.workflow import (
+from service.lib.state import SessionState
+from service.lib.workflow import (
     CANCELLED,
     COMPLETED,
     ERROR,
@@ -21,6 +20,7 @@ from service.workflow import (
     Step,
     Workflow,
 )
+from service.storage.errors import WorkflowSessionConflict
 
 
 def setter(name: str, key: str, value, delay: float = 0.0) -> Step:

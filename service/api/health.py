@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 
-import psycopg2
 from flask import Blueprint, current_app
 from werkzeug.wrappers import Response
 
-from service.db import PoolTimeout
+from service.api.responses import json_response
 from service.logs import LOGGER
-from service.responses import json_response
+from service.storage.errors import StorageError
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(LOGGER)
@@ -35,7 +34,7 @@ def readyz() -> Response:
         try:
             db.ping()
             databases[db.config.db_id] = "ok"
-        except (psycopg2.Error, PoolTimeout) as exc:
+        except StorageError as exc:
             log.warning("readiness check failed", extra={"fields": {"db_id": db.config.db_id, "error": str(exc)}})
             databases[db.config.db_id] = "unavailable"
             failed = failed or db.config.db_id

@@ -3,63 +3,30 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
 
-from flask import Blueprint, current_app, g, request
-from werkzeug.datastructures import MultiDict
+from flask import Blueprint
 from werkzeug.wrappers import Response
 
-from service import render, schemas, store
-from service.db import Database
-from service.middleware import read_body
-from service.resolve import resolve_db
-from service.responses import ApiError, json_response, no_content
-from service.writes import new_session, patched_session, preloaded_runs
+from service.api.inputs import parsed_query, parsed_request, resolve_database
+from service.api.responses import json_response, no_content
+from service.rules import render
+from service.rules.errors import ApiError
+from service.rules.validation import requests
+from service.rules.validation.depth import state_depth
+from service.rules.validation.errors import RequestInvalid
+from service.rules.writes import new_session, patched_session, preloaded_runs
+from service.storage import sessions as store
+from service.storage.errors import RunConflict
 
 bp = Blueprint("sessions", __name__)
 MEDIA_UNCONFIGURED = "Media storage is not configured on AgentOS"
 
 
-def database(db_id: str | None, table: str | None) -> Database:
-    """Resolve the request's database (AgentOS's 400/404 come first), then raise any 422 held back till now."""
-    db = resolve_db(current_app.config["SETTINGS"], current_app.config["REGISTRY"], db_id, table)
-    g.db_id = db.config.db_id
-    held = g.pop("held_invalid", None)
-    path = schemas.path_errors((request.view_args or {}).get("session_id"))
-    if path:  # AgentOS binds a NUL-bearing session_id and fails with a 500
-        raise schemas.RequestInvalid(path + (held.errors if held is not None else []))
-    if held is not None:
-        raise held
-    return db
-
-
-def _parse(parser: Callable[..., Any], *args: Any) -> Any:
-    """Run a parser; a 422 of our own making is held until the database is resolved (see `database`)."""
-    try:
-        return parser(*args)
-    except schemas.RequestInvalid as exc:
-        if exc.parsed is None:
-            raise
-        g.held_invalid = exc
-        return exc.parsed
-
-
-def query(parser: Callable[[MultiDict], dict]) -> dict:
-    """Query parameters decoded the way Starlette decodes them, then parsed."""
-    return _parse(parser, schemas.query_args(request.query_string))
-
-
-def with_body(parser: Callable[[MultiDict, bytes, str | None], tuple[dict, dict]]) -> tuple[dict, dict]:
-    """Query and body of a route with a body, errors in FastAPI's order."""
-    raw = read_body(current_app.config["SETTINGS"].max_body_bytes)
-    return _parse(parser, schemas.query_args(request.query_string), raw, request.headers.get("Content-Type"))
-
-
 @bp.get("/sessions")
 def list_sessions() -> Response:
-    q = query(schemas.list_query)
-    db = database(q["db_id"], q["table"])
+    parsed = parsed_query(requests.list_query)
+    db = resolve_database(parsed)
+    q = parsed.query
     filters = {k: q[k] for k in ("session_type", "component_id", "user_id", "session_name")}
     total, rows = store.list_sessions(db, filters, q["sort_by"], q["sort_order"], q["limit"], q["page"])
     data = []
@@ -81,15 +48,16 @@ def list_sessions() -> Response:
 
 @bp.post("/sessions")
 def create_session() -> Response:
-    q, body = with_body(schemas.create_request)
-    db = database(q["db_id"], None)
+    parsed = parsed_request(requests.create_request)
+    db = resolve_database(parsed)
+    q, body = parsed.query, parsed.body
     session_type = q["session_type"]
     now = int(time.time())
     values = new_session(session_type, body, now)
     runs = preloaded_runs(values["session_id"], values["user_id"], body.get("runs") or [], now)
     try:
         row = store.create_session(db, values, runs)
-    except store.RunConflict as exc:
+    except RunConflict as exc:
         raise ApiError(409, f"Run with id '{exc.run_ids[0]}' already exists") from None
     if row is None:
         sid = values["session_id"]
@@ -100,10 +68,11 @@ def create_session() -> Response:
 
 @bp.delete("/sessions")
 def delete_sessions() -> Response:
-    q, body = with_body(schemas.bulk_delete_request)
+    parsed = parsed_request(requests.bulk_delete_request)
+    q, body = parsed.query, parsed.body
     if len(body["session_ids"]) != len(body["session_types"]):
         raise ApiError(400, "Session IDs and session types must have the same length")
-    db = database(q["db_id"], q["table"])
+    db = resolve_database(parsed)
     if q["delete_media"]:
         raise ApiError(503, MEDIA_UNCONFIGURED)
     store.delete_sessions(db, body["session_ids"], q["user_id"])
@@ -112,8 +81,9 @@ def delete_sessions() -> Response:
 
 @bp.get("/sessions/<session_id>")
 def get_session(session_id: str) -> Response:
-    q = query(schemas.detail_query)
-    db = database(q["db_id"], q["table"])
+    parsed = parsed_query(requests.detail_query)
+    db = resolve_database(parsed, session_id)
+    q = parsed.query
     row = store.get_session(db, session_id, q["user_id"])
     if row is None:
         prefix = f"{q['session_type'].title()} " if q["session_type"] else ""
@@ -124,15 +94,16 @@ def get_session(session_id: str) -> Response:
 
 @bp.patch("/sessions/<session_id>")
 def update_session(session_id: str) -> Response:
-    q, body = with_body(schemas.patch_request)
-    db = database(q["db_id"], q["table"])
+    parsed = parsed_request(requests.patch_request)
+    db = resolve_database(parsed, session_id)
+    q, body = parsed.query, parsed.body
     now = int(time.time())
 
     def change(row: dict) -> dict:
         # A workflow answers session_state inside session_data, one level deeper: checked before anything is written.
-        too_deep = schemas.state_depth(body.get("session_state"), render.detect_session_type(row))
+        too_deep = state_depth(body.get("session_state"), render.detect_session_type(row))
         if too_deep:
-            raise schemas.RequestInvalid(too_deep)
+            raise RequestInvalid(too_deep)
         return patched_session(row, q["session_type"], body, now)
 
     row = store.patch_session(db, session_id, q["user_id"], change)
@@ -146,8 +117,9 @@ def update_session(session_id: str) -> Response:
 
 @bp.delete("/sessions/<session_id>")
 def delete_session(session_id: str) -> Response:
-    q = query(schemas.delete_query)
-    db = database(q["db_id"], q["table"])
+    parsed = parsed_query(requests.delete_query)
+    db = resolve_database(parsed, session_id)
+    q = parsed.query
     if q["delete_media"]:
         raise ApiError(503, MEDIA_UNCONFIGURED)
     store.delete_session(db, session_id, q["user_id"])
@@ -156,9 +128,10 @@ def delete_session(session_id: str) -> Response:
 
 @bp.post("/sessions/<session_id>/rename")
 def rename_session(session_id: str) -> Response:
-    q, body = with_body(schemas.rename_request)
-    db = database(q["db_id"], q["table"])
-    row = store.rename_session(db, session_id, q["session_type"], q["user_id"], body["session_name"])
+    parsed = parsed_request(requests.rename_request)
+    db = resolve_database(parsed, session_id)
+    q = parsed.query
+    row = store.rename_session(db, session_id, q["session_type"], q["user_id"], parsed.body["session_name"])
     if row is None:
         raise ApiError(404, f"Session with id '{session_id}' not found")
     return json_response(render.session_detail(row, row["runs"], render.detect_session_type(row)))
@@ -166,11 +139,12 @@ def rename_session(session_id: str) -> Response:
 
 def _classified_runs(session_id: str) -> list[dict]:
     """The session's runs, filtered and classified as AgentOS's runs endpoints show them."""
-    q = query(schemas.runs_query)
+    parsed = parsed_query(requests.runs_query)
+    q = parsed.query
     invalid = render.invalid_statuses(q["status"] or [])
     if invalid:
         raise ApiError(400, invalid)
-    db = database(q["db_id"], q["table"])
+    db = resolve_database(parsed, session_id)
     row = store.get_session(db, session_id, q["user_id"])
     if row is None:
         raise ApiError(404, f"Session with ID {session_id} not found")
@@ -193,9 +167,9 @@ def get_run_previews(session_id: str) -> Response:
 
 @bp.get("/sessions/<session_id>/runs/<run_id>")
 def get_session_run(session_id: str, run_id: str) -> Response:
-    q = query(schemas.single_run_query)
-    db = database(q["db_id"], q["table"])
-    row = store.get_run(db, session_id, run_id, q["user_id"])
+    parsed = parsed_query(requests.detail_query)
+    db = resolve_database(parsed, session_id)
+    row = store.get_run(db, session_id, run_id, parsed.query["user_id"])
     if row is None:
         raise ApiError(404, f"Session with ID {session_id} not found")
     if not row.pop("has_runs"):

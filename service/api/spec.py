@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import sys
 from functools import cache
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 import yaml
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
-from service.responses import json_response
+from service.api.responses import json_response
 
 bp = Blueprint("spec", __name__)
 
 
-def _spec_path() -> Path:
-    """`openapi.yaml` at the repository root in a checkout, else where a wheel install puts it."""
-    checkout = Path(__file__).resolve().parent.parent.parent / "openapi.yaml"
-    return checkout if checkout.is_file() else Path(sys.prefix) / "share" / "agno-session" / "openapi.yaml"
-
-
-SPEC_PATH = _spec_path()
-
-
 @cache
 def spec_text() -> str:
-    """The YAML document as shipped; read once per process."""
-    return SPEC_PATH.read_text(encoding="utf-8")
+    """The YAML document shipped inside the package (the top-level `openapi.yaml` in a checkout); read once."""
+    return resources.files("service.api").joinpath("openapi.yaml").read_text(encoding="utf-8")
 
 
 @cache

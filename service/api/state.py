@@ -7,25 +7,33 @@ import time
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
-from service import render, schemas
-from service.api.sessions import database, with_body
-from service.responses import ApiError, json_response
-from service.state_merge import merge_state
+from service.api.inputs import parsed_request, resolve_database
+from service.api.responses import json_response
+from service.rules import render
+from service.rules.errors import ApiError
+from service.rules.state_merge import merged_session_data
+from service.rules.validation import requests
+from service.rules.validation.depth import state_depth
+from service.rules.validation.errors import RequestInvalid
+from service.storage import sessions as store
 
 bp = Blueprint("state", __name__)
 
 
 @bp.patch("/sessions/<session_id>/state")
 def merge_session_state(session_id: str) -> Response:
-    q, patch = with_body(schemas.state_merge_request)
-    db = database(q["db_id"], q["table"])
+    parsed = parsed_request(requests.state_merge_request)
+    db = resolve_database(parsed, session_id)
+    patch = parsed.body
 
-    def check(row: dict) -> None:
-        too_deep = schemas.state_depth(patch, render.detect_session_type(row), ("body",))
+    def merged(row: dict) -> dict:
+        # Checked on the locked row, before anything is written: raising here rolls the transaction back.
+        too_deep = state_depth(patch, render.detect_session_type(row), ("body",))
         if too_deep:
-            raise schemas.RequestInvalid(too_deep)
+            raise RequestInvalid(too_deep)
+        return merged_session_data(row["session_data"], patch)
 
-    row = merge_state(db, session_id, q["user_id"], patch, int(time.time()), check)
+    row = store.merge_session_state(db, session_id, parsed.query["user_id"], merged, int(time.time()))
     if row is None:
         raise ApiError(404, f"Session with id '{session_id}' not found")
     return json_response(render.session_detail(row, row["runs"], render.detect_session_type(row)))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from service.render import detect_session_type, strip_reserved_metadata, summary_from_patch
-from service.schemas import sanitize_strings
-
-JSON_NULL = object()  # a JSON column written as the literal null: what agno stores for fields it includes as None
-COMPONENTS = ("agent", "team", "workflow")
+from service.json_codec import JSON_NULL
+from service.rules.render.fields import detect_session_type, run_type_of
+from service.rules.render.sessions import strip_reserved_metadata
+from service.rules.render.summary import summary_dict, summary_errors
+from service.rules.validation.sanitize import sanitize_strings
 
 
 def _json(value: Any) -> Any:
@@ -25,7 +25,7 @@ def new_session(session_type: str, body: dict[str, Any], now: int) -> dict[str, 
     if body.get("session_name") is not None:
         session_data["session_name"] = body["session_name"]
     metadata = strip_reserved_metadata(body.get("metadata"))
-    summary = summary_from_patch(body["summary"]) if body.get("summary") is not None else None
+    summary = summary_dict(body["summary"]) if body.get("summary") is not None else None
     values: dict[str, Any] = {
         "session_id": body.get("session_id") or str(uuid.uuid4()),
         "session_type": session_type,
@@ -61,9 +61,10 @@ def patched_session(row: dict[str, Any], as_type: str | None, body: dict[str, An
     summary = None
     if kind != "workflow":
         if body.get("summary") is not None:
-            summary = summary_from_patch(body["summary"])
+            summary = summary_dict(body["summary"])
         elif isinstance(row["summary"], dict):
-            summary = _stored_summary(row["summary"])
+            # re-written through agno's SessionSummary; kept as stored when it cannot be read
+            summary = row["summary"] if summary_errors(row["summary"], ()) else summary_dict(row["summary"])
     return {  # agno's upsert passes every JSON column it writes through its string sanitizer
         "kind": kind,
         "component_id": row[f"{kind}_id"],
@@ -74,23 +75,6 @@ def patched_session(row: dict[str, Any], as_type: str | None, body: dict[str, An
         "metadata": sanitize_strings(metadata),
         "now": now,
     }
-
-
-def _stored_summary(summary: dict[str, Any]) -> dict[str, Any]:
-    """An existing summary re-written through agno's SessionSummary (None keys dropped); kept if unreadable."""
-    try:
-        return summary_from_patch(summary)
-    except ValueError:
-        return summary
-
-
-def run_type_of(run: dict[str, Any]) -> str:
-    """agno's rule for a run given as a dict: agent, else team, else workflow."""
-    if run.get("agent_id") or run.get("agent_name"):
-        return "agent"
-    if run.get("team_id") or run.get("team_name"):
-        return "team"
-    return "workflow"
 
 
 def preloaded_runs(session_id: str, user_id: str | None, runs: list[dict[str, Any]], now: int

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from service import store
 from service.config import Settings
-from service.db import Database, Registry
-from service.responses import ApiError
+from service.rules.errors import ApiError
+from service.storage.pool import Database, Registry
+from service.storage.schema import table_exists
 
 
 def resolve_db(settings: Settings, registry: Registry, db_id: str | None, table: str | None) -> Database:
@@ -16,7 +16,7 @@ def resolve_db(settings: Settings, registry: Registry, db_id: str | None, table:
         db = registry.get(db_id)
         if db is None:
             raise ApiError(404, f"No database found with id '{db_id}'")
-        if table and not (table in db.config.table_names and store.table_exists(db, table)):
+        if table and not (table in db.config.table_names and table_exists(db, table)):
             raise ApiError(404, f"No database with id '{db_id}' has table '{table}'")
         return db
     if settings.require_db_id and len(registry.by_id) > 1:

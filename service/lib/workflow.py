@@ -9,9 +9,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from service import store
-from service.db import Database
-from service.state import SessionState
+from service.lib.state import SessionState
+from service.storage import workflows as store
+from service.storage.errors import WorkflowSessionConflict
+from service.storage.pool import Database
+
+__all__ = [
+    "CANCELLED", "COMPLETED", "ERROR", "ExecutionContext", "Node", "Parallel", "ParallelError", "Step", "StepFailed",
+    "StepResult", "Steps", "Workflow", "WorkflowRun", "WorkflowSessionConflict", "content_type", "to_json",
+]
 
 COMPLETED, ERROR, CANCELLED = "COMPLETED", "ERROR", "CANCELLED"
 

@@ -1,24 +1,22 @@
 """AgentOS's /sessions projection rules as pure functions: rows and run dicts in, JSON-ready dicts out."""
 
-from service.render.fields import detect_session_type
-from service.render.runs import (
+from service.rules.render.fields import detect_session_type
+from service.rules.render.runs import (
     filter_runs,
     invalid_statuses,
-    merge_legacy_runs,
     run_preview,
     session_runs,
     single_run,
 )
-from service.render.sessions import (
+from service.rules.render.sessions import (
     drop_none,
     runs_kept_as,
     session_detail,
     session_list_item,
     session_name,
     strip_reserved_metadata,
-    summary_from_patch,
 )
-from service.render.timefmt import iso_utc
+from service.rules.render.timefmt import iso_utc
 
 __all__ = [
     "detect_session_type",
@@ -26,7 +24,6 @@ __all__ = [
     "filter_runs",
     "invalid_statuses",
     "iso_utc",
-    "merge_legacy_runs",
     "run_preview",
     "runs_kept_as",
     "session_detail",
@@ -35,5 +32,4 @@ __all__ = [
     "session_runs",
     "single_run",
     "strip_reserved_metadata",
-    "summary_from_patch",
 ]

@@ -10,10 +10,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-import orjson
-from psycopg2.extras import Json
+from service.storage import memory as store
+from service.storage.errors import MemorySessionConflict
+from service.storage.pool import Database
 
-from service.db import Database
+__all__ = ["ConversationMemory", "Memory", "MemorySessionConflict", "StoreMemory", "bounded", "normalize_user_id"]
 
 DEFAULT_USER = "default"
 MAX_USER_ID_LENGTH = 255
@@ -174,15 +175,6 @@ class ConversationMemory:
             return list(self._tenants)
 
 
-def _jsonb(value: Any) -> Json:
-    """Bind as JSONB, refusing what is not JSON before it reaches the database."""
-    return Json(value, dumps=lambda v: orjson.dumps(v).decode("utf-8"))
-
-
-class MemorySessionConflict(Exception):
-    """The user's memory session id is held by a session this memory did not create; it is never overwritten."""
-
-
 class StoreMemory:
     """Memory in agno's tables: one agent session per user, one run per message, so every worker and restart
     sees the same history and AgentOS shows it as chat_history."""
@@ -226,35 +218,23 @@ class StoreMemory:
         run_id = str(uuid.uuid4())
         message.setdefault("id", str(uuid.uuid4()))
         message.setdefault("created_at", now)
-        run_data = _jsonb(self._run_data(params, run_id, now, message))
-        with self.db.transaction() as cur:
-            cur.execute(self.db.query("memory_lock"), params)
-            cur.execute(self.db.query("memory_upsert_session"), {**params, "now": now})
-            if cur.fetchone() is None:
-                raise MemorySessionConflict(params["session_id"])
-            cur.execute(self.db.query("memory_insert_run"), {**params, "now": now, "run_id": run_id,
-                                                             "run_data": run_data})
-            cur.execute(self.db.query("memory_trim"), {**params, "bound": self.max_messages_per_user})
+        store.add_message(self.db, params, run_id, self._run_data(params, run_id, now, message), now,
+                          self.max_messages_per_user)
 
     def get_messages(self, user_id: str) -> list[dict[str, Any]]:
         """The user's messages in agno's run order, bounded by the same rule as the in-process memory."""
-        rows = self.db.fetch_all("memory_messages", self._params(user_id))
-        messages = [m for r in rows if isinstance(r["messages"], list) for m in r["messages"] if isinstance(m, dict)]
+        stored = store.message_lists(self.db, self._params(user_id))
+        messages = [m for ms in stored if isinstance(ms, list) for m in ms if isinstance(m, dict)]
         return bounded(messages, self.max_messages_per_user)
 
     def clear(self, user_id: str) -> None:
         """Delete the user's memory session (its runs go with it), serialised with that user's adds."""
-        params = self._params(user_id)
-        with self.db.transaction() as cur:
-            cur.execute(self.db.query("memory_lock"), params)
-            cur.execute(self.db.query("memory_delete_user"), params)
+        store.delete_user(self.db, self._params(user_id))
 
     def clear_all(self) -> None:
         """Delete every memory session of this agent_id, and nothing else."""
-        with self.db.transaction() as cur:
-            cur.execute(self.db.query("memory_delete_all"), {"agent_id": self.agent_id, "prefix": f"{self.agent_id}:"})
+        store.delete_agent(self.db, self.agent_id)
 
     def size(self, user_id: str) -> int:
         """How many messages the user has, counted in the database (trimming keeps exactly min(total, bound))."""
-        row = self.db.fetch_one("memory_size", self._params(user_id))
-        return min(int(row["total"]) if row else 0, self.max_messages_per_user)
+        return min(store.message_count(self.db, self._params(user_id)), self.max_messages_per_user)

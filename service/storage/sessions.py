@@ -1,4 +1,4 @@
-"""One function per SQL file: typed values in, plain row dicts out."""
+"""The /sessions queries, one function per SQL file: typed values in, plain row dicts out."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from psycopg2 import sql
-from psycopg2.extras import Json, execute_values
+from psycopg2.extras import execute_values
 
-from service.db import Database
-from service.render import merge_legacy_runs
-from service.responses import dumps
-from service.writes import JSON_NULL
+from service.storage.binding import json_column, jsonb
+from service.storage.errors import RunConflict
+from service.storage.legacy import merge_legacy_runs
+from service.storage.pool import Database
 
 SESSION_COLUMNS = (
     "session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id", "session_data",
@@ -21,27 +21,7 @@ BIGINT_MAX = 2**63 - 1
 JSON_COLUMNS = ("session_data", "agent_data", "team_data", "workflow_data", "metadata", "summary")
 
 
-def _bind_json(value: Any) -> Json | None:
-    """SQL NULL for None, JSON null for JSON_NULL, JSONB otherwise."""
-    if value is None:
-        return None
-    return jsonb(None if value is JSON_NULL else value)
-
-
-class RunConflict(Exception):
-    """A preloaded run's id is already taken (or repeated): the whole create is rolled back."""
-
-    def __init__(self, run_ids: list[str]) -> None:
-        super().__init__(run_ids)
-        self.run_ids = run_ids
-
-
-def jsonb(value: Any) -> Json:
-    """Bind a value as JSONB, where Python None becomes JSON null as agno's writes do."""
-    return Json(value, dumps=lambda v: dumps(v).decode("utf-8"))
-
-
-def with_runs(db: Database, row: dict | None) -> dict | None:
+def with_runs(row: dict | None) -> dict | None:
     """Attach `runs` (run_data dicts in read order), merging a legacy 2.x blob when the table has one."""
     if row is None:
         return None
@@ -86,13 +66,13 @@ def _attach_page_runs(db: Database, rows: list[dict]) -> None:
     by_session = {r["session_id"]: r["run_list"] for r in found}
     for row in rows:
         row["run_list"] = by_session.get(row["session_id"], [])
-        with_runs(db, row)
+        with_runs(row)
 
 
 def get_session(db: Database, session_id: str, user_id: str | None) -> dict | None:
     """A session row with its runs, or None."""
     row = db.fetch_one("get_session", {"session_id": session_id, "user_id": user_id}, lock=sql.SQL(""))
-    return with_runs(db, row)
+    return with_runs(row)
 
 
 def get_run(db: Database, session_id: str, run_id: str, user_id: str | None) -> dict | None:
@@ -111,7 +91,7 @@ def get_run(db: Database, session_id: str, run_id: str, user_id: str | None) -> 
 def create_session(db: Database, values: dict[str, Any], runs: list[dict[str, Any]]) -> dict | None:
     """Insert a session (and preloaded run rows) in one transaction; None when the id is taken."""
     params = {c: values.get(c) for c in SESSION_COLUMNS if c != "updated_at"}
-    params |= {c: _bind_json(params[c]) for c in JSON_COLUMNS}
+    params |= {c: json_column(params[c]) for c in JSON_COLUMNS}
     with db.transaction() as cur:
         cur.execute(db.query("insert_session"), params)
         row = cur.fetchone()
@@ -160,7 +140,7 @@ def rename_session(db: Database, session_id: str, session_type: str | None, user
         "rename_session",
         {"session_id": session_id, "session_type": session_type, "user_id": user_id, "name": name},
     )
-    return with_runs(db, row)
+    return with_runs(row)
 
 
 def _update_locked(db: Database, session_id: str, user_id: str | None,
@@ -170,7 +150,7 @@ def _update_locked(db: Database, session_id: str, user_id: str | None,
     with db.transaction() as cur:
         locked = db.query("get_session", lock=sql.SQL("FOR UPDATE OF s"))
         cur.execute(locked, {"session_id": session_id, "user_id": user_id})
-        row = with_runs(db, cur.fetchone())
+        row = with_runs(cur.fetchone())
         if row is None:
             return None
         statement, params = plan(row)
@@ -214,83 +194,3 @@ def delete_sessions(db: Database, session_ids: list[str], user_id: str | None) -
     """Delete many sessions and their runs; missing ids are ignored."""
     with db.transaction() as cur:
         cur.execute(db.query("delete_sessions"), {"session_ids": session_ids, "user_id": user_id})
-
-
-def table_exists(db: Database, table: str) -> bool:
-    """Whether `table` exists in this database's schema."""
-    row = db.fetch_one("table_exists", {"schema": db.config.schema, "table": table})
-    return bool(row and row["present"])
-
-
-def _index_names(db: Database) -> dict[str, sql.Identifier]:
-    """agno's index naming: idx_<table>_<columns>."""
-    s, r = db.config.session_table, db.config.runs_table
-    names = {f"ix_sessions_{c}": f"idx_{s}_{c}" for c in ("created_at", "session_type")}
-    names |= {
-        f"ix_runs_{c}": f"idx_{r}_{c}"
-        for c in ("agent_id", "created_at", "run_type", "session_id", "session_id_run_index", "status",
-                  "team_id", "user_id", "workflow_id")
-    }
-    return {k: sql.Identifier(v) for k, v in names.items()}
-
-
-def migrate(db: Database, indexes: bool = False) -> None:
-    """Create what is missing: agno's schema, tables and indexes; with `indexes`, this service's own."""
-    with db.transaction() as cur:
-        cur.execute(db.query("create_tables", **_index_names(db)))
-        if indexes:
-            s = db.config.session_table
-            own = {f"ix_{k}": sql.Identifier(f"{s}_svc_{k}") for k in
-                   ("user_id", "agent_id", "team_id", "workflow_id", "updated")}
-            cur.execute(db.query("create_service_indexes", **own))
-
-
-class WorkflowSessionConflict(Exception):
-    """The session id is taken by another session type or another user: a workflow run may not write it."""
-
-
-def _check_workflow_owner(row: dict | None, session_id: str, user_id: str | None) -> None:
-    """Refuse rows agno's upsert would not (or should not) overwrite."""
-    if row is None:
-        return
-    if row["session_type"] != "workflow":
-        raise WorkflowSessionConflict(f"session {session_id!r} is a {row['session_type']} session")
-    if row["user_id"] is not None and row["user_id"] != user_id:
-        raise WorkflowSessionConflict(f"session {session_id!r} belongs to another user")
-
-
-def load_workflow_session(db: Database, session_id: str, user_id: str | None) -> dict | None:
-    """The workflow session row a run resumes from (None when new); raises on a foreign session."""
-    row = db.fetch_one("workflow_lock_session", {"session_id": session_id}, lock=sql.SQL(""))
-    _check_workflow_owner(row, session_id, user_id)
-    return row
-
-
-def save_workflow_run(db: Database, session: dict[str, Any], run_data: dict[str, Any], now: int) -> dict:
-    """Upsert the workflow session and insert its run in one transaction; returns the session row.
-
-    `session` holds session_id, workflow_id, user_id, session_state and workflow_data; the stored session_name,
-    other session_data keys and metadata are kept. `run_data` gets its run_index here.
-    """
-    session_id, user_id = session["session_id"], session["user_id"]
-    with db.transaction() as cur:
-        cur.execute(db.query("workflow_lock_session", lock=sql.SQL("FOR UPDATE")), {"session_id": session_id})
-        existing = cur.fetchone()
-        _check_workflow_owner(existing, session_id, user_id)
-        old_data = existing["session_data"] if existing and isinstance(existing["session_data"], dict) else {}
-        metadata = existing["metadata"] if existing and existing["metadata"] is not None else {}
-        cur.execute(db.query("workflow_upsert_session"), {
-            "session_id": session_id, "workflow_id": session["workflow_id"], "user_id": user_id,
-            "session_data": jsonb({**old_data, "session_state": session["session_state"]}),
-            "workflow_data": jsonb(session["workflow_data"]), "metadata": jsonb(metadata), "summary": jsonb(None),
-            "now": now,
-        })
-        row = cur.fetchone()
-        cur.execute(db.query("workflow_next_run_index"), {"session_id": session_id})
-        run_data["run_index"] = cur.fetchone()["run_index"]
-        cur.execute(db.query("workflow_insert_run"), {
-            "run_id": run_data["run_id"], "session_id": session_id, "workflow_id": run_data.get("workflow_id"),
-            "user_id": user_id, "status": run_data.get("status"), "run_index": run_data["run_index"],
-            "run_data": jsonb(run_data), "created_at": run_data.get("created_at") or now, "now": now,
-        })
-    return row

@@ -6,8 +6,8 @@ import time
 import uuid
 from typing import Any
 
-from service.render.fields import lax_bool, lax_int
-from service.render.media import reserialise_media
+from service.rules.render.fields import lax_bool, lax_int
+from service.rules.render.media import reserialise_media
 
 _LEADING_KEYS = (
     "id",

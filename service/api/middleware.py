@@ -11,9 +11,9 @@ import uuid
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 
+from service.api.responses import error_response
 from service.config import Settings
 from service.logs import LOGGER
-from service.responses import error_response
 
 OPEN_PATHS = {"/", "/health", "/healthz", "/readyz", "/info", "/docs", "/redoc", "/openapi.json", "/openapi.yaml",
               "/docs/oauth2-redirect", "/metrics"}
@@ -62,10 +62,6 @@ def install(app: Flask, settings: Settings) -> None:
     # Werkzeug stops reading a body without Content-Length (chunked) one byte past the limit: `read_body`
     # sees it is too large without holding more of it.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes + 1
-
-    @app.errorhandler(RequestEntityTooLarge)
-    def too_large(exc: RequestEntityTooLarge) -> Response:
-        return error_response(413, f"Request body is larger than {settings.max_body_bytes} bytes")
 
     def allowed(origin: str | None) -> bool:
         return origin is not None and origin in origins
@@ -117,14 +113,6 @@ def install(app: Flask, settings: Settings) -> None:
             "db_id": g.get("db_id"),
             "client_ip": client_ip(settings.trusted_proxies),
         }})
-
-
-def read_body(limit: int) -> bytes:
-    """The request body, or 413 when it is larger than `limit` bytes (Content-Length was checked up front)."""
-    raw = request.get_data(cache=True)
-    if len(raw) > limit:
-        raise RequestEntityTooLarge()
-    return raw
 
 
 def _preflight(origin: str, origin_ok: bool) -> Response:

@@ -1,4 +1,4 @@
-"""service.schemas against responses recorded from a real AgentOS 3.1.10 (FastAPI 0.165, pydantic 2.14.3).
+"""service.rules.validation against responses recorded from a real AgentOS 3.1.10 (FastAPI 0.165, pydantic 2.14.3).
 
 Every literal 422 body below is the exact text AgentOS answered for the same query string, body and
 content-type (recorded with fastapi.testclient against agno's own app on PostgreSQL). The `OURS` cases are
@@ -9,28 +9,58 @@ import json
 
 import pytest
 
-from service.schemas import (
-    BIGINT_MAX,
-    BodyUnreadable,
-    RequestInvalid,
-    bulk_delete_body,
-    bulk_delete_request,
-    create_body,
-    create_query,
-    create_request,
-    delete_query,
-    detail_query,
-    list_query,
-    parse_bool,
-    parse_int,
-    patch_body,
-    patch_request,
-    query_args,
-    rename_body,
-    rename_request,
-    runs_query,
-    single_run_query,
-)
+from service.rules.validation import requests as parsers
+from service.rules.validation.errors import BodyUnreadable, RequestInvalid
+from service.rules.validation.query import query_args
+from service.rules.validation.scalars import parse_bool, parse_int
+from service.rules.validation.storable import BIGINT_MAX
+
+
+def _query_of(parser, name):
+    """A route parser seen as its query dict, the deferred 422 raised at once (as after db resolution)."""
+    def parse(args):
+        return parser(args).checked().query
+    parse.__name__ = name
+    return parse
+
+
+def _request_of(parser, name):
+    """A route parser with a body seen as (query, body), the deferred 422 raised at once."""
+    def parse(args, raw, content_type):
+        parsed = parser(args, raw, content_type).checked()
+        return parsed.query, parsed.body
+    parse.__name__ = name
+    return parse
+
+
+list_query = _query_of(parsers.list_query, "list_query")
+detail_query = single_run_query = _query_of(parsers.detail_query, "detail_query")
+runs_query = _query_of(parsers.runs_query, "runs_query")
+delete_query = _query_of(parsers.delete_query, "delete_query")
+create_request = _request_of(parsers.create_request, "create_request")
+rename_request = _request_of(parsers.rename_request, "rename_request")
+patch_request = _request_of(parsers.patch_request, "patch_request")
+bulk_delete_request = _request_of(parsers.bulk_delete_request, "bulk_delete_request")
+
+
+def create_query(args):
+    return create_request(args, None, None)[0]
+
+
+def create_body(raw, content_type):
+    return create_request(query_args(b""), raw, content_type)[1]
+
+
+def rename_body(raw, content_type):
+    return rename_request(query_args(b""), raw, content_type)[1]
+
+
+def patch_body(raw, content_type):
+    return patch_request(query_args(b""), raw, content_type)[1]
+
+
+def bulk_delete_body(raw, content_type):
+    return bulk_delete_request(query_args(b""), raw, content_type)[1]
 
 JSON = "application/json"
 INT_PARSING = "Input should be a valid integer, unable to parse string as an integer"

@@ -2,57 +2,55 @@
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
-import orjson
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.extras
 from psycopg2 import sql
 
 from service.config import DatabaseConfig
+from service.json_codec import loads
+from service.storage.errors import (
+    DatabaseUnavailable,
+    StorageError,
+    StorageTimeout,
+    TablesMissing,
+    ValueNotStorable,
+)
 
-
-def _sql_dir() -> Path:
-    """`sql/` beside the package in a checkout, else where a wheel install puts it."""
-    checkout = Path(__file__).resolve().parent.parent / "sql"
-    return checkout if checkout.is_dir() else Path(sys.prefix) / "share" / "agno-session" / "sql"
-
-
-SQL_DIR = _sql_dir()
-
-
-class PoolTimeout(Exception):
-    """No connection became free within the request's time budget."""
-
-
-_LONG_NUMBER = re.compile(r"\d{19}")
-
-
-def _loads(text: str) -> Any:
-    """Decode JSONB fast; the stdlib where orjson would turn integers beyond 64 bits into floats."""
-    if _LONG_NUMBER.search(text):
-        return json.loads(text)
-    return orjson.loads(text)
-
-
-psycopg2.extras.register_default_jsonb(globally=True, loads=_loads)
-psycopg2.extras.register_default_json(globally=True, loads=_loads)
+_UNSTORABLE = (
+    psycopg2.errors.ProgramLimitExceeded,
+    psycopg2.errors.NumericValueOutOfRange,
+    psycopg2.errors.CharacterNotInRepertoire,
+    psycopg2.errors.UntranslatableCharacter,
+)
 
 
 @cache
 def sql_text(name: str) -> str:
-    """The text of `sql/<name>.sql`; read once per process."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    """The text of `sql/<name>.sql`, shipped inside the package (the top-level `sql/` in a checkout); read once."""
+    return resources.files("service.storage").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def translate(exc: psycopg2.Error, db_id: str) -> StorageError:
+    """The storage error a driver error means; the caller raises it `from` the driver's."""
+    if isinstance(exc, psycopg2.errors.QueryCanceled):
+        return StorageTimeout(db_id, "statement timed out")
+    if isinstance(exc, _UNSTORABLE):
+        return ValueNotStorable(db_id, exc.diag.message_primary or type(exc).__name__)
+    if isinstance(exc, psycopg2.errors.UndefinedTable):
+        return TablesMissing(db_id, exc.diag.message_primary or "undefined table")
+    if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+        return DatabaseUnavailable(db_id, str(exc).strip())
+    return StorageError(db_id, f"{type(exc).__name__}: {str(exc).strip()}")
 
 
 class Database:
@@ -73,14 +71,17 @@ class Database:
         }
 
     def _connect(self) -> psycopg2.extensions.connection:
-        """A new session with this service's name and time limits."""
+        """A new session with this service's name, time limits and JSON decoding."""
         ms = int(self.timeout * 1000)
-        return psycopg2.connect(
+        conn = psycopg2.connect(
             self.config.dsn,
             application_name="agno-session",
             options=f"-c statement_timeout={ms} -c idle_in_transaction_session_timeout={ms}",
             connect_timeout=max(1, int(min(self.timeout, 10))),
         )
+        psycopg2.extras.register_default_jsonb(conn, loads=loads)
+        psycopg2.extras.register_default_json(conn, loads=loads)
+        return conn
 
     def _checkout(self) -> psycopg2.extensions.connection:
         """Reuse the most recently returned connection, or open one (the semaphore bounds the total)."""
@@ -110,9 +111,19 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg2.extensions.cursor]:
-        """A cursor inside one transaction: committed on success, rolled back on any error."""
+        """A cursor inside one transaction: committed on success, rolled back on any error; driver errors leave
+        as storage errors."""
+        try:
+            with self._transaction() as cur:
+                yield cur
+        except psycopg2.Error as exc:
+            raise translate(exc, self.config.db_id) from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg2.extensions.cursor]:
+        """The pooled connection's transaction, untranslated."""
         if not self._slots.acquire(timeout=self.timeout):
-            raise PoolTimeout(self.config.db_id)
+            raise StorageTimeout(self.config.db_id, "no free connection")
         try:
             conn = self._checkout()
             broken = False
@@ -147,14 +158,17 @@ class Database:
 
     def ping(self, timeout: float = 3.0) -> None:
         """Readiness round trip on its own short-lived connection: a busy pool must not read as a dead database."""
-        conn = psycopg2.connect(self.config.dsn, application_name="agno-session-probe", connect_timeout=int(timeout),
-                                options=f"-c statement_timeout={int(timeout * 1000)}")
         try:
-            with conn.cursor() as cur:
-                cur.execute(self.query("ping"))
-                cur.fetchone()
-        finally:
-            conn.close()
+            conn = psycopg2.connect(self.config.dsn, application_name="agno-session-probe",
+                                    connect_timeout=int(timeout), options=f"-c statement_timeout={int(timeout * 1000)}")
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(self.query("ping"))
+                    cur.fetchone()
+            finally:
+                conn.close()
+        except psycopg2.Error as exc:
+            raise translate(exc, self.config.db_id) from exc
 
     def close(self) -> None:
         """Close every idle connection (shutdown, tests)."""

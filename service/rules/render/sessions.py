@@ -6,13 +6,20 @@ import json
 import time
 from typing import Any
 
-from service.render.fields import as_text, detect_session_type, lax_int, stringify_input, with_sdk
-from service.render.media import reserialise_media
-from service.render.messages import chat_history
-from service.render.timefmt import from_iso, iso_utc
+from service.rules.render.fields import (
+    as_text,
+    detect_session_type,
+    lax_int,
+    run_type_of,
+    stringify_input,
+    with_sdk,
+)
+from service.rules.render.media import reserialise_media
+from service.rules.render.messages import chat_history
+from service.rules.render.summary import summary_dict
+from service.rules.render.timefmt import iso_utc
 
 RESERVED_METADATA_KEYS = frozenset({"agno_component_version", "agno_dispatch_chain", "agno_dispatch_depth"})
-_SUMMARY_KEYS = ("summary", "topics", "updated_at")
 _INPUT_MEDIA = (("images", "image"), ("videos", "video"), ("audios", "audio"), ("files", "file"))
 
 
@@ -74,17 +81,12 @@ def _round_trip_input(stored: Any) -> Any:
     return out
 
 
-def _is_workflow_run(run: dict) -> bool:
-    """agno's get_run_type for stored dicts: neither agent nor team id/name means workflow."""
-    return not (run.get("agent_id") or run.get("agent_name") or run.get("team_id") or run.get("team_name"))
-
-
 def runs_kept_as(read_as: str, runs: list) -> list:
     """The runs a session deserialised as `read_as` holds: workflow sessions keep workflow runs; agent and team
     sessions keep agent/team-shaped runs, their inputs rewritten by RunInput's round trip."""
     runs = [run for run in runs if isinstance(run, dict)]
     if read_as == "workflow":
-        return [run for run in runs if _is_workflow_run(run)]
+        return [run for run in runs if run_type_of(run) == "workflow"]
     kept = [run for run in runs if "agent_id" in run or "team_id" in run]
     return [{**run, "input": _round_trip_input(run.get("input"))} for run in kept]
 
@@ -144,19 +146,8 @@ def session_list_item(row: dict, name: str) -> dict:
 
 
 def _summary(stored: Any) -> dict | None:
-    """SessionSummary.to_dict(): summary, topics, updated_at (re-emitted via isoformat), nulls dropped."""
-    if not isinstance(stored, dict):
-        return None
-    out = {key: stored.get(key) for key in _SUMMARY_KEYS}
-    stamp = out["updated_at"]
-    if not stamp:
-        out["updated_at"] = None
-    elif isinstance(stamp, str):
-        try:
-            out["updated_at"] = from_iso(stamp).isoformat()
-        except ValueError:
-            pass  # AgentOS 500s on an unparsable stored date; the stored text is shown instead
-    return drop_none(out)
+    """SessionSummary.to_dict() of the stored summary, if it is an object."""
+    return summary_dict(stored) if isinstance(stored, dict) else None
 
 
 def _timestamps(row: dict, now_if_missing: bool) -> tuple[str | None, str | None]:
@@ -267,22 +258,3 @@ def strip_reserved_metadata(meta: Any) -> Any:
         return meta
     cleaned = {key: value for key, value in meta.items() if key not in RESERVED_METADATA_KEYS}
     return cleaned or None
-
-
-def summary_from_patch(summary: dict) -> dict:
-    """The stored SessionSummary dict for PATCH; bad input raises ValueError (422 here, 500 in AgentOS)."""
-    unknown = sorted(set(summary) - set(_SUMMARY_KEYS))
-    if unknown:
-        raise ValueError(f"summary has unknown field(s) {unknown}; allowed: summary, topics, updated_at")
-    if "summary" not in summary:
-        raise ValueError("summary must contain a 'summary' field")
-    stamp = summary.get("updated_at")
-    if stamp:
-        if not isinstance(stamp, str):
-            raise ValueError("summary.updated_at must be an ISO-8601 string")
-        try:
-            stamp = from_iso(stamp).isoformat()
-        except ValueError:
-            raise ValueError(f"summary.updated_at is not a valid ISO-8601 datetime: {stamp!r}") from None
-    out = {"summary": summary["summary"], "topics": summary.get("topics"), "updated_at": stamp or None}
-    return drop_none(out)

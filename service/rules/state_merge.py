@@ -1,12 +1,8 @@
-"""PATCH /sessions/{id}/state: a JSON Merge Patch (RFC 7396) of session_data.session_state, in one transaction."""
+"""PATCH /sessions/{id}/state: a JSON Merge Patch (RFC 7396) of session_data.session_state."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
-
-from service import store
-from service.db import Database
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -27,17 +23,3 @@ def merged_session_data(session_data: Any, patch: dict) -> dict:
     data = dict(session_data) if isinstance(session_data, dict) else {}
     data["session_state"] = merge_patch(data.get("session_state"), patch)
     return data
-
-
-def merge_state(db: Database, session_id: str, user_id: str | None, patch: dict, now: int,
-                check: Callable[[dict], None] | None = None) -> dict | None:
-    """Merge under the row lock, in one transaction; the updated row with `runs`, or None when not found.
-
-    `check(row)` runs on the locked row before anything is written; raising from it rolls everything back."""
-
-    def merged(row: dict) -> dict:
-        if check is not None:
-            check(row)
-        return merged_session_data(row["session_data"], patch)
-
-    return store.merge_session_state(db, session_id, user_id, merged, now)

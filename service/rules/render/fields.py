@@ -69,3 +69,12 @@ def lax_int(value: Any) -> Any:
         except ValueError:
             return value
     return value
+
+
+def run_type_of(run: dict[str, Any]) -> str:
+    """agno's get_run_type for a run stored as a dict: agent, else team, else workflow."""
+    if run.get("agent_id") or run.get("agent_name"):
+        return "agent"
+    if run.get("team_id") or run.get("team_name"):
+        return "team"
+    return "workflow"

@@ -1,0 +1,81 @@
+"""Every non-success answer in one place: which exception becomes which status and AgentOS-shaped body."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from service.api.responses import error_response
+from service.logs import LOGGER
+from service.rules.errors import ApiError
+from service.rules.validation.errors import RequestInvalid
+from service.storage.errors import (
+    DatabaseUnavailable,
+    StorageError,
+    StorageTimeout,
+    TablesMissing,
+    ValueNotStorable,
+)
+
+log = logging.getLogger(LOGGER)
+
+
+def install(app: Flask, max_body_bytes: int) -> None:
+    """Register the handlers; more specific exception classes win, as Flask looks them up by MRO."""
+
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError) -> Response:
+        return error_response(exc.status, exc.detail, exc.headers)
+
+    @app.errorhandler(RequestInvalid)
+    def invalid(exc: RequestInvalid) -> Response:
+        return error_response(422, exc.errors)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(exc: RequestEntityTooLarge) -> Response:
+        return error_response(413, f"Request body is larger than {max_body_bytes} bytes")
+
+    @app.errorhandler(HTTPException)
+    def routing(exc: HTTPException) -> Response:
+        headers = {}
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            headers["Allow"] = _allowed(exc.valid_methods)
+        return error_response(exc.code or 500, exc.name, headers)
+
+    @app.errorhandler(StorageTimeout)
+    def timed_out(exc: StorageTimeout) -> Response:
+        log.warning("request timed out", extra={"fields": {"request_id": g.get("request_id"), "db_id": exc.db_id,
+                                                           "error": exc.message}})
+        return error_response(504, "Request timed out")
+
+    @app.errorhandler(ValueNotStorable)
+    def unstorable(exc: ValueNotStorable) -> Response:
+        # The transaction was rolled back, nothing changed. Validation cannot know these limits in advance.
+        return error_response(422, f"Value cannot be stored: {exc.message}")
+
+    @app.errorhandler(TablesMissing)
+    def missing_tables(exc: TablesMissing) -> Response:
+        return error_response(503, f"Session tables are missing in database '{exc.db_id}': run agno-session migrate")
+
+    @app.errorhandler(DatabaseUnavailable)
+    def unavailable(exc: DatabaseUnavailable) -> Response:
+        log.error("database unavailable", extra={"fields": {"db_id": exc.db_id, "error": exc.message}})
+        return error_response(503, f"Database '{exc.db_id}' is unavailable")
+
+    @app.errorhandler(StorageError)
+    @app.errorhandler(Exception)
+    def unhandled(exc: Exception) -> Response:
+        log.exception("unhandled error", extra={"fields": {"request_id": g.get("request_id")}})
+        cause = exc.__cause__ if isinstance(exc, StorageError) and exc.__cause__ is not None else exc
+        response = error_response(500, f"Internal server error ({type(cause).__name__})")
+        response.cors_done = True  # type: ignore[attr-defined]  # AgentOS's 500s carry no CORS/vary headers
+        return response
+
+
+def _allowed(methods: list[str] | set[str]) -> str:
+    """Starlette's Allow header names the first route's methods; GET routes come first on every path."""
+    listed = [m for m in ("GET", "POST", "PATCH", "DELETE") if m in methods]
+    return listed[0] if listed else ", ".join(sorted(methods))

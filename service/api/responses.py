@@ -1,0 +1,33 @@
+"""The one way every route answers: AgentOS's JSON bytes for successes and its error envelope for failures."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response
+
+from service.json_codec import dumps
+
+JSON = "application/json"
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    """A success answer from already-ordered dicts and lists."""
+    return Response(dumps(body), status=status, content_type=JSON)
+
+
+def error_response(status: int, detail: Any, headers: dict[str, str] | None = None) -> Response:
+    """An error answer rendered like Starlette's JSONResponse (stdlib json, non-ASCII kept)."""
+    text = json.dumps({"detail": detail}, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    response = Response(text.encode("utf-8"), status=status, content_type=JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def no_content() -> Response:
+    """204 as AgentOS sends it: empty body yet still labelled application/json."""
+    response = Response(b"", status=204, content_type=JSON)
+    response.headers.pop("Content-Length", None)
+    return response

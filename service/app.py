@@ -1,0 +1,35 @@
+"""The application factory: settings in, a ready WSGI app out; everything set up here, nothing at import."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Flask
+
+from service.config import Settings, load_settings
+from service.json_codec import allow_deep_values
+from service.logs import configure_logging
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Settings (from the environment by default) → the /sessions app with its pools, routes and middleware."""
+    from service.api import errors, health, middleware, sessions, spec, state
+    from service.embedded import with_embedded_dsn
+    from service.storage.pool import Registry
+
+    settings = with_embedded_dsn(settings or load_settings())
+    configure_logging(settings.log_level)
+    allow_deep_values()
+    app = Flask(__name__)
+    app.url_map.merge_slashes = False  # `//` (e.g. a %2F-leading id) matches no route, as in AgentOS; no redirect
+    app.config.update(
+        SETTINGS=settings,
+        REGISTRY=Registry(settings.databases, settings.pool_max, settings.request_timeout),
+        INSTANTIATED_AT=datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+    )
+    for module in (health, sessions, state, spec):
+        app.register_blueprint(module.bp)
+    middleware.install(app, settings)
+    errors.install(app, settings.max_body_bytes)
+    app.wsgi_app = middleware.StripTrailingSlash(app.wsgi_app)  # type: ignore[method-assign]
+    return app

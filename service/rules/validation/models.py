@@ -1,0 +1,100 @@
+"""The parameter groups and bodies of each route, declared as FastAPI declares them in AgentOS."""
+
+from __future__ import annotations
+
+from service.rules.validation.fields import Choice, ListOf, Model, Object, QueryBool, QueryInt, Text
+
+SESSION_TYPES = ("agent", "team", "workflow")
+SORT_ORDERS = ("asc", "desc")
+
+# query parameter groups
+
+
+def _session_type(default: str | None = None) -> Choice:
+    return Choice(SESSION_TYPES, data_key="type", default=default)
+
+
+class ListQuery(Model):
+    session_type = _session_type()
+    component_id = Text()
+    user_id = Text()
+    session_name = Text()
+    limit = QueryInt(ge=1, default=20)
+    page = QueryInt(ge=0, default=1)
+    sort_by = Text(default="created_at")
+    sort_order = Choice(SORT_ORDERS, default="desc")
+    db_id = Text()
+    table = Text()
+
+
+class DetailQuery(Model):
+    session_type = _session_type()
+    user_id = Text()
+    db_id = Text()
+    table = Text()
+
+
+class RunsQuery(Model):
+    session_type = _session_type()
+    user_id = Text()
+    created_after = QueryInt()
+    created_before = QueryInt()
+    status = ListOf(Text())
+    db_id = Text()
+    table = Text()
+
+
+class CreateQuery(Model):
+    session_type = _session_type(default="agent")
+    db_id = Text()
+
+
+class DeleteQuery(Model):
+    user_id = Text()
+    db_id = Text()
+    table = Text()
+    delete_media = QueryBool(default=False)
+
+
+# body models
+
+
+class CreateBody(Model):
+    session_id = Text()
+    session_name = Text()
+    session_state = Object()
+    metadata = Object()
+    user_id = Text()
+    agent_id = Text()
+    team_id = Text()
+    workflow_id = Text()
+
+
+class CreateExtension(Model):
+    """Our additive create fields; AgentOS ignores them, so their errors are extension errors."""
+
+    runs = ListOf(Object())
+    summary = Object()
+
+
+class PatchBody(Model):
+    session_name = Text()
+    session_state = Object()
+    metadata = Object()
+    summary = Object()
+
+
+class BulkDeleteBody(Model):
+    session_ids = ListOf(Text(), required=True, nullable=False, min_length=1)
+    session_types = ListOf(Choice(SESSION_TYPES), required=True, nullable=False, min_length=1)
+
+
+class StateQuery(Model):
+    user_id = Text()
+    db_id = Text()
+    table = Text()
+
+
+class AnyObject(Model):
+    """The state-merge body is a free-form JSON object: only its being an object is FastAPI-checked."""
+

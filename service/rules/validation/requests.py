@@ -1,0 +1,156 @@
+"""One parser per route: query and body in FastAPI's order (the body is decoded first), errors as it lists them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from service.rules.render.summary import summary_errors
+from service.rules.validation.body import ABSENT, decode, deep_json, model_body
+from service.rules.validation.depth import state_depth, stored_depth_errors
+from service.rules.validation.errors import STRING, Outcome, Parsed, error, finish, le_error
+from service.rules.validation.models import (
+    AnyObject,
+    BulkDeleteBody,
+    CreateBody,
+    CreateExtension,
+    CreateQuery,
+    DeleteQuery,
+    DetailQuery,
+    ListQuery,
+    PatchBody,
+    RunsQuery,
+    StateQuery,
+)
+from service.rules.validation.query import validate_query
+from service.rules.validation.sanitize import JSON_BODY_FIELDS, sanitize_strings
+from service.rules.validation.storable import BIGINT_MAX, column_errors, run_errors, storable_errors
+
+
+def _rename_body(body: Any) -> Outcome:
+    name = body.get("session_name", ABSENT) if isinstance(body, dict) else ABSENT
+    if name is ABSENT:
+        return Outcome(None, [error("missing", ("body", "session_name"), "Field required", None)])
+    if not isinstance(name, str):
+        return Outcome(None, [error("string_type", ("body", "session_name"), STRING, name)])
+    return Outcome({"session_name": sanitize_strings(name)}, deferred=storable_errors(name, ("body", "session_name")))
+
+
+def _patch_body(body: Any) -> Outcome:
+    out = model_body(PatchBody(), body, required=True)
+    if not out.errors:
+        with deep_json():
+            out.deferred = (stored_depth_errors(out.value, None)
+                            or column_errors(out.value, PatchBody().fields, varchar=False)
+                            or summary_errors(out.value["summary"], ("body", "summary")))
+            out.value = sanitize_strings(out.value)
+    return out
+
+
+def _create_body(body: Any, session_type: str) -> Outcome:
+    out = model_body(CreateBody(), body, required=False)
+    if out.errors:
+        return out
+    extra, extra_errors = CreateExtension().parse(body if isinstance(body, dict) else {}, "body")
+    component = {"agent": "agent_id", "team": "team_id", "workflow": "workflow_id"}[session_type]
+    value = {**out.value, **extra}
+    with deep_json():
+        out.deferred = (
+            extra_errors
+            or stored_depth_errors(value, session_type)
+            or column_errors(value, ("session_id", "user_id", component), varchar=True)
+            + column_errors(value, ("session_name", "session_state", "metadata", "runs", "summary"), varchar=False)
+            or run_errors(extra["runs"]) + summary_errors(extra["summary"], ("body", "summary")))
+        out.value = {k: sanitize_strings(v) if k in JSON_BODY_FIELDS else v for k, v in value.items()}
+    return out
+
+
+def _bulk_delete_body(body: Any) -> Outcome:
+    out = model_body(BulkDeleteBody(), body, required=True)
+    if not out.errors:
+        out.deferred = column_errors(out.value, ("session_ids",), varchar=True)
+    return out
+
+
+def _list_query(args: MultiDict) -> Outcome:
+    out = validate_query(ListQuery(), args, ("component_id", "user_id", "session_name"))
+    limit, page = out.value["limit"], out.value["page"]
+    if "limit" in args and isinstance(limit, int) and limit > BIGINT_MAX:
+        out.deferred.append(le_error(("query", "limit"), args.getlist("limit")[-1], BIGINT_MAX))
+    if "page" in args and isinstance(page, int):
+        # AgentOS: page=0 → ValueError 500; a page past bigint → DataError 500. A page whose offset
+        # (page-1)*limit passes bigint is simply past the data: the store answers it with an empty page.
+        raw = args.getlist("page")[-1]
+        if page == 0:
+            out.deferred.append(error("greater_than_equal", ("query", "page"),
+                                      "Input should be greater than or equal to 1", raw, {"ge": 1}))
+        elif page > BIGINT_MAX:
+            out.deferred.append(le_error(("query", "page"), raw, BIGINT_MAX))
+    return out
+
+
+def _state_patch_body(body: Any) -> Outcome:
+    out = model_body(AnyObject(), body, required=True)
+    if not out.errors:
+        with deep_json():
+            out.deferred = state_depth(body, "agent", ("body",)) or storable_errors(body, ("body",))
+            out.value = sanitize_strings(body)
+    return out
+
+
+
+# ---------------------------------------------------------------------- one parser per route
+# Routes with a body: FastAPI reads the body before validating anything, so json_invalid (422) and the 400 hide
+# query errors; query errors are listed before body errors.
+
+
+def list_query(args: MultiDict) -> Parsed:
+    """GET /sessions: filters, paging and sorting (`type` comes back as `session_type`, as agno names it)."""
+    return finish(_list_query(args))
+
+
+def detail_query(args: MultiDict) -> Parsed:
+    """GET /sessions/{id} and its single run: type, user_id, db_id, table."""
+    return finish(validate_query(DetailQuery(), args))
+
+
+def runs_query(args: MultiDict) -> Parsed:
+    """GET /sessions/{id}/runs and /run-previews; `status` is the raw repeated list (None when absent)."""
+    return finish(validate_query(RunsQuery(), args))
+
+
+def delete_query(args: MultiDict) -> Parsed:
+    """DELETE /sessions/{id}: user_id, db_id, table, delete_media."""
+    return finish(validate_query(DeleteQuery(), args))
+
+
+def create_request(args: MultiDict, raw: bytes | None, content_type: str | None) -> Parsed:
+    """POST /sessions: type (default agent), db_id; AgentOS's eight optional fields plus our `runs` and `summary`."""
+    decoded = decode(raw, content_type)
+    query = validate_query(CreateQuery(), args, ())
+    return finish(query, _create_body(decoded, query.value["session_type"] or "agent"))
+
+
+def rename_request(args: MultiDict, raw: bytes | None, content_type: str | None) -> Parsed:
+    """POST /sessions/{id}/rename: the embedded {"session_name": str} (control characters stripped, as agno does)."""
+    body = _rename_body(decode(raw, content_type))
+    return finish(validate_query(DetailQuery(), args), body)
+
+
+def patch_request(args: MultiDict, raw: bytes | None, content_type: str | None) -> Parsed:
+    """PATCH /sessions/{id}: session_name, session_state, metadata, summary (None means no-op, as in agno)."""
+    body = _patch_body(decode(raw, content_type))
+    return finish(validate_query(DetailQuery(), args), body)
+
+
+def bulk_delete_request(args: MultiDict, raw: bytes | None, content_type: str | None) -> Parsed:
+    """DELETE /sessions: session_ids (≥1 str) and session_types (≥1 of agent|team|workflow)."""
+    body = _bulk_delete_body(decode(raw, content_type))
+    return finish(validate_query(DeleteQuery(), args), body)
+
+
+def state_merge_request(args: MultiDict, raw: bytes | None, content_type: str | None) -> Parsed:
+    """PATCH /sessions/{id}/state (extension): user_id, db_id, table; a free-form JSON object."""
+    body = _state_patch_body(decode(raw, content_type))
+    return finish(validate_query(StateQuery(), args), body)

@@ -1,0 +1,44 @@
+"""What can go wrong in storage, in the storage layer's own words (the HTTP layer picks the status)."""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """A database operation failed for a reason callers can act on; `db_id` names the database."""
+
+    def __init__(self, db_id: str, message: str) -> None:
+        super().__init__(message)
+        self.db_id = db_id
+        self.message = message
+
+
+class DatabaseUnavailable(StorageError):
+    """The database could not be reached or dropped the connection."""
+
+
+class StorageTimeout(StorageError):
+    """No connection became free, or a statement ran past the time budget."""
+
+
+class ValueNotStorable(StorageError):
+    """PostgreSQL refused a value (an id too large for its index, a number out of range); nothing was written."""
+
+
+class TablesMissing(StorageError):
+    """The session tables do not exist in this database yet."""
+
+
+class RunConflict(Exception):
+    """A preloaded run's id is already taken (or repeated): the whole create is rolled back."""
+
+    def __init__(self, run_ids: list[str]) -> None:
+        super().__init__(run_ids)
+        self.run_ids = run_ids
+
+
+class WorkflowSessionConflict(Exception):
+    """The session id is taken by another session type or another user: a workflow run may not write it."""
+
+
+class MemorySessionConflict(Exception):
+    """The user's memory session id is held by a session the memory did not create; it is never overwritten."""

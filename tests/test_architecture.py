@@ -1,0 +1,63 @@
+"""The layers as the README draws them: imports point one way, and importing a module has no side effects."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FOUNDATION = {"service", "service.config", "service.json_codec", "service.logs"}
+# What each layer may import from the project, besides itself and the foundation.
+ALLOWED = {
+    "rules": set(),
+    "storage": set(),
+    "lib": {"storage"},
+    "api": {"rules", "storage"},
+}
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 or (len(parts) == 2 and module not in FOUNDATION) else "foundation"
+
+
+def _imports() -> list[tuple[str, str]]:
+    edges = []
+    for path in (ROOT / "service").rglob("*.py"):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "service":
+                edges += [(module, node.module)]
+            elif isinstance(node, ast.Import):
+                edges += [(module, a.name) for a in node.names if a.name.split(".")[0] == "service"]
+    return edges
+
+
+def test_imports_point_one_way() -> None:
+    wrong = []
+    for importer, imported in _imports():
+        source, target = _layer(importer), _layer(imported)
+        if source == "foundation" and target != "foundation" and importer in FOUNDATION:
+            wrong.append((importer, imported))
+        elif source in ALLOWED and target not in ALLOWED[source] | {source, "foundation"}:
+            wrong.append((importer, imported))
+    assert wrong == []
+
+
+@pytest.mark.parametrize(("module", "absent"), [
+    ("service.lib.state", ("flask", "werkzeug", "psycopg2")),
+    ("service.lib.workflow", ("flask", "werkzeug")),
+    ("service.lib.memory", ("flask", "werkzeug")),
+    ("service.rules.render", ("flask", "psycopg2")),
+    ("service.rules.validation.requests", ("flask", "psycopg2")),
+    ("service.storage.sessions", ("flask", "werkzeug")),
+])
+def test_importing_loads_only_its_layer_and_changes_nothing(module: str, absent: tuple[str, ...]) -> None:
+    probe = (f"import sys; limit = sys.getrecursionlimit(); import {module}; "
+             f"print([m for m in {absent!r} if m in sys.modules], sys.getrecursionlimit() == limit)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[] True"
