@@ -80,10 +80,6 @@ class Settings:
         """Connections per database per worker: one per thread unless set explicitly."""
         return self.pool_size or self.threads
 
-    def database(self, db_id: str) -> DatabaseConfig | None:
-        """Look up a configured database by id."""
-        return next((d for d in self.databases if d.db_id == db_id), None)
-
 
 def agentos_db_id(db_url: str, schema: str) -> str:
     """The id AgentOS derives for a PostgresDb, so a co-deployed service answers to the same db_id."""

@@ -45,7 +45,7 @@ def test_dsn_map_keeps_document_order_and_per_database_tables() -> None:
     settings = load_settings({"AGNO_SESSION_DSN_MAP": raw})
     assert [d.db_id for d in settings.databases] == ["zeta", "alpha"]
     assert settings.default_db_id == "zeta"
-    alpha = settings.database("alpha")
+    alpha = next(d for d in settings.databases if d.db_id == "alpha")
     assert alpha and (alpha.schema, alpha.session_table, alpha.runs_table) == ("ai2", "custom_sessions",
                                                                                "custom_sessions_runs")
     chosen = load_settings({"AGNO_SESSION_DSN_MAP": raw, "AGNO_DEFAULT_DB_ID": "alpha"})

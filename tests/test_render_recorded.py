@@ -9,6 +9,7 @@ serves them.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ def rendered(case: str) -> str:
         return compact(render.session_list_item(row, render.session_name(row, runs, for_list=True)))
     if operation == "detail":
         as_type, nulls = rest
-        detail = render.session_detail(row, runs, as_type)
+        detail = render.session_detail(row, runs, as_type, now=int(time.time()))
         return compact(render.drop_none(detail) if nulls == "exnone" else detail)
     if operation == "runs":
         return compact([render.drop_none(item) for item in render.session_runs(row, runs, rest[0])])

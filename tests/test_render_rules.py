@@ -9,9 +9,11 @@ import re
 import pytest
 
 from service.rules import render
-from service.rules.render import messages, runs, sessions, timefmt
+from service.rules.render import messages, runs, timefmt
 from service.rules.render.summary import summary_dict, summary_errors
 from tests.render_cases import message, row
+
+NOW = 1795319595  # what `now` stands in for wherever agno would take the time
 
 
 def compact(value: object) -> str:
@@ -24,7 +26,7 @@ def list_item(r: dict, run_list: list) -> str:
 
 
 def detail(r: dict, run_list: list, as_type: str, *, nulls: bool = False) -> str:
-    shape = render.session_detail(r, run_list, as_type)
+    shape = render.session_detail(r, run_list, as_type, now=NOW)
     return compact(shape if nulls else render.drop_none(shape))
 
 
@@ -241,7 +243,7 @@ def test_detail_null_session_metrics_renders_as_absent() -> None:
     # DEVIATION: AgentOS raises AttributeError (500) on every detail-shaped response here.
     for as_type in ("agent", "team"):
         shape = render.session_detail(
-            row(session_data={"session_metrics": None, "session_state": {"a": 1}}), [], as_type
+            row(session_data={"session_metrics": None, "session_state": {"a": 1}}), [], as_type, now=NOW
         )
         assert shape["metrics"] == {} and shape["total_tokens"] is None
 
@@ -255,8 +257,7 @@ def test_detail_timestamps() -> None:
     )
 
 
-def test_workflow_detail_null_updated_at_is_now(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sessions.time, "time", lambda: 1795319595.7)
+def test_workflow_detail_null_updated_at_is_now() -> None:
     r = row(session_type="workflow", agent_id=None, workflow_id="wf", updated_at=None)
     assert detail(r, [], "workflow", nulls=True) == (
         '{"user_id":null,"workflow_id":"wf","workflow_name":null,"session_id":"s-1","session_name":"",'
@@ -284,15 +285,15 @@ def test_workflow_detail_null_updated_at_is_now(monkeypatch: pytest.MonkeyPatch)
     ],
 )
 def test_detail_summary(stored: object, agent: dict | None, team: dict | None) -> None:
-    assert render.session_detail(row(summary=stored), [], "agent")["session_summary"] == agent
-    assert render.session_detail(row(summary=stored), [], "team")["session_summary"] == team
+    assert render.session_detail(row(summary=stored), [], "agent", now=NOW)["session_summary"] == agent
+    assert render.session_detail(row(summary=stored), [], "team", now=NOW)["session_summary"] == team
     if isinstance(agent, dict):
         assert list(agent) == [k for k in ("summary", "topics", "updated_at") if k in agent]
 
 
 def test_detail_as_other_type() -> None:
     r = row(session_data={"session_state": {"a": 1}}, metadata=None, workflow_data=None)
-    shape = render.session_detail(r, [], "workflow")
+    shape = render.session_detail(r, [], "workflow", now=NOW)
     assert shape["session_data"] == {"session_state": {"a": 1}} and shape["metadata"] == {}
     assert shape["workflow_id"] is None and shape["workflow_data"] == {}
 
@@ -322,7 +323,7 @@ def test_message_re_serialisation_order_and_drops() -> None:
         "from_history": "false",
         "references": {"time": 2, "query": "q", "extra": 1},
     }
-    assert compact(messages.message_to_dict(stored)) == (
+    assert compact(messages.message_to_dict(stored, now=NOW)) == (
         '{"id":"m","content":"ok","from_history":false,"stop_after_tool_call":false,"role":"assistant","name":"",'
         '"references":{"query":"q","references":null,"time":2.0},'
         '"metrics":{"input_tokens":20,"total_tokens":30,"cost":0.0},"created_at":1767225611}'
@@ -330,8 +331,7 @@ def test_message_re_serialisation_order_and_drops() -> None:
 
 
 def test_message_without_id_or_created_at_gets_fresh_ones(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(messages.time, "time", lambda: 1795319595.2)
-    out = messages.message_to_dict({"role": "user", "content": "hi"})
+    out = messages.message_to_dict({"role": "user", "content": "hi"}, now=1795319595)
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", out["id"])
     assert out["created_at"] == 1795319595
 
@@ -358,7 +358,7 @@ def test_chat_history_selection() -> None:
         },
         {"run_id": "n", "agent_id": "a", "parent_run_id": None, "messages": []},
     ]
-    assert [m["id"] for m in messages.chat_history(run_list)] == ["u"]
+    assert [m["id"] for m in messages.chat_history(run_list, now=NOW)] == ["u"]
 
 
 def test_media_round_trip() -> None:
@@ -385,7 +385,7 @@ def test_media_round_trip() -> None:
     stored = message(
         "m", "user", "look", 1, images=[image], audio=[audio_b64], videos=[video_ref], files=[text_file]
     )
-    out = messages.message_to_dict(stored)
+    out = messages.message_to_dict(stored, now=NOW)
     assert compact(out["images"]) == '[{"id":"i","url":"http://x/y.png"}]'
     # "aGVsbG8" is not valid base64 (padding): agno falls back to its UTF-8 bytes and re-encodes those.
     assert re.fullmatch(

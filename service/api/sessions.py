@@ -62,7 +62,7 @@ def create_session() -> Response:
     if row is None:
         sid = values["session_id"]
         raise ApiError(409, f"Session with id '{sid}' already exists. Use PATCH /sessions/{sid} to update it.")
-    detail = render.session_detail(row, row["runs"], session_type)
+    detail = render.session_detail(row, row["runs"], session_type, now=now)
     return json_response(render.drop_none(detail), status=201)
 
 
@@ -89,7 +89,7 @@ def get_session(session_id: str) -> Response:
         prefix = f"{q['session_type'].title()} " if q["session_type"] else ""
         raise ApiError(404, f"{prefix}Session with id '{session_id}' not found")
     as_type = q["session_type"] or render.detect_session_type(row)
-    return json_response(render.drop_none(render.session_detail(row, row["runs"], as_type)))
+    return json_response(render.drop_none(render.session_detail(row, row["runs"], as_type, now=int(time.time()))))
 
 
 @bp.patch("/sessions/<session_id>")
@@ -111,7 +111,7 @@ def update_session(session_id: str) -> Response:
         raise ApiError(404, f"Session with id '{session_id}' not found")
     real_type = render.detect_session_type(row)
     # AgentOS answers in the row's own shape, from the runs of the session as it read it (as `type`).
-    detail = render.session_detail(row, row["runs"], real_type, read_as=q["session_type"] or real_type)
+    detail = render.session_detail(row, row["runs"], real_type, now=now, read_as=q["session_type"] or real_type)
     return json_response(detail)
 
 
@@ -134,7 +134,8 @@ def rename_session(session_id: str) -> Response:
     row = store.rename_session(db, session_id, q["session_type"], q["user_id"], parsed.body["session_name"])
     if row is None:
         raise ApiError(404, f"Session with id '{session_id}' not found")
-    return json_response(render.session_detail(row, row["runs"], render.detect_session_type(row)))
+    detail = render.session_detail(row, row["runs"], render.detect_session_type(row), now=int(time.time()))
+    return json_response(detail)
 
 
 def _classified_runs(session_id: str) -> list[dict]:

@@ -33,7 +33,8 @@ def merge_session_state(session_id: str) -> Response:
             raise RequestInvalid(too_deep)
         return merged_session_data(row["session_data"], patch)
 
-    row = store.merge_session_state(db, session_id, parsed.query["user_id"], merged, int(time.time()))
+    now = int(time.time())
+    row = store.merge_session_state(db, session_id, parsed.query["user_id"], merged, now)
     if row is None:
         raise ApiError(404, f"Session with id '{session_id}' not found")
-    return json_response(render.session_detail(row, row["runs"], render.detect_session_type(row)))
+    return json_response(render.session_detail(row, row["runs"], render.detect_session_type(row), now=now))

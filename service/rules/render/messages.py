@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
@@ -61,8 +60,8 @@ def _metrics(stored: Any) -> dict:
     return out
 
 
-def message_to_dict(message: dict) -> dict:
-    """One stored message as Message.from_dict(...).to_dict() emits it (fresh id/created_at when missing)."""
+def message_to_dict(message: dict, now: int) -> dict:
+    """One stored message as Message.from_dict(...).to_dict() emits it (a fresh id and `now` when missing)."""
     fields = {key: message.get(key) for key in _LEADING_KEYS}
     if fields["id"] is None:
         fields["id"] = str(uuid.uuid4())
@@ -87,11 +86,11 @@ def message_to_dict(message: dict) -> dict:
     if metrics:
         out["metrics"] = metrics
     created_at = message.get("created_at")
-    out["created_at"] = int(time.time()) if created_at is None else lax_int(created_at)
+    out["created_at"] = now if created_at is None else lax_int(created_at)
     return out
 
 
-def chat_history(runs: list) -> list[dict]:
+def chat_history(runs: list, now: int) -> list[dict]:
     """User/assistant messages of top-level agent and team runs, as get_chat_history() yields them."""
     history = []
     for run in runs:
@@ -104,5 +103,5 @@ def chat_history(runs: list) -> list[dict]:
                 continue
             if message.get("role") in _SKIPPED_ROLES:
                 continue
-            history.append(message_to_dict(message))
+            history.append(message_to_dict(message, now))
     return history

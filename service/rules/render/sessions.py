@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from service.rules.render.fields import (
@@ -150,12 +149,12 @@ def _summary(stored: Any) -> dict | None:
     return summary_dict(stored) if isinstance(stored, dict) else None
 
 
-def _timestamps(row: dict, now_if_missing: bool) -> tuple[str | None, str | None]:
+def _timestamps(row: dict, now_if_missing: int | None) -> tuple[str | None, str | None]:
     """created_at 0 is omitted; a missing updated_at falls back to created_at (workflows: to now)."""
     created_at = row.get("created_at")
     updated_at = row.get("updated_at")
-    if updated_at is None and now_if_missing:
-        updated_at = int(time.time())  # WorkflowSession.__post_init__ stamps it
+    if updated_at is None and now_if_missing is not None:
+        updated_at = now_if_missing  # WorkflowSession.__post_init__ stamps it
     created = iso_utc(created_at) if created_at else None
     return created, (iso_utc(updated_at) if updated_at else created)
 
@@ -170,11 +169,11 @@ def _metrics_fields(session_data: dict | None) -> tuple[Any, Any]:
     return metrics, _total_tokens(metrics)
 
 
-def _agent_detail(row: dict, runs: list, read_as: str) -> dict:
+def _agent_detail(row: dict, runs: list, read_as: str, now: int) -> dict:
     """AgentSessionDetailSchema."""
     session_data = _object(row.get("session_data"))
     metrics, total_tokens = _metrics_fields(session_data)
-    created_at, updated_at = _timestamps(row, now_if_missing=False)
+    created_at, updated_at = _timestamps(row, now_if_missing=None)
     summary = row.get("summary")
     return {
         "user_id": row.get("user_id"),
@@ -188,17 +187,17 @@ def _agent_detail(row: dict, runs: list, read_as: str) -> dict:
         "agent_data": row.get("agent_data"),
         "metrics": metrics,
         "metadata": with_sdk(row.get("metadata"), row.get("agent_data")),
-        "chat_history": chat_history(runs_kept_as(read_as, runs)),
+        "chat_history": chat_history(runs_kept_as(read_as, runs), now),
         "created_at": created_at,
         "updated_at": updated_at,
     }
 
 
-def _team_detail(row: dict, runs: list, read_as: str) -> dict:
+def _team_detail(row: dict, runs: list, read_as: str, now: int) -> dict:
     """TeamSessionDetailSchema (total_tokens last; an empty summary is null here, unlike agents)."""
     session_data = _object(row.get("session_data"))
     metrics, total_tokens = _metrics_fields(session_data)
-    created_at, updated_at = _timestamps(row, now_if_missing=False)
+    created_at, updated_at = _timestamps(row, now_if_missing=None)
     return {
         "session_id": row["session_id"],
         "session_name": session_name(row, runs, for_list=False, as_type="team", read_as=read_as),
@@ -209,7 +208,7 @@ def _team_detail(row: dict, runs: list, read_as: str) -> dict:
         "metrics": metrics,
         "team_data": row.get("team_data"),
         "metadata": row.get("metadata"),
-        "chat_history": chat_history(runs_kept_as(read_as, runs)),
+        "chat_history": chat_history(runs_kept_as(read_as, runs), now),
         "created_at": created_at,
         "updated_at": updated_at,
         "total_tokens": total_tokens,
@@ -221,10 +220,10 @@ def _or_empty(value: Any) -> Any:
     return {} if value is None else value
 
 
-def _workflow_detail(row: dict, runs: list, read_as: str) -> dict:
+def _workflow_detail(row: dict, runs: list, read_as: str, now: int) -> dict:
     """WorkflowSessionDetailSchema (no summary, metrics or chat_history; workflow_name is never stored)."""
     session_data = _or_empty(_object(row.get("session_data")))
-    created_at, updated_at = _timestamps(row, now_if_missing=True)
+    created_at, updated_at = _timestamps(row, now_if_missing=now)
     return {
         "user_id": row.get("user_id"),
         "workflow_id": row.get("workflow_id"),
@@ -243,10 +242,10 @@ def _workflow_detail(row: dict, runs: list, read_as: str) -> dict:
 _DETAILS = {"agent": _agent_detail, "team": _team_detail, "workflow": _workflow_detail}
 
 
-def session_detail(row: dict, runs: list, as_type: str, read_as: str | None = None) -> dict:
+def session_detail(row: dict, runs: list, as_type: str, *, now: int, read_as: str | None = None) -> dict:
     """The detail shape of `as_type` (which need not be the row's type), every field present, from the runs a
-    session read as `read_as` (default: `as_type`) keeps."""
-    return _DETAILS[as_type](row, runs, read_as or as_type)
+    session read as `read_as` (default: `as_type`) keeps; `now` stands in for timestamps agno would take now."""
+    return _DETAILS[as_type](row, runs, read_as or as_type, now)
 
 
 # ---------------------------------------------------------------- create / PATCH inputs
