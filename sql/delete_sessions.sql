@@ -1,8 +1,16 @@
 -- Delete many sessions (those the user owns when user_id is given) and the runs of exactly those sessions.
+-- Returns the ids it deleted and which of agno's per-session tables exist, as delete_session.sql does.
 WITH gone AS (
     DELETE FROM {sessions} s
     WHERE s.session_id = ANY(%(session_ids)s::text[])
       AND (%(user_id)s::text IS NULL OR s.user_id = %(user_id)s)
     RETURNING s.session_id
+), runs_gone AS (
+    DELETE FROM {runs} r USING gone WHERE r.session_id = gone.session_id
 )
-DELETE FROM {runs} r USING gone WHERE r.session_id = gone.session_id
+SELECT ARRAY(SELECT session_id FROM gone) AS deleted,
+       to_regclass(format('%%I.agno_transcripts', %(schema)s::text)) IS NOT NULL AS transcripts,
+       to_regclass(format('%%I.agno_compactions', %(schema)s::text)) IS NOT NULL AS compactions,
+       to_regclass(format('%%I.agno_tool_results', %(schema)s::text)) IS NOT NULL AS tool_results,
+       to_regclass('fs.agno_fs') IS NOT NULL  -- payloads are found through the tool-result index rows
+           AND to_regclass(format('%%I.agno_tool_results', %(schema)s::text)) IS NOT NULL AS tool_result_payloads

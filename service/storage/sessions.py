@@ -184,13 +184,36 @@ def merge_session_state(db: Database, session_id: str, user_id: str | None,
                                        {"session_data": jsonb(compute(row)), "now": now}))
 
 
+CASCADE_QUERIES = (  # delete_session(s).sql's existence column → the queries it enables, payloads before index
+    ("transcripts", "delete_cascade_transcripts"),
+    ("compactions", "delete_cascade_compactions"),
+    ("tool_result_payloads", "delete_cascade_tool_result_payloads"),
+    ("tool_results", "delete_cascade_tool_results"),
+)
+
+
+def _cascade(db: Database, cur: Any) -> None:
+    """What agno deletes with a session, from the tables that exist, for the ids the delete just removed."""
+    found = cur.fetchone()
+    if not found["deleted"]:
+        return
+    names = [name for column, name in CASCADE_QUERIES if found[column]]
+    if names:
+        cur.execute(sql.SQL(";\n").join(db.query(name) for name in names), {"session_ids": found["deleted"]})
+
+
 def delete_session(db: Database, session_id: str, user_id: str | None) -> None:
-    """Delete one session and its runs; nothing matching is not an error."""
+    """Delete one session, its runs and what agno keeps beside them, in one transaction; no match is no error."""
     with db.transaction() as cur:
-        cur.execute(db.query("delete_session"), {"session_id": session_id, "user_id": user_id})
+        cur.execute(db.query("delete_session"),
+                    {"session_id": session_id, "user_id": user_id, "schema": db.config.schema})
+        _cascade(db, cur)
 
 
 def delete_sessions(db: Database, session_ids: list[str], user_id: str | None) -> None:
-    """Delete many sessions and their runs; missing ids are ignored."""
+    """Delete many sessions, their runs and what agno keeps beside them, in one transaction; missing ids are
+    ignored, and nothing is cascaded for them."""
     with db.transaction() as cur:
-        cur.execute(db.query("delete_sessions"), {"session_ids": session_ids, "user_id": user_id})
+        cur.execute(db.query("delete_sessions"),
+                    {"session_ids": session_ids, "user_id": user_id, "schema": db.config.schema})
+        _cascade(db, cur)

@@ -31,18 +31,26 @@ class Deviation:
         alternatives = self.when if isinstance(self.when, list) else [self.when]
         return any(all(re.search(p, text[k]) for k, p in alt.items()) for alt in alternatives)
 
-    def explains(self, a: replay.Response, b: replay.Response, rows_differ: bool) -> bool:
+    def explains(self, a: replay.Response, b: replay.Response, row_problems: list[str]) -> bool:
         """Whether both answers (and the rows) look exactly as this deviation says they do."""
         e = self.expect
         if not (_status_ok(a.status, e.get("a_status")) and _status_ok(b.status, e.get("b_status"))):
             return False
         if "a_detail" in e and not re.search(e["a_detail"], a.body.decode("utf-8", "replace")):
             return False
-        if rows_differ and not e.get("rows"):
+        if row_problems and not e.get("rows"):
+            return False
+        if isinstance(e.get("rows"), list) and not all(_kept_by_b(p, e["rows"]) for p in row_problems):
             return False
         if "reordered" in e:
             return _reordered_equal(a, b, e["reordered"])
         return True
+
+
+def _kept_by_b(problem: str, tables: list[str]) -> bool:
+    """A row-comparison problem that is a row of one of these tables A deleted and B kept."""
+    found = re.fullmatch(r"row (\w+)\[.*\]: only in B", problem, flags=re.DOTALL)
+    return found is not None and found.group(1) in tables
 
 
 def _status_ok(status: int, expected: int | list[int] | None) -> bool:
@@ -70,6 +78,6 @@ def load() -> list[Deviation]:
 
 
 def explain(devs: list[Deviation], req: replay.Request, a: replay.Response, b: replay.Response,
-            rows_differ: bool = False) -> str | None:
+            row_problems: list[str] | None = None) -> str | None:
     """The name of the deviation that accounts for this difference, or None (an undeclared difference)."""
-    return next((d.name for d in devs if d.matches(req) and d.explains(a, b, rows_differ)), None)
+    return next((d.name for d in devs if d.matches(req) and d.explains(a, b, row_problems or [])), None)

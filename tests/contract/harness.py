@@ -213,7 +213,8 @@ class Cluster:
         """The dataset, written only through agno's own PostgresDb API (plus its documented raw-SQL rows)."""
         argv = [self.reference_python, str(SEED), "--dsn", db.url, "--schema", db.tables.schema]
         if db.tables.sessions != "agno_sessions":
-            argv += ["--session-table", db.tables.sessions, "--runs-table", db.tables.runs, "--no-raw-sql-extras"]
+            argv += ["--session-table", db.tables.sessions, "--runs-table", db.tables.runs, "--no-raw-sql-extras",
+                     "--no-side-rows"]
         done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""})
         if done.returncode:
             raise RuntimeError(f"seeding {db.url} failed:\n{done.stdout}\n{done.stderr}")
@@ -279,7 +280,7 @@ def check_write(pair: Pair, req: replay.Request, devs: list[deviations.Deviation
     problems = replay.compare(a, b) + row_problems
     if not problems:
         return None
-    name = deviations.explain(devs, req, a, b, rows_differ=bool(row_problems))
+    name = deviations.explain(devs, req, a, b, row_problems=row_problems)
     assert name, report(req, a, b, problems)
     DECLARED_HITS[name] += 1
     return name

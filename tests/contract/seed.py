@@ -4,7 +4,9 @@ Run with the agno venv (it imports agno, not the project):
     python tests/contract/seed.py --dsn postgresql+psycopg://postgres@/postgres?host=/tmp/agno-ref/pgdata
 
 Everything is written with PostgresDb.upsert_session / upsert_run, so the rows are byte for byte what agno
-itself stores. Only the cases agno's writer cannot produce (SQL NULL columns, epoch 0, messages without
+itself stores; what agno keeps beside some sessions (offloaded tool results and their payloads, external-agent
+transcripts, compaction records) is written through ResultStore, append_transcript_entries and
+CompactionArchive. Only the cases agno's writer cannot produce (SQL NULL columns, epoch 0, messages without
 id/created_at, a JSON-null session_metrics) are patched afterwards with plain SQL, each marked `RAW SQL`.
 Re-running is idempotent: the seeded ids are deleted first (agno's delete_sessions, plus a plain DELETE).
 """
@@ -16,7 +18,10 @@ import json
 from datetime import datetime
 from typing import Any
 
+from agno.compaction import CompactionArchive, CompactionRecord
 from agno.db.postgres import PostgresDb
+from agno.models.message import Message
+from agno.offload import ResultStore
 from agno.run.agent import RunOutput
 from agno.run.team import TeamRunOutput
 from agno.run.workflow import WorkflowRunOutput
@@ -262,6 +267,46 @@ def dataset() -> list[tuple[AnySession, list[AnyRun]]]:
     ]
 
 
+# Session id -> (user_id, what agno keeps beside it). "side-orphan" has side rows and no session row (its session
+# was deleted elsewhere, or never saved): the only such id, which deviations.json's bulk-delete-orphans names.
+SIDE_ROWS = {
+    "agent-sess-1": ("user-1", ("tool_results", "transcripts", "compactions")),
+    "agent-sess-2": ("user-2", ("tool_results", "compactions")),
+    "team-sess-1": ("user-1", ("transcripts", "compactions")),
+    "team-sess-2": ("user-2", ("transcripts",)),
+    "team-members": ("user-1", ("tool_results",)),
+    "wf-steps": ("user-1", ("compactions",)),
+    "agent-mixed": ("user-1", ("tool_results", "transcripts")),
+    "with space": ("user-5", ("tool_results", "compactions")),
+    "ünï-çødé": ("user-5", ("tool_results",)),
+    "raw-sqlnull-agent": ("raw-user", ("tool_results", "transcripts", "compactions")),
+    "side-orphan": ("user-1", ("tool_results", "transcripts", "compactions")),
+}
+
+
+def side_rows(db: PostgresDb) -> None:
+    """Offloaded tool results (index row + AgentFS payload), transcripts and compaction records, via agno's API."""
+    store = ResultStore(db=db)
+    for sid, (user, kinds) in SIDE_ROWS.items():
+        if "tool_results" in kinds:
+            for n in (1, 2):
+                store.offload(session_id=sid, run_id=f"run-side-{n}", tool_call_id=f"call-{n}", tool_name="search",
+                              tool_args={"q": sid, "n": n}, output=f"result {n} for {sid}\n" * 400, user_id=user)
+        if "transcripts" in kinds:
+            for subpath in (None, "subagents/agent-1"):
+                db.append_transcript_entries("claude-agent-sdk", "contract", f"ext-{sid}",
+                                             [{"uuid": f"{sid}-{subpath}-1", "type": "user", "text": "hi"},
+                                              {"type": "assistant", "text": "hello"}],
+                                             agno_session_id=sid, subpath=subpath)
+        if "compactions" in kinds:
+            record = CompactionRecord(messages_compacted=2, summary=f"fold of {sid}", id=f"cmp-{sid}",
+                                      run_id="run-side-1", first_kept_message_id="m-3", tokens_before=900,
+                                      tokens_after=120, created_at=T0)
+            archived = [Message(role="user", content="first"), Message(role="assistant", content="second")]
+            if not CompactionArchive(db, sid, user).write(record, archived):
+                raise SystemExit(f"compaction record for {sid} was not stored")
+
+
 RAW_IDS = ["raw-sqlnull-agent", "raw-jsonnull-wf", "raw-epoch-zero-team", "raw-legacy-type"]
 JSON_COLUMNS = ("session_data", "agent_data", "team_data", "workflow_data", "metadata", "summary")
 
@@ -314,11 +359,13 @@ def main() -> None:
     ap.add_argument("--runs-table", default=None)
     ap.add_argument("--raw-sql-extras", action=argparse.BooleanOptionalAction, default=True,
                     help="also write the plain-SQL rows (default: yes)")
+    ap.add_argument("--side-rows", action=argparse.BooleanOptionalAction, default=True,
+                    help="also write tool results, transcripts and compactions beside sessions (default: yes)")
     args = ap.parse_args()
     db = PostgresDb(db_url=args.dsn, db_schema=args.schema, session_table=args.session_table,
                     runs_table=args.runs_table)
     data = dataset()
-    db.delete_sessions([sess.session_id for sess, _ in data] + RAW_IDS)
+    db.delete_sessions([sess.session_id for sess, _ in data] + RAW_IDS + list(SIDE_ROWS))
     for sess, runs in data:
         if db.upsert_session(sess) is None:
             raise SystemExit(f"upsert_session returned nothing for {sess.session_id}")
@@ -326,9 +373,12 @@ def main() -> None:
             db.upsert_run(run, sess.session_id, sess.user_id, index)
     if args.raw_sql_extras:
         raw_sql_extras(db)
+    if args.side_rows:
+        side_rows(db)
     total = len(data) + (len(RAW_IDS) if args.raw_sql_extras else 0)
+    side = f", side rows for {len(SIDE_ROWS)} session ids" if args.side_rows else ""
     print(f"seeded {total} sessions, {sum(len(r) for _, r in data)} runs into "
-          f"{db.db_schema}.{db.session_table_name} / {db.runs_table_name}; db id {db.id}")
+          f"{db.db_schema}.{db.session_table_name} / {db.runs_table_name}{side}; db id {db.id}")
 
 
 if __name__ == "__main__":

@@ -340,7 +340,7 @@ def check_sequence(pair: Pair, steps: list[replay.Request], devs: list[deviation
         problems = replay.compare(ra, rb) + row_problems
         if not problems:
             continue
-        name = deviations.explain(devs, req, ra, rb, rows_differ=bool(row_problems))
+        name = deviations.explain(devs, req, ra, rb, row_problems=row_problems)
         assert name, (f"write sequence, step {i + 1} of {len(steps)}:\n{_describe(steps)}\n"
                       + report(req, ra, rb, problems))
         DECLARED_HITS[name] += 1
