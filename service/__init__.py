@@ -88,7 +88,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         response.cors_done = True  # type: ignore[attr-defined]  # AgentOS's 500s carry no CORS/vary headers
         return response
 
-    app.wsgi_app = middleware.StripTrailingSlash(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = middleware.AgentOSStatusLine(  # type: ignore[method-assign]
+        middleware.StripTrailingSlash(app.wsgi_app))
     return app
 
 
