@@ -31,5 +31,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.register_blueprint(module.bp)
     middleware.install(app, settings)
     errors.install(app, settings.max_body_bytes)
-    app.wsgi_app = middleware.StripTrailingSlash(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = middleware.AgentOSStatusLine(  # type: ignore[method-assign]
+        middleware.StripTrailingSlash(app.wsgi_app))
     return app

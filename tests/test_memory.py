@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from service.lib import memory as memory_module
 from service.lib.memory import ConversationMemory, MemorySessionConflict, StoreMemory, bounded, normalize_user_id
 from service.storage.pool import Database
 
@@ -42,7 +44,37 @@ def contents(messages: list[dict]) -> list[str]:
     return [m["content"] for m in messages]
 
 
-def test_concurrent_adds_are_counted_exactly_per_user(memory_factory) -> None:
+@pytest.fixture
+def interleaved(monkeypatch, db) -> None:
+    """Another thread gets to run in the middle of each critical section of both memories: without this the
+    GIL (or the database's speed) would almost never interleave them, and a missing lock would go unnoticed."""
+
+    class SlowTenant(memory_module._Tenant):
+        def __init__(self, now: float) -> None:  # between "the user has no tenant" and storing the new one
+            time.sleep(0.005)
+            super().__init__(now)
+
+    is_system = memory_module._is_system
+    monkeypatch.setattr(memory_module, "_Tenant", SlowTenant)
+    monkeypatch.setattr(memory_module, "_is_system", lambda m: time.sleep(0.0001) or is_system(m))  # in trims
+    query = db.query
+
+    def slow_trim(name: str, **fragments):  # noqa: ANN202 - Database.query's result
+        if name == "memory_trim":  # the new run is written, not yet committed: others' writes arrive now
+            time.sleep(0.001)
+        return query(name, **fragments)
+
+    monkeypatch.setattr(db, "query", slow_trim)
+
+
+def stored_runs(memory, rows, user: str) -> tuple[int, int]:
+    """A StoreMemory user's stored runs and distinct run indexes, which get_messages and size cannot show."""
+    [(count, indexes)] = rows.execute("SELECT count(*), count(DISTINCT run_index) FROM ai.agno_runs "
+                                      "WHERE session_id = %s", (memory.session_id(user),))
+    return count, indexes
+
+
+def test_concurrent_adds_are_counted_exactly_per_user(memory_factory, interleaved, rows) -> None:
     memory = memory_factory(1000)
     jobs = [(u, n) for n in range(100) for u in USERS]
     with ThreadPoolExecutor(max_workers=16) as pool:
@@ -51,6 +83,8 @@ def test_concurrent_adds_are_counted_exactly_per_user(memory_factory) -> None:
         got = memory.get_messages(user)
         assert memory.size(user) == 100
         assert sorted(contents(got)) == sorted(f"{user}#{n}" for n in range(100))
+        if isinstance(memory, StoreMemory):  # one run per message, appended one after the other
+            assert stored_runs(memory, rows, user) == (100, 100)
 
 
 def test_users_never_see_each_other(memory_factory) -> None:
@@ -80,13 +114,15 @@ def test_bound_keeps_system_messages_and_order(memory_factory) -> None:
     assert memory.size("u") == 5
 
 
-def test_bound_holds_under_concurrency(memory_factory) -> None:
+def test_bound_holds_under_concurrency(memory_factory, interleaved, rows) -> None:
     memory = memory_factory(50)
     for n in range(4):
         memory.add("shared", msg("system", f"sys{n}"))
+    at_once = threading.Barrier(10)
 
     def writer(t: int) -> None:
         for n in range(20):
+            at_once.wait()  # ten adds at a time, each over the bound: their trims overlap
             memory.add("shared", msg("user", f"{t}:{n:02d}"))
 
     threads = [threading.Thread(target=writer, args=(t,)) for t in range(10)]
@@ -96,6 +132,8 @@ def test_bound_holds_under_concurrency(memory_factory) -> None:
         thread.join()
     got = contents(memory.get_messages("shared"))
     assert len(got) == 50 and memory.size("shared") == 50
+    if isinstance(memory, StoreMemory):  # the trims left exactly the bound, each run at its own index
+        assert stored_runs(memory, rows, "shared") == (50, 50)
     assert got[:4] == ["sys0", "sys1", "sys2", "sys3"]
     for t in range(10):  # each writer's messages keep its order, and only its newest ones survive
         mine = [c for c in got[4:] if c.startswith(f"{t}:")]
@@ -192,7 +230,7 @@ def test_store_memory_survives_restart_and_other_workers(app, db) -> None:
         other_worker.close()
 
 
-def test_store_memory_concurrent_adds_from_two_workers(db) -> None:
+def test_store_memory_concurrent_adds_from_two_workers(db, interleaved, rows) -> None:
     other_worker = Database(db.config, 4, 30)
     try:
         memories = [StoreMemory(db, max_messages_per_user=1000), StoreMemory(other_worker, max_messages_per_user=1000)]
@@ -201,8 +239,45 @@ def test_store_memory_concurrent_adds_from_two_workers(db) -> None:
             list(pool.map(lambda job: memories[job[0] % 2].add(job[1], msg("user", str(job[0]))), jobs))
         for user in USERS[:4]:
             assert sorted(contents(memories[0].get_messages(user)), key=int) == [str(n) for n in range(30)]
+            assert stored_runs(memories[0], rows, user) == (30, 30)
     finally:
         other_worker.close()
+
+
+def test_store_memory_clear_waits_for_an_add_in_flight(db, rows, monkeypatch) -> None:
+    """The user's advisory lock makes clear() wait for an open add() before it reads the runs, so the add's run
+    goes too, even from a runs table created without agno's cascade (else a later add would bring it back)."""
+    rows.execute("ALTER TABLE ai.agno_runs DROP CONSTRAINT agno_runs_session_id_fkey")
+    memory = StoreMemory(db)
+    memory.add("u", msg("user", "before"))
+    written, go_on = threading.Event(), threading.Event()
+    query = db.query
+
+    def pausing(name: str, **fragments):  # noqa: ANN202 - Database.query's result
+        if name == "memory_trim" and threading.current_thread().name == "adder":
+            written.set()  # the add's run is inserted, its transaction still open
+            go_on.wait(10)
+        return query(name, **fragments)
+
+    monkeypatch.setattr(db, "query", pausing)
+    adder = threading.Thread(target=memory.add, args=("u", msg("user", "in flight")), name="adder")
+    adder.start()
+    assert written.wait(10)
+    clearer = threading.Thread(target=memory.clear, args=("u",))
+    clearer.start()
+    try:
+        deadline = time.monotonic() + 10
+        while rows.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock'") != [(1,)]:  # clear() is blocked behind the add
+            assert time.monotonic() < deadline, "clear() never waited for the add in flight"
+            time.sleep(0.01)
+    finally:
+        go_on.set()
+        adder.join(10)
+        clearer.join(10)
+    memory.add("u", msg("user", "after"))
+    assert contents(memory.get_messages("u")) == ["after"]  # nothing cleared comes back
+    assert stored_runs(memory, rows, "u") == (1, 1)
 
 
 def test_store_memory_shows_through_the_sessions_api(client, db) -> None:

@@ -162,33 +162,34 @@ def test_bulk_delete_touches_only_the_chosen_database(two, main_rows, other_rows
     assert other_rows.session_row("shared") is not None and other_rows.session_row("only-other") is not None
 
 
-ROUTES = [
-    ("GET", "/sessions", None),
-    ("POST", "/sessions?type=agent", {"session_id": "strict-new"}),
-    ("DELETE", "/sessions", {"session_ids": ["shared"], "session_types": ["agent"]}),
-    ("GET", "/sessions/shared", None),
-    ("PATCH", "/sessions/shared", {"session_name": "strict"}),
-    ("DELETE", "/sessions/shared", None),
-    ("POST", "/sessions/shared/rename", {"session_name": "strict"}),
-    ("GET", "/sessions/only-main/runs", None),
-    ("GET", "/sessions/only-main/run-previews", None),
-    ("GET", "/sessions/only-main/runs/rm", None),
+ROUTES = [  # every route family that reads or writes a database: (method, path, body, reads)
+    ("GET", "/sessions", None, True),
+    ("POST", "/sessions?type=agent", {"session_id": "strict-new"}, False),
+    ("DELETE", "/sessions", {"session_ids": ["shared"], "session_types": ["agent"]}, False),
+    ("GET", "/sessions/shared", None, True),
+    ("PATCH", "/sessions/shared", {"session_name": "strict"}, False),
+    ("DELETE", "/sessions/shared", None, False),
+    ("POST", "/sessions/shared/rename", {"session_name": "strict"}, False),
+    ("GET", "/sessions/shared/runs", None, True),
+    ("GET", "/sessions/shared/run-previews", None, True),
+    ("GET", "/sessions/shared/runs/r", None, True),
+    ("PATCH", "/sessions/shared/state", {"strict": True}, False),
 ]
 
 
 @pytest.fixture
 def strict(make_app, env, main_rows, other_rows):
-    """AgentOS's own multi-database behaviour: db_id is mandatory."""
+    """AgentOS's own multi-database behaviour: db_id is mandatory. Both databases hold session `shared` with run
+    `r`, each marked with its own name, so every answer shows which database gave it."""
     app = make_app(**env, AGNO_REQUIRE_DB_ID="true")
-    main_rows.session("only-main", "agent", component_id="agent")
-    main_rows.run("only-main", user_run("rm", "asked main"))
-    main_rows.session("shared", "agent", component_id="agent", session_data={"session_name": "main copy"})
-    other_rows.session("shared", "agent", component_id="agent", session_data={"session_name": "other copy"})
+    for name, rows in (("main", main_rows), ("other", other_rows)):
+        rows.session("shared", "agent", component_id="agent", session_data={"session_name": f"{name}-db copy"})
+        rows.run("shared", user_run("r", f"asked {name}-db"))
     return app.test_client()
 
 
-@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
-def test_strict_mode_requires_db_id_on_every_route(strict, main_rows, other_rows, method, path, body) -> None:
+@pytest.mark.parametrize(("method", "path", "body", "reads"), ROUTES)
+def test_strict_mode_requires_db_id_on_every_route(strict, main_rows, other_rows, method, path, body, reads) -> None:
     before = (main_rows.snapshot(), other_rows.snapshot())
     response = strict.open(path, method=method, json=body)
     assert response.status_code == 400
@@ -196,11 +197,23 @@ def test_strict_mode_requires_db_id_on_every_route(strict, main_rows, other_rows
     assert (main_rows.snapshot(), other_rows.snapshot()) == before
 
 
-@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
-def test_strict_mode_answers_with_db_id(strict, method, path, body) -> None:
+@pytest.mark.parametrize("db_id", ["main", "other"])
+@pytest.mark.parametrize(("method", "path", "body", "reads"), ROUTES)
+def test_strict_mode_answers_from_the_named_database(strict, main_rows, other_rows, db_id, method, path, body,
+                                                     reads) -> None:
+    unnamed_id = "other" if db_id == "main" else "main"
+    named, unnamed = (main_rows, other_rows) if db_id == "main" else (other_rows, main_rows)
+    before = (named.snapshot(), unnamed.snapshot())
     joiner = "&" if "?" in path else "?"
-    response = strict.open(f"{path}{joiner}db_id=main", method=method, json=body)
+    response = strict.open(f"{path}{joiner}db_id={db_id}", method=method, json=body)
     assert response.status_code in (200, 201, 204), response.data
+    if reads:  # the named database's copy, not the other one's
+        text = response.get_data(as_text=True)
+        assert f"{db_id}-db" in text and f"{unnamed_id}-db" not in text, text
+        assert (named.snapshot(), unnamed.snapshot()) == before
+    else:  # written into the named database only
+        assert named.snapshot() != before[0]
+        assert unnamed.snapshot() == before[1]
 
 
 def test_strict_mode_with_a_single_database_needs_no_db_id(make_app, rows) -> None:
@@ -210,7 +223,7 @@ def test_strict_mode_with_a_single_database_needs_no_db_id(make_app, rows) -> No
 
 def test_unknown_db_id_is_404_everywhere(two) -> None:
     expected = b'{"detail":"No database found with id \'zzz\'"}'
-    for method, path, body in ROUTES:
+    for method, path, body, _ in ROUTES:
         joiner = "&" if "?" in path else "?"
         response = two.open(f"{path}{joiner}db_id=zzz", method=method, json=body)
         assert (response.status_code, response.data) == (404, expected), (method, path)

@@ -255,6 +255,83 @@ def test_requests_wait_for_a_free_pooled_connection(db_env, pg_dsn: str) -> None
         assert server.stop()[0] == 0
 
 
+
+def raw_status_line(port: int, method: str, path: str, body: bytes = b"", headers: tuple[str, ...] = ()) -> bytes:
+    """The first line of the answer, byte for byte, as the client reads it off the socket."""
+    head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close", *headers]
+    if body:
+        head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        received = b""
+        while b"\r\n" not in received:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            received += chunk
+    return received.split(b"\r\n", 1)[0]
+
+
+def test_status_lines_carry_agentos_reason_phrases(db_env, pg_dsn: str) -> None:
+    """Each status this service answers, with the reason phrase the real AgentOS (uvicorn, Python 3.11) sends;
+    agno's client quotes it in its error messages, so werkzeug's `404 NOT FOUND` would show."""
+    env = {**db_env, "OS_SECURITY_KEY": "k", "AGNO_MAX_BODY_BYTES": "1000", "AGNO_REQUEST_TIMEOUT": "1"}
+    auth = ("Authorization: Bearer k",)
+    origin = "Origin: http://localhost:3000"
+    with serving(env, workers=1, threads=4) as server:
+        def line(method: str, path: str, body: bytes = b"", headers: tuple[str, ...] = auth) -> bytes:
+            return raw_status_line(server.port, method, path, body, headers)
+
+        rows = Rows(pg_dsn)
+        rows.session("locked", "agent", component_id="a")
+        locker = psycopg2.connect(pg_dsn)
+        try:
+            got = {
+                "200": line("GET", "/sessions"),
+                "201": line("POST", "/sessions?type=agent", b'{"session_id": "line"}'),
+                "409": line("POST", "/sessions?type=agent", b'{"session_id": "line"}'),
+                "204": line("DELETE", "/sessions/line"),
+                "400": line("GET", "/sessions?table=agno_sessions"),
+                "401": line("GET", "/sessions", headers=()),
+                "404": line("GET", "/sessions/missing"),
+                "405": line("PUT", "/sessions"),
+                "413": line("POST", "/sessions?type=agent", b'{"session_name": "%s"}' % (b"x" * 1000)),
+                "422": line("GET", "/sessions?page=abc"),
+                "503": line("GET", "/sessions/x/media/images/a.png"),
+                "preflight 200": line("OPTIONS", "/sessions", headers=(origin, "Access-Control-Request-Method: GET")),
+                "preflight 400": line("OPTIONS", "/sessions", headers=("Origin: http://elsewhere.example",
+                                                                      "Access-Control-Request-Method: GET")),
+            }
+            with locker.cursor() as cur:  # a row lock outlasting the 1 s statement timeout
+                cur.execute("SELECT 1 FROM ai.agno_sessions WHERE session_id = 'locked' FOR UPDATE")
+            got["504"] = line("PATCH", "/sessions/locked", b'{"session_name": "late"}')
+            locker.rollback()
+            with locker.cursor() as cur:  # a column the service reads has gone: an unhandled error
+                cur.execute("ALTER TABLE ai.agno_sessions RENAME COLUMN user_id TO user_id_gone")
+            locker.commit()
+            got["500"] = line("GET", "/sessions/locked")
+        finally:
+            locker.close()
+            rows.close()
+        assert server.stop()[0] == 0
+    assert got == {
+        "200": b"HTTP/1.1 200 OK",
+        "201": b"HTTP/1.1 201 Created",
+        "409": b"HTTP/1.1 409 Conflict",
+        "204": b"HTTP/1.1 204 No Content",
+        "400": b"HTTP/1.1 400 Bad Request",
+        "401": b"HTTP/1.1 401 Unauthorized",
+        "404": b"HTTP/1.1 404 Not Found",
+        "405": b"HTTP/1.1 405 Method Not Allowed",
+        "413": b"HTTP/1.1 413 Request Entity Too Large",
+        "422": b"HTTP/1.1 422 Unprocessable Entity",
+        "503": b"HTTP/1.1 503 Service Unavailable",
+        "preflight 200": b"HTTP/1.1 200 OK",
+        "preflight 400": b"HTTP/1.1 400 Bad Request",
+        "504": b"HTTP/1.1 504 Gateway Timeout",
+        "500": b"HTTP/1.1 500 Internal Server Error",
+    }
+
 @pytest.fixture
 def data_dir(tmp_path: Path):
     """An embedded database's home; its server is stopped if a test left it running."""

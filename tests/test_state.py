@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
+from types import SimpleNamespace
 
+from service.lib import state as state_module
 from service.lib.state import SessionState, merge_parallel
 
 
@@ -32,7 +35,16 @@ def test_default_constructor_is_usable_at_once() -> None:
     assert state.get_all() == {}
 
 
-def test_thousand_threads_no_lost_writes_exact_counters_consistent_snapshots() -> None:
+def yielding_deepcopy(value, memo=None):  # noqa: ANN001, ANN201 - copy.deepcopy's signature
+    """copy.deepcopy that first lets another thread run: the GIL alone would almost never switch threads inside
+    a critical section this short, so a missing lock would go unnoticed."""
+    time.sleep(0)
+    return copy.deepcopy(value, memo)
+
+
+def test_thousand_threads_no_lost_writes_exact_counters_consistent_snapshots(monkeypatch) -> None:
+    # Every deep copy SessionState makes (inside each of its critical sections) yields the GIL first.
+    monkeypatch.setattr(state_module, "copy", SimpleNamespace(deepcopy=yielding_deepcopy))
     state = SessionState({"pair": [0, 0]})
     barrier = threading.Barrier(50)
     torn: list[dict] = []
@@ -44,8 +56,10 @@ def test_thousand_threads_no_lost_writes_exact_counters_consistent_snapshots() -
         state.update("counter", lambda n: n + 1, 0)
         with state.lock:
             state.set("locked", state.get("locked", 0) + 1)
-        with state.locked() as live:  # two keys that must always change together
-            live["pair"] = [live["pair"][0] + 1, live["pair"][1] + 1]
+        with state.locked() as live:  # two values that must always change together
+            live["pair"][0] += 1
+            time.sleep(0)  # other threads run here: only the lock keeps them from the half-done change
+            live["pair"][1] += 1
         snap = state.get_all()
         if snap["pair"][0] != snap["pair"][1]:
             torn.append(snap)

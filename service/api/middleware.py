@@ -7,6 +7,8 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
+from http import HTTPStatus
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
@@ -33,6 +35,40 @@ class StripTrailingSlash:
         if len(path) > 1 and path.endswith("/"):
             environ["PATH_INFO"] = path.rstrip("/") or "/"
         return self.app(environ, start_response)  # type: ignore[operator]
+
+
+# The reason phrases AgentOS sends: uvicorn writes http.HTTPStatus(code).phrase of AgentOS's Python 3.11, read off
+# the real AgentOS's status lines for every status this service answers. Pinned rather than taken from this
+# interpreter, as Python 3.13 renamed some (413 "Content Too Large", 422 "Unprocessable Content").
+REASON_PHRASES = {
+    200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+    405: "Method Not Allowed", 409: "Conflict", 413: "Request Entity Too Large", 422: "Unprocessable Entity",
+    500: "Internal Server Error", 503: "Service Unavailable", 504: "Gateway Timeout",
+}
+
+
+class AgentOSStatusLine:
+    """WSGI wrapper: the status line with AgentOS's reason phrase (`404 Not Found`), not werkzeug's (`404 NOT
+    FOUND`); agno's client quotes the phrase in its exception messages."""
+
+    def __init__(self, app: object) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict, start_response: Callable) -> object:
+        def start(status: str, headers: list, exc_info: object = None) -> object:
+            code = int(status.split(" ", 1)[0])
+            phrase = REASON_PHRASES.get(code) or _stdlib_phrase(code)
+            return start_response(f"{code} {phrase}" if phrase else status, headers, exc_info)
+
+        return self.app(environ, start)  # type: ignore[operator]
+
+
+def _stdlib_phrase(code: int) -> str | None:
+    """uvicorn's phrase for a status outside the verified table (none this service is known to answer)."""
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return None
 
 
 def client_ip(trusted_proxies: int) -> str | None:

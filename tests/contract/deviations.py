@@ -34,6 +34,8 @@ class Deviation:
     def explains(self, a: replay.Response, b: replay.Response, row_problems: list[str]) -> bool:
         """Whether both answers (and the rows) look exactly as this deviation says they do."""
         e = self.expect
+        if a.status == b.status and a.reason != b.reason:
+            return False  # a status's reason phrase is never a chosen difference
         if not (_status_ok(a.status, e.get("a_status")) and _status_ok(b.status, e.get("b_status"))):
             return False
         if "a_detail" in e and not re.search(e["a_detail"], a.body.decode("utf-8", "replace")):

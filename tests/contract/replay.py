@@ -1,4 +1,4 @@
-"""Replay a request corpus against two servers and diff status, content-type, headers and body bytes.
+"""Replay a request corpus against two servers and diff status line, content-type, headers and body bytes.
 
     python tests/contract/replay.py --a http://127.0.0.1:7777 --b http://127.0.0.1:8080 \\
         --requests tests/contract/requests.txt
@@ -56,6 +56,7 @@ class Response:
     body: bytes
     sent_at: float
     received_at: float
+    reason: str = ""  # the status line's reason phrase: agno's client quotes it in its exception messages
 
 
 def parse_corpus(text: str, source: str = "corpus", variables: dict[str, str] | None = None) -> list[Request]:
@@ -109,7 +110,7 @@ def send(base_url: str, req: Request, timeout: float = 30.0) -> Response:
         for name, value in resp.getheaders():
             key = name.lower()
             merged[key] = f"{merged[key]}, {value}" if key in merged else value
-        return Response(resp.status, merged, body, sent_at, time.time())
+        return Response(resp.status, merged, body, sent_at, time.time(), resp.reason)
     finally:
         conn.close()
 
@@ -192,8 +193,8 @@ def _byte_context(a: bytes, b: bytes) -> str:
 def compare(a: Response, b: Response, headers: tuple[str, ...] = DEFAULT_COMPARED_HEADERS) -> list[str]:
     """Every difference between two responses that the compatibility policy forbids; [] when equal."""
     problems = []
-    if a.status != b.status:
-        problems.append(f"status: {a.status} vs {b.status}")
+    if (a.status, a.reason) != (b.status, b.reason):
+        problems.append(f"status: {a.status} {a.reason!r} vs {b.status} {b.reason!r}")
     for name in headers:
         if a.headers.get(name) != b.headers.get(name):
             problems.append(f"header {name}: {a.headers.get(name)!r} vs {b.headers.get(name)!r}")
