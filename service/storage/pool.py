@@ -53,13 +53,27 @@ def translate(exc: psycopg2.Error, db_id: str) -> StorageError:
     return StorageError(db_id, f"{type(exc).__name__}: {str(exc).strip()}")
 
 
+def _begun(conn: psycopg2.extensions.connection) -> psycopg2.extensions.cursor:
+    """A dict cursor on `conn` (in autocommit mode) that has begun a transaction."""
+    cur = conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
+    cur.execute("BEGIN")
+    return cur
+
+
+def _end(conn: psycopg2.extensions.connection, command: str) -> None:
+    """COMMIT or ROLLBACK, on a cursor of its own: the one handed out is the caller's."""
+    with conn.cursor() as cur:
+        cur.execute(command)
+
+
 class Database:
     """One configured database: a bounded pool that waits for a free connection instead of failing."""
 
     def __init__(self, config: DatabaseConfig, pool_max: int, timeout: float) -> None:
         self.config = config
         self.timeout = timeout
-        self._idle: list[psycopg2.extensions.connection] = []
+        self._idle: list[tuple[psycopg2.extensions.connection, int]] = []  # with the generation it was opened in
+        self._generation = 0  # bumped when a reused connection is found dead: older ones are suspect too
         self._pid = os.getpid()
         self._pool_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(pool_max)
@@ -71,7 +85,8 @@ class Database:
         }
 
     def _connect(self) -> psycopg2.extensions.connection:
-        """A new session with this service's name, time limits and JSON decoding."""
+        """A new session with this service's name, time limits and JSON decoding; transactions are begun
+        explicitly (_begin)."""
         ms = int(self.timeout * 1000)
         conn = psycopg2.connect(
             self.config.dsn,
@@ -81,24 +96,65 @@ class Database:
         )
         psycopg2.extras.register_default_jsonb(conn, loads=loads)
         psycopg2.extras.register_default_json(conn, loads=loads)
+        conn.autocommit = True
         return conn
 
-    def _checkout(self) -> psycopg2.extensions.connection:
-        """Reuse the most recently returned connection, or open one (the semaphore bounds the total)."""
+    def _checkout(self) -> tuple[psycopg2.extensions.connection, int] | None:
+        """The most recently returned idle connection that is not known closed, or None."""
         if self._pid != os.getpid():  # forked: never share the parent's sockets
             self._idle, self._pid = [], os.getpid()
         with self._pool_lock:
-            if self._idle:
-                return self._idle.pop()
-        return self._connect()
+            while self._idle:
+                conn, generation = self._idle.pop()
+                if not conn.closed:
+                    return conn, generation
+        return None
 
-    def _checkin(self, conn: psycopg2.extensions.connection, broken: bool) -> None:
-        """Keep a healthy idle connection for the next request; drop a broken one."""
-        if broken or conn.closed:
+    def _checkin(self, conn: psycopg2.extensions.connection, generation: int, broken: bool) -> None:
+        """Keep a healthy connection, outside any transaction, for the next request; drop any other."""
+        idle = psycopg2.extensions.TRANSACTION_STATUS_IDLE
+        if broken or conn.closed or conn.info.transaction_status != idle:
             conn.close()
             return
         with self._pool_lock:
-            self._idle.append(conn)
+            self._idle.append((conn, generation))
+
+    def _retire(self, generation: int) -> None:
+        """A connection of `generation` died while idle (a restart, a failover, a terminated backend, which
+        usually take every session at once): drop the idle connections opened no later than it."""
+        with self._pool_lock:
+            self._generation = max(self._generation, generation + 1)
+            stale = [conn for conn, g in self._idle if g <= generation]
+            self._idle = [(conn, g) for conn, g in self._idle if g > generation]
+        for conn in stale:
+            conn.close()
+
+    def _begin(self) -> tuple[psycopg2.extensions.connection, psycopg2.extensions.cursor, int]:
+        """A dict cursor inside a new transaction, on an idle connection when there is one.
+
+        Its BEGIN is the round trip psycopg2 would send before the first statement anyway, so it doubles as the
+        liveness check at no cost. A reused connection that fails it and is closed by the failure had died while
+        idle: only BEGIN was sent, nothing can have been written, so the transaction begins once more on a new
+        connection. A new connection that fails, or any later failure, is the caller's error (503), never retried.
+        """
+        reused = self._checkout()
+        if reused is not None:
+            conn, generation = reused
+            try:
+                return conn, _begun(conn), generation
+            except BaseException as exc:
+                dead = isinstance(exc, psycopg2.Error) and conn.closed != 0
+                conn.close()
+                if not dead:
+                    raise
+                self._retire(generation)
+        generation = self._generation
+        conn = self._connect()
+        try:
+            return conn, _begun(conn), generation
+        except BaseException:
+            conn.close()
+            raise
 
     def query(self, name: str, **fragments: sql.Composable) -> sql.Composed:
         """`sql/<name>.sql` with this database's identifiers and the given fragments composed in (cached)."""
@@ -125,22 +181,22 @@ class Database:
         if not self._slots.acquire(timeout=self.timeout):
             raise StorageTimeout(self.config.db_id, "no free connection")
         try:
-            conn = self._checkout()
+            conn, cur, generation = self._begin()
             broken = False
             try:
-                with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                with cur:
                     yield cur
-                conn.commit()
+                _end(conn, "COMMIT")  # a failure here is never retried: the write may have landed
             except BaseException:
                 broken = conn.closed != 0
                 if not broken:
                     try:
-                        conn.rollback()
+                        _end(conn, "ROLLBACK")
                     except psycopg2.Error:
                         broken = True
                 raise
             finally:
-                self._checkin(conn, broken)
+                self._checkin(conn, generation, broken)
         finally:
             self._slots.release()
 
@@ -174,7 +230,7 @@ class Database:
         """Close every idle connection (shutdown, tests)."""
         with self._pool_lock:
             idle, self._idle = self._idle, []
-        for conn in idle:
+        for conn, _ in idle:
             conn.close()
 
 
