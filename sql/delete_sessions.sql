@@ -1,5 +1,8 @@
--- Delete many sessions (those the user owns when user_id is given) and the runs of exactly those sessions.
--- Returns the ids it deleted and which of agno's per-session tables exist, as delete_session.sql does.
+-- Delete sessions (those the user owns when user_id is given) and the runs of exactly those sessions, explicitly
+-- too, for runs tables created without the cascade. Returns the ids it deleted (none for a missing id or another
+-- user's session) and which of the per-session tables agno keeps beside them exist: the caller cascades into those
+-- in this transaction. Names as agno 3.1.10 fixes them (BaseDb.__init__; payloads:
+-- PostgresDb._default_payload_table, AgentFS's "fs" schema).
 WITH gone AS (
     DELETE FROM {sessions} s
     WHERE s.session_id = ANY(%(session_ids)s::text[])

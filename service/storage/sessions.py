@@ -184,7 +184,7 @@ def merge_session_state(db: Database, session_id: str, user_id: str | None,
                                        {"session_data": jsonb(compute(row)), "now": now}))
 
 
-CASCADE_QUERIES = (  # delete_session(s).sql's existence column → the queries it enables, payloads before index
+CASCADE_QUERIES = (  # delete_sessions.sql's existence column → the queries it enables, payloads before index
     ("transcripts", "delete_cascade_transcripts"),
     ("compactions", "delete_cascade_compactions"),
     ("tool_result_payloads", "delete_cascade_tool_result_payloads"),
@@ -204,10 +204,7 @@ def _cascade(db: Database, cur: Any) -> None:
 
 def delete_session(db: Database, session_id: str, user_id: str | None) -> None:
     """Delete one session, its runs and what agno keeps beside them, in one transaction; no match is no error."""
-    with db.transaction() as cur:
-        cur.execute(db.query("delete_session"),
-                    {"session_id": session_id, "user_id": user_id, "schema": db.config.schema})
-        _cascade(db, cur)
+    delete_sessions(db, [session_id], user_id)
 
 
 def delete_sessions(db: Database, session_ids: list[str], user_id: str | None) -> None:
