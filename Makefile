@@ -19,7 +19,7 @@ SHADOW_REPORT_DIR ?= reports/shadow
 SHADOW_RULES ?=
 SHADOW_ARGS ?=
 
-.PHONY: install run test unit-test contract-test proxy-test shadow fuzz lint clean
+.PHONY: install run test unit-test contract-test proxy-test proxy-bench shadow fuzz lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ proxy-test: $(STAMP) $(REF_STAMP) $(PROXY_STAMP)
 		tests/proxy/unit
 	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python AGNO_MITMDUMP=$(PROXY_VENV)/bin/mitmdump \
 		$(BIN)/python -m pytest tests/proxy/e2e
+
+# Overhead of the proxy (not a test): added latency p50/p99 and mitmdump's CPU per request at 16 and 64 clients.
+proxy-bench: $(STAMP) $(REF_STAMP) $(PROXY_STAMP)
+	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python AGNO_MITMDUMP=$(PROXY_VENV)/bin/mitmdump \
+		$(BIN)/python scripts/proxy_overhead.py --scenario
 
 # The proxy in the foreground: make shadow AGENTOS_URL=… SESSIONS_URL=… SHADOW_MODE=shadow|cutover|reverse
 shadow: $(PROXY_STAMP)
