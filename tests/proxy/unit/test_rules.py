@@ -15,6 +15,9 @@ def test_default_rules_load_and_apply_per_route() -> None:
                                   "0e9a2b3c-2222-4222-8222-222222222222")
     assert not loaded.for_route("GET /sessions").same_uuid_shape("/session_id", "5f0c7c0e-1111-4111-8111-111111111111",
                                                                  "0e9a2b3c-2222-4222-8222-222222222222")
+    detail = loaded.for_route("GET /sessions/{session_id}")  # AgentOS's per-read id and "now" of id-less messages
+    assert detail.same_timestamp("/chat_history/1/created_at", 1796037192, 1796037193)
+    assert not detail.same_timestamp("/chat_history/1/created_at", 1796037192, 1796037292)
 
 
 @pytest.mark.parametrize(("document", "message"), [
