@@ -6,8 +6,20 @@ STAMP := $(VENV)/.installed
 REF_VENV ?= .venv-agentos
 REF_STAMP := $(REF_VENV)/.installed
 REF_REQUIREMENTS := tests/contract/reference-requirements.txt
+# The cut-over proxy runs under mitmdump from its own virtualenv: mitmproxy pins libraries below the project's.
+PROXY_VENV ?= .venv-proxy
+PROXY_STAMP := $(PROXY_VENV)/.installed
+PROXY_REQUIREMENTS := proxy/requirements.txt
+AGENTOS_URL ?= http://127.0.0.1:7777
+SESSIONS_URL ?= http://127.0.0.1:8080
+SHADOW_MODE ?= shadow
+SHADOW_PORT ?= 8880
+SHADOW_CONTROL_PORT ?= 8881
+SHADOW_REPORT_DIR ?= reports/shadow
+SHADOW_RULES ?=
+SHADOW_ARGS ?=
 
-.PHONY: install run test unit-test contract-test fuzz lint clean
+.PHONY: install run test unit-test contract-test proxy-test proxy-bench shadow fuzz lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +33,12 @@ $(REF_STAMP): $(REF_REQUIREMENTS)
 	$(REF_VENV)/bin/python -m pip install -q -r $(REF_REQUIREMENTS)
 	touch $(REF_STAMP)
 
+$(PROXY_STAMP): $(PROXY_REQUIREMENTS)
+	$(PYTHON) -m venv $(PROXY_VENV)
+	$(PROXY_VENV)/bin/python -m pip install -q --upgrade pip
+	$(PROXY_VENV)/bin/python -m pip install -q -r $(PROXY_REQUIREMENTS)
+	touch $(PROXY_STAMP)
+
 install: $(STAMP)
 
 run: $(STAMP)
@@ -30,17 +48,38 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 # The whole suite: lint, then unit/integration tests, then the differential test against the real AgentOS.
-test: lint unit-test contract-test
+test: lint unit-test contract-test proxy-test
 
 unit-test: $(STAMP)
-	$(BIN)/python -m pytest --ignore=tests/contract
+	$(BIN)/python -m pytest --ignore=tests/contract --ignore=tests/proxy
 
 contract-test: $(STAMP) $(REF_STAMP)
 	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python -m pytest tests/contract
+
+# The cut-over proxy: its unit tests in its own venv, then the real mitmdump between the real AgentOS and agno-session.
+proxy-test: $(STAMP) $(REF_STAMP) $(PROXY_STAMP)
+	$(PROXY_VENV)/bin/python -m pytest --confcutdir=tests/proxy/unit -p no:cacheprovider -W ignore::DeprecationWarning \
+		tests/proxy/unit
+	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python AGNO_MITMDUMP=$(PROXY_VENV)/bin/mitmdump \
+		$(BIN)/python -m pytest tests/proxy/e2e
+
+# Overhead of the proxy (not a test): added latency p50/p99 and mitmdump's CPU per request at 16 and 64 clients.
+proxy-bench: $(STAMP) $(REF_STAMP) $(PROXY_STAMP)
+	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python AGNO_MITMDUMP=$(PROXY_VENV)/bin/mitmdump \
+		$(BIN)/python scripts/proxy_overhead.py --scenario
+
+# The proxy in the foreground: make shadow AGENTOS_URL=… SESSIONS_URL=… SHADOW_MODE=shadow|cutover|reverse
+shadow: $(PROXY_STAMP)
+	PYTHONPATH=$(CURDIR) $(PROXY_VENV)/bin/mitmdump -s proxy/shadow.py --set flow_detail=0 \
+		--mode reverse:$(AGENTOS_URL)@$(SHADOW_PORT) \
+		--mode reverse:http://127.0.0.1:9@127.0.0.1:$(SHADOW_CONTROL_PORT) --set connection_strategy=lazy \
+		--set shadow_mode=$(SHADOW_MODE) --set shadow_agentos=$(AGENTOS_URL) --set shadow_sessions=$(SESSIONS_URL) \
+		--set shadow_report_dir=$(SHADOW_REPORT_DIR) --set shadow_control_port=$(SHADOW_CONTROL_PORT) \
+		$(if $(SHADOW_RULES),--set shadow_rules=$(SHADOW_RULES)) $(SHADOW_ARGS)
 
 # A longer schemathesis campaign (all phases, more examples, 15 min budget); report in reports/schemathesis.
 fuzz: $(STAMP)
 	$(BIN)/python scripts/fuzz.py --profile campaign
 
 clean:
-	rm -rf $(VENV) $(REF_VENV) .pytest_cache
+	rm -rf $(VENV) $(REF_VENV) $(PROXY_VENV) .pytest_cache
