@@ -59,9 +59,11 @@ def serve(settings: Settings) -> None:
     """Run under gunicorn with threaded workers; embedded PostgreSQL starts first when no DSN is set."""
     from gunicorn.app.base import BaseApplication
 
+    from service import metrics_dir
     from service.app import create_app
     from service.embedded import with_embedded_dsn
 
+    _, remove_metrics_dir = metrics_dir.prepare()  # before create_app imports prometheus_client
     settings = with_embedded_dsn(settings)
     try:
         migrate(settings)
@@ -86,6 +88,8 @@ def serve(settings: Settings) -> None:
             self.cfg.set("limit_request_line", 0)
             self.cfg.set("limit_request_field_size", 128 * 1024)
             self.cfg.set("when_ready", lambda _server: log.info(f"session service listening on :{port}"))
+            self.cfg.set("child_exit", metrics_dir.worker_exited)
+            self.cfg.set("on_exit", lambda _server: remove_metrics_dir())
 
         def load(self) -> object:
             return create_app(settings)
