@@ -118,13 +118,22 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     overrides = {k: getattr(args, k) for k in ("host", "port", "workers", "threads") if getattr(args, k, None)}
     settings = replace(settings, **overrides)
-    if args.command == "serve":
+    try:
+        return _run(args.command, settings, args)
+    except ConfigError as exc:
+        print(f"agno-session: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(command: str, settings: Settings, args: argparse.Namespace) -> int:
+    """One command with validated settings."""
+    if command == "serve":
         serve(settings)
         return 0
     from service.embedded import with_embedded_dsn
 
     settings = with_embedded_dsn(settings)
-    if args.command == "migrate":
+    if command == "migrate":
         migrate(settings, indexes=args.indexes)
         return 0
     return check(settings)

@@ -31,13 +31,14 @@ wait_http() {
 
 # podman and its helpers from Debian, when this machine does not have them yet.
 ensure_podman() {
-  if command -v podman >/dev/null && command -v runc >/dev/null && command -v debootstrap >/dev/null; then
+  if command -v podman >/dev/null && command -v runc >/dev/null && command -v debootstrap >/dev/null \
+    && command -v iptables >/dev/null; then
     return
   fi
   step "installing podman, runc, debootstrap with apt"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman buildah runc uidmap \
-    slirp4netns fuse-overlayfs netavark aardvark-dns catatonit debootstrap >/dev/null
+    slirp4netns fuse-overlayfs netavark aardvark-dns catatonit iptables debootstrap >/dev/null
 }
 
 # jq for the smoke test.
@@ -57,7 +58,7 @@ ensure_base_image() {
   fi
   local mirror rootfs
   mirror="$(grep -hoE '^(deb |URIs:) *https?://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null \
-    | grep -v security | head -1 | sed -E 's/^(deb |URIs:) *//')"
+    | grep -v security | head -1 | sed -E 's/^(deb |URIs:) *//' || true)"
   mirror="${mirror:-http://deb.debian.org/debian}"
   rootfs="$(mktemp -d)"
   step "debootstrapping $BASE_IMAGE (bookworm, minbase)"
