@@ -8,6 +8,15 @@ REF_STAMP := $(REF_VENV)/.installed
 REF_REQUIREMENTS := tests/contract/reference-requirements.txt
 
 .PHONY: install run test unit-test contract-test fuzz lint clean
+.PHONY: deploy-tools image compose-up compose-down chart smoke deploy-test
+
+DEPLOY_VENV ?= .venv-deploy
+DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
+CHECKOV_VENV ?= .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+COMPOSE_FILES := -f docker-compose.session.yml -f docker-compose.local.yml
+COMPOSE_SECRETS := deploy/compose/secrets
+SMOKE_URL ?= http://127.0.0.1:8080
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +29,18 @@ $(REF_STAMP): $(REF_REQUIREMENTS)
 	$(REF_VENV)/bin/python -m pip install -q --upgrade pip
 	$(REF_VENV)/bin/python -m pip install -q -r $(REF_REQUIREMENTS)
 	touch $(REF_STAMP)
+
+# The deploy tools live apart from the project's .venv: helm-python-sdk, kubernetes-validate, podman-compose,
+# check-jsonschema and hadolint in one venv; checkov (which pins much of its tree) in another.
+$(DEPLOY_STAMP): deploy/requirements-tools.txt
+	$(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/python -m pip install -q --disable-pip-version-check -r deploy/requirements-tools.txt
+	touch $(DEPLOY_STAMP)
+
+$(CHECKOV_STAMP): deploy/requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check -r deploy/requirements-checkov.txt
+	touch $(CHECKOV_STAMP)
 
 install: $(STAMP)
 
@@ -42,5 +63,41 @@ contract-test: $(STAMP) $(REF_STAMP)
 fuzz: $(STAMP)
 	$(BIN)/python scripts/fuzz.py --profile campaign
 
+deploy-tools: $(DEPLOY_STAMP) $(CHECKOV_STAMP)
+
+# The service image, built with podman on a locally debootstrapped Debian (no registry here); prints its size.
+# Elsewhere: docker build -t agno-session . (BASE defaults to python:3.12-slim).
+image:
+	scripts/deploy/image.sh
+
+# PostgreSQL, migrate and the service on 127.0.0.1:$${AGNO_SESSION_PORT:-8080}, with random secrets made once.
+compose-up: $(DEPLOY_STAMP)
+	scripts/deploy/image.sh
+	scripts/deploy/pg-image.sh
+	@mkdir -p $(COMPOSE_SECRETS)
+	@test -s $(COMPOSE_SECRETS)/pg_password || (head -c 18 /dev/urandom | base64 | tr -d '/+=' | tr -d '\n' \
+		> $(COMPOSE_SECRETS)/pg_password && chmod 644 $(COMPOSE_SECRETS)/pg_password)
+	@test -s $(COMPOSE_SECRETS)/agno_pg_dsn || (printf 'postgresql://agno:%s@postgres:5432/agno' \
+		"$$(cat $(COMPOSE_SECRETS)/pg_password)" > $(COMPOSE_SECRETS)/agno_pg_dsn && chmod 644 $(COMPOSE_SECRETS)/agno_pg_dsn)
+	CONTAINERS_CONF=$(CURDIR)/deploy/podman/containers.conf AGNO_SESSION_IMAGE=localhost/agno-session:dev \
+		$(DEPLOY_VENV)/bin/podman-compose $(COMPOSE_FILES) up -d
+
+compose-down: $(DEPLOY_STAMP)
+	CONTAINERS_CONF=$(CURDIR)/deploy/podman/containers.conf AGNO_SESSION_IMAGE=localhost/agno-session:dev \
+		$(DEPLOY_VENV)/bin/podman-compose $(COMPOSE_FILES) down
+
+# Render, lint, validate and scan the Helm chart; check that it refuses what it must.
+chart: $(DEPLOY_STAMP) $(CHECKOV_STAMP)
+	scripts/deploy/chart-test.sh
+
+# The curl + jq smoke test against a running service: make smoke SMOKE_URL=http://host:port [OS_SECURITY_KEY=…]
+smoke:
+	@command -v jq >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends jq >/dev/null)
+	scripts/test-session-api.sh $(SMOKE_URL)
+
+# Everything above for real: image, container, Compose stack, chart; smoke test against gunicorn, container, stack.
+deploy-test: $(STAMP) $(DEPLOY_STAMP) $(CHECKOV_STAMP)
+	scripts/deploy/deploy-test.sh
+
 clean:
-	rm -rf $(VENV) $(REF_VENV) .pytest_cache
+	rm -rf $(VENV) $(REF_VENV) $(DEPLOY_VENV) $(CHECKOV_VENV) .pytest_cache

@@ -70,8 +70,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- add (mul (int .Values.workers) (int (include "agno-session.pool" .)) $dbs) $dbs -}}
 {{- end -}}
 
+{{/* One extra pod while a rollout surges (maxSurge 1). */}}
 {{- define "agno-session.connectionsNeeded" -}}
-{{- mul (int (include "agno-session.maxPods" .)) (int (include "agno-session.perPod" .)) -}}
+{{- mul (add1 (int (include "agno-session.maxPods" .))) (int (include "agno-session.perPod" .)) -}}
 {{- end -}}
 
 {{- define "agno-session.connectionsAvailable" -}}
@@ -83,7 +84,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $need := int (include "agno-session.connectionsNeeded" .) -}}
 {{- $have := int (include "agno-session.connectionsAvailable" .) -}}
 {{- if gt $need $have -}}
-{{- fail (printf "connection budget exceeded: %d pods × %d workers × pool %d × %d database(s) (+1 probe connection per database per pod) = %d connections, but PostgreSQL allows %d (max_connections %d - %d reserved). Lower autoscaling.maxReplicas/replicaCount, workers or poolSize, or raise postgres.maxConnections (or put PgBouncer in front: docs/operations.md)." (int (include "agno-session.maxPods" .)) (int .Values.workers) (int (include "agno-session.pool" .)) (int (include "agno-session.databases" .)) $need $have (int .Values.postgres.maxConnections) (int .Values.postgres.reservedConnections)) -}}
+{{- fail (printf "connection budget exceeded: (%d pods + 1 surging) × %d workers × pool %d × %d database(s) (+1 probe connection per database per pod) = %d connections, but PostgreSQL allows %d (max_connections %d - %d reserved). Lower autoscaling.maxReplicas/replicaCount, workers or poolSize, or raise postgres.maxConnections (or put PgBouncer in front: docs/operations.md)." (int (include "agno-session.maxPods" .)) (int .Values.workers) (int (include "agno-session.pool" .)) (int (include "agno-session.databases" .)) $need $have (int .Values.postgres.maxConnections) (int .Values.postgres.reservedConnections)) -}}
 {{- end -}}
 {{- end -}}
 
@@ -94,13 +95,13 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
   valueFrom:
     secretKeyRef:
       name: {{ include "agno-session.dbSecretName" . }}
-      key: {{ .Values.database.existingSecret | ternary .Values.database.dsnMapKey "dsn-map" }}
+      key: {{ if .Values.database.existingSecret }}{{ .Values.database.dsnMapKey }}{{ else }}dsn-map{{ end }}
 {{- else }}
 - name: AGNO_PG_DSN
   valueFrom:
     secretKeyRef:
       name: {{ include "agno-session.dbSecretName" . }}
-      key: {{ .Values.database.existingSecret | ternary .Values.database.dsnKey "dsn" }}
+      key: {{ if .Values.database.existingSecret }}{{ .Values.database.dsnKey }}{{ else }}dsn{{ end }}
 {{- end }}
 {{- with .Values.database.dbId }}
 - name: AGNO_DB_ID
