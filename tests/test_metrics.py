@@ -104,3 +104,4 @@ def test_counts_are_summed_across_gunicorn_workers(db_env, tmp_path: Path) -> No
         assert value(text, "agno_session_http_requests_total", route="/healthz", method="GET",
                      status="200") == requests
         assert value(text, "agno_session_db_pool_connections_in_use", db_id="srv") == 0
+        assert [v for (name, _), v in samples(text).items() if name == "agno_session_build_info"] == [1.0]
