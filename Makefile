@@ -15,7 +15,6 @@ DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 COMPOSE_FILES := -f docker-compose.session.yml -f docker-compose.local.yml
-COMPOSE_SECRETS := deploy/compose/secrets
 SMOKE_URL ?= http://127.0.0.1:8080
 
 $(STAMP): pyproject.toml
@@ -70,21 +69,16 @@ deploy-tools: $(DEPLOY_STAMP) $(CHECKOV_STAMP)
 image:
 	scripts/deploy/image.sh
 
-# PostgreSQL, migrate and the service on 127.0.0.1:$${AGNO_SESSION_PORT:-8080}, with random secrets made once.
+# PostgreSQL, migrate and the service on 127.0.0.1:$${AGNO_SESSION_PORT:-8080}, with random secrets made once in
+# deploy/compose/secrets/. Elsewhere: docker compose -f docker-compose.session.yml up -d (same secret files).
 compose-up: $(DEPLOY_STAMP)
 	scripts/deploy/image.sh
 	scripts/deploy/pg-image.sh
-	@mkdir -p $(COMPOSE_SECRETS)
-	@test -s $(COMPOSE_SECRETS)/pg_password || (head -c 18 /dev/urandom | base64 | tr -d '/+=' | tr -d '\n' \
-		> $(COMPOSE_SECRETS)/pg_password && chmod 644 $(COMPOSE_SECRETS)/pg_password)
-	@test -s $(COMPOSE_SECRETS)/agno_pg_dsn || (printf 'postgresql://agno:%s@postgres:5432/agno' \
-		"$$(cat $(COMPOSE_SECRETS)/pg_password)" > $(COMPOSE_SECRETS)/agno_pg_dsn && chmod 644 $(COMPOSE_SECRETS)/agno_pg_dsn)
-	CONTAINERS_CONF=$(CURDIR)/deploy/podman/containers.conf AGNO_SESSION_IMAGE=localhost/agno-session:dev \
-		$(DEPLOY_VENV)/bin/podman-compose $(COMPOSE_FILES) up -d
+	scripts/deploy/compose-up.sh
 
 compose-down: $(DEPLOY_STAMP)
 	CONTAINERS_CONF=$(CURDIR)/deploy/podman/containers.conf AGNO_SESSION_IMAGE=localhost/agno-session:dev \
-		$(DEPLOY_VENV)/bin/podman-compose $(COMPOSE_FILES) down
+		$(DEPLOY_VENV)/bin/podman-compose -p agno-session $(COMPOSE_FILES) down
 
 # Render, lint, validate and scan the Helm chart; check that it refuses what it must.
 chart: $(DEPLOY_STAMP) $(CHECKOV_STAMP)
