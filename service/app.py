@@ -13,7 +13,7 @@ from service.logs import configure_logging
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Settings (from the environment by default) → the /sessions app with its pools, routes and middleware."""
-    from service.api import errors, health, middleware, sessions, spec, state
+    from service.api import errors, health, metrics, middleware, sessions, spec, state
     from service.embedded import with_embedded_dsn
     from service.storage.pool import Registry
 
@@ -21,16 +21,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     configure_logging(settings.log_level)
     allow_deep_values()
     app = Flask(__name__)
+    observed = metrics.Metrics(settings)
     app.url_map.merge_slashes = False  # `//` (e.g. a %2F-leading id) matches no route, as in AgentOS; no redirect
     app.config.update(
         SETTINGS=settings,
-        REGISTRY=Registry(settings.databases, settings.pool_max, settings.request_timeout),
+        REGISTRY=Registry(settings.databases, settings.pool_max, settings.request_timeout, observed),
+        METRICS=observed,
         INSTANTIATED_AT=datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
     )
-    for module in (health, sessions, state, spec):
+    for module in (health, sessions, state, spec, metrics):
         app.register_blueprint(module.bp)
     middleware.install(app, settings)
     errors.install(app, settings.max_body_bytes)
+    metrics.install(app, observed)
     app.wsgi_app = middleware.AgentOSStatusLine(  # type: ignore[method-assign]
         middleware.StripTrailingSlash(app.wsgi_app))
     return app

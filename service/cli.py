@@ -59,9 +59,11 @@ def serve(settings: Settings) -> None:
     """Run under gunicorn with threaded workers; embedded PostgreSQL starts first when no DSN is set."""
     from gunicorn.app.base import BaseApplication
 
+    from service import metrics_dir
     from service.app import create_app
     from service.embedded import with_embedded_dsn
 
+    _, remove_metrics_dir = metrics_dir.prepare()  # before create_app imports prometheus_client
     settings = with_embedded_dsn(settings)
     try:
         migrate(settings)
@@ -86,6 +88,8 @@ def serve(settings: Settings) -> None:
             self.cfg.set("limit_request_line", 0)
             self.cfg.set("limit_request_field_size", 128 * 1024)
             self.cfg.set("when_ready", lambda _server: log.info(f"session service listening on :{port}"))
+            self.cfg.set("child_exit", metrics_dir.worker_exited)
+            self.cfg.set("on_exit", lambda _server: remove_metrics_dir())
 
         def load(self) -> object:
             return create_app(settings)
@@ -114,13 +118,22 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     overrides = {k: getattr(args, k) for k in ("host", "port", "workers", "threads") if getattr(args, k, None)}
     settings = replace(settings, **overrides)
-    if args.command == "serve":
+    try:
+        return _run(args.command, settings, args)
+    except ConfigError as exc:
+        print(f"agno-session: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(command: str, settings: Settings, args: argparse.Namespace) -> int:
+    """One command with validated settings."""
+    if command == "serve":
         serve(settings)
         return 0
     from service.embedded import with_embedded_dsn
 
     settings = with_embedded_dsn(settings)
-    if args.command == "migrate":
+    if command == "migrate":
         migrate(settings, indexes=args.indexes)
         return 0
     return check(settings)

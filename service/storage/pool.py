@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg2
 import psycopg2.errors
@@ -53,9 +54,34 @@ def translate(exc: psycopg2.Error, db_id: str) -> StorageError:
     return StorageError(db_id, f"{type(exc).__name__}: {str(exc).strip()}")
 
 
+class PoolObserver(Protocol):
+    """Told of pool waits, slots in use and statement times (the metrics), without storage knowing who listens."""
+
+    def pool_waiting_changed(self, db_id: str, delta: int) -> None: ...
+
+    def pool_in_use_changed(self, db_id: str, delta: int) -> None: ...
+
+    def query_finished(self, db_id: str, seconds: float) -> None: ...
+
+
+class TimedCursor(psycopg2.extras.RealDictCursor):
+    """A dict cursor that reports each statement's round trip once `observed` is set."""
+
+    observed: Any = None  # (seconds) -> None
+
+    def execute(self, query: Any, vars: Any = None) -> None:  # noqa: A002 - psycopg2's parameter name
+        if self.observed is None:
+            return super().execute(query, vars)
+        started = time.perf_counter()
+        try:
+            return super().execute(query, vars)
+        finally:
+            self.observed(time.perf_counter() - started)
+
+
 def _begun(conn: psycopg2.extensions.connection) -> psycopg2.extensions.cursor:
     """A dict cursor on `conn` (in autocommit mode) that has begun a transaction."""
-    cur = conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
+    cur = conn.cursor(cursor_factory=TimedCursor)
     cur.execute("BEGIN")
     return cur
 
@@ -69,9 +95,11 @@ def _end(conn: psycopg2.extensions.connection, command: str) -> None:
 class Database:
     """One configured database: a bounded pool that waits for a free connection instead of failing."""
 
-    def __init__(self, config: DatabaseConfig, pool_max: int, timeout: float) -> None:
+    def __init__(self, config: DatabaseConfig, pool_max: int, timeout: float,
+                 observer: PoolObserver | None = None) -> None:
         self.config = config
         self.timeout = timeout
+        self.observer = observer
         self._idle: list[tuple[psycopg2.extensions.connection, int]] = []  # with the generation it was opened in
         self._generation = 0  # bumped when a reused connection is found dead: older ones are suspect too
         self._pid = os.getpid()
@@ -178,10 +206,22 @@ class Database:
     @contextmanager
     def _transaction(self) -> Iterator[psycopg2.extensions.cursor]:
         """The pooled connection's transaction, untranslated."""
-        if not self._slots.acquire(timeout=self.timeout):
-            raise StorageTimeout(self.config.db_id, "no free connection")
+        observer, db_id = self.observer, self.config.db_id
+        if observer is not None:
+            observer.pool_waiting_changed(db_id, 1)
+        try:
+            acquired = self._slots.acquire(timeout=self.timeout)
+        finally:
+            if observer is not None:
+                observer.pool_waiting_changed(db_id, -1)
+        if not acquired:
+            raise StorageTimeout(db_id, "no free connection")
+        if observer is not None:
+            observer.pool_in_use_changed(db_id, 1)
         try:
             conn, cur, generation = self._begin()
+            if observer is not None:
+                cur.observed = lambda seconds: observer.query_finished(db_id, seconds)
             broken = False
             try:
                 with cur:
@@ -199,6 +239,8 @@ class Database:
                 self._checkin(conn, generation, broken)
         finally:
             self._slots.release()
+            if observer is not None:
+                observer.pool_in_use_changed(db_id, -1)
 
     def fetch_one(self, name: str, params: dict[str, Any], **fragments: sql.Composable) -> dict | None:
         """Run one named query in its own transaction and return its first row."""
@@ -237,8 +279,9 @@ class Database:
 class Registry:
     """Every configured database by db_id, in configuration order."""
 
-    def __init__(self, configs: tuple[DatabaseConfig, ...], pool_max: int, timeout: float) -> None:
-        self.by_id = {c.db_id: Database(c, pool_max, timeout) for c in configs}
+    def __init__(self, configs: tuple[DatabaseConfig, ...], pool_max: int, timeout: float,
+                 observer: PoolObserver | None = None) -> None:
+        self.by_id = {c.db_id: Database(c, pool_max, timeout, observer) for c in configs}
 
     def __iter__(self) -> Iterator[Database]:
         return iter(self.by_id.values())

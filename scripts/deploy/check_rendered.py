@@ -1,0 +1,84 @@
+"""What a schema cannot see in rendered manifests: the objects point at each other, and every pod is locked down."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import yaml
+
+
+def check(docs: list[dict]) -> list[str]:
+    """Problems found in one rendering (empty when it hangs together)."""
+    by_kind: dict[str, list[dict]] = {}
+    for doc in docs:
+        by_kind.setdefault(doc["kind"], []).append(doc)
+    problems = []
+    deployment = by_kind["Deployment"][0]
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    service = by_kind["Service"][0]
+
+    def selects(selector: dict, labels: dict) -> bool:
+        return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+    if not selects(deployment["spec"]["selector"]["matchLabels"], pod_labels):
+        problems.append("Deployment selector does not match its pods")
+    if not selects(service["spec"]["selector"], pod_labels):
+        problems.append("Service selector does not match the pods")
+    port_names = {p["name"] for c in deployment["spec"]["template"]["spec"]["containers"] for p in c.get("ports", [])}
+    for kind in ("PodDisruptionBudget",):
+        for doc in by_kind.get(kind, []):
+            if not selects(doc["spec"]["selector"]["matchLabels"], pod_labels):
+                problems.append(f"{kind} selects no pod")
+    for doc in by_kind.get("NetworkPolicy", []):
+        if not selects(doc["spec"]["podSelector"]["matchLabels"], pod_labels):
+            problems.append("NetworkPolicy selects no pod")
+    for doc in by_kind.get("HorizontalPodAutoscaler", []):
+        if doc["spec"]["scaleTargetRef"]["name"] != deployment["metadata"]["name"]:
+            problems.append("HPA targets another Deployment")
+        if "replicas" in deployment["spec"]:
+            problems.append("Deployment sets replicas while the HPA scales it")
+    for doc in by_kind.get("ServiceMonitor", []):
+        if not selects(doc["spec"]["selector"]["matchLabels"], service["metadata"]["labels"]):
+            problems.append("ServiceMonitor selects no Service")
+        for endpoint in doc["spec"]["endpoints"]:
+            if endpoint["port"] not in {p["name"] for p in service["spec"]["ports"]} or endpoint["path"] != "/metrics":
+                problems.append("ServiceMonitor scrapes a port or path the Service does not have")
+    for doc in by_kind.get("Ingress", []):
+        for rule in doc["spec"]["rules"]:
+            paths = {p["path"]: p["backend"]["service"] for p in rule["http"]["paths"]}
+            if paths.get("/sessions", {}).get("name") != service["metadata"]["name"]:
+                problems.append("Ingress does not send /sessions to this service")
+    pods = [deployment["spec"]["template"]["spec"]]
+    pods += [job["spec"]["template"]["spec"] for job in by_kind.get("Job", [])]
+    pods += [pod["spec"] for pod in by_kind.get("Pod", [])]
+    for spec in pods:
+        if spec["securityContext"].get("seccompProfile", {}).get("type") != "RuntimeDefault":
+            problems.append("a pod without seccomp RuntimeDefault")
+        for container in spec["containers"]:
+            sc = container.get("securityContext", {})
+            if not (sc.get("runAsNonRoot") and sc.get("readOnlyRootFilesystem") and sc.get("allowPrivilegeEscalation")
+                    is False and sc.get("capabilities", {}).get("drop") == ["ALL"]):
+                problems.append(f"container {container['name']} is not locked down: {sc}")
+    probes = deployment["spec"]["template"]["spec"]["containers"][0]
+    paths = {k: probes[k]["httpGet"]["path"] for k in ("startupProbe", "livenessProbe", "readinessProbe")}
+    if paths != {"startupProbe": "/healthz", "livenessProbe": "/healthz", "readinessProbe": "/readyz"}:
+        problems.append(f"probes: {paths}")
+    if "http" not in port_names:
+        problems.append("the container has no port named http")
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    """check_rendered.py RENDERED.yaml ...: print problems, non-zero when any."""
+    failed = 0
+    for name in argv:
+        docs = [d for d in yaml.safe_load_all(Path(name).read_text(encoding="utf-8")) if d]
+        for problem in check(docs):
+            print(f"{name}: {problem}", file=sys.stderr)
+            failed = 1
+    return failed
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

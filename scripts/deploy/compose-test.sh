@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The Compose stack for real: validated against the compose specification, then the default profile brought up
+# with podman-compose (PostgreSQL from the local-image override), the smoke test against it, and down again.
+source "$(dirname "$0")/lib.sh"
+ensure_podman
+ensure_jq
+[ -x "$DEPLOY_VENV/bin/podman-compose" ] || die "no $DEPLOY_VENV: run make deploy-tools first"
+for image in "$IMAGE" "$PG_IMAGE"; do
+  podman image exists "$image" || die "$image missing: run scripts/deploy/image.sh and pg-image.sh first"
+done
+files=(-f "$ROOT/docker-compose.session.yml" -f "$ROOT/docker-compose.local.yml")
+
+step "compose: validating against the compose specification"
+"$DEPLOY_VENV/bin/check-jsonschema" --builtin-schema vendor.compose-spec \
+  "$ROOT/docker-compose.session.yml" "$ROOT/docker-compose.local.yml"
+
+secrets="$(mktemp -d)"
+export COMPOSE_PROJECT="agno-compose-$$" AGNO_SECRETS_DIR="$secrets" AGNO_SESSION_PORT="$(free_port)" AGNO_DB_ID=compose \
+  AGNO_SESSION_IMAGE="$IMAGE" AGNO_POSTGRES_IMAGE="$PG_IMAGE" AGNO_BASE_IMAGE="$BASE_IMAGE"
+compose() { "$DEPLOY_VENV/bin/podman-compose" --no-ansi -p "$COMPOSE_PROJECT" "${files[@]}" "$@"; }
+cleanup() {
+  compose down -v -t 5 >/dev/null 2>&1 || true
+  rm -rf "$secrets"
+}
+trap cleanup EXIT
+
+"$ROOT/scripts/deploy/compose-up.sh"
+step "compose: every profile resolves (agentos, shadow)"
+compose --profile agentos --profile shadow config >/dev/null
+step "compose: smoke test on 127.0.0.1:$AGNO_SESSION_PORT"
+"$ROOT/scripts/test-session-api.sh" "http://127.0.0.1:$AGNO_SESSION_PORT" compose
+step "compose: down"

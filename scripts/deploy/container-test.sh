@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The image against a real PostgreSQL: both in containers on a private network, the service published on
+# loopback only, run as Kubernetes would (read-only root, no capabilities). Probes, HEALTHCHECK, the smoke test
+# with a key, then SIGTERM while a request waits on a row lock: it must still be answered, and the exit be 0.
+source "$(dirname "$0")/lib.sh"
+ensure_podman
+ensure_jq
+for image in "$IMAGE" "$PG_IMAGE"; do
+  podman image exists "$image" || die "$image missing: run scripts/deploy/image.sh and pg-image.sh first"
+done
+
+tag="agno-ct-$$"
+net="$tag-net" pg="$tag-pg" svc="$tag-svc"
+secrets="$(mktemp -d)"
+cleanup() {
+  podman rm -f -t 2 "$svc" "$pg" >/dev/null 2>&1 || true
+  podman network rm -f "$net" >/dev/null 2>&1 || true
+  rm -rf "$secrets"
+}
+trap cleanup EXIT
+
+password="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+key="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+printf '%s' "$password" > "$secrets/pg_password"
+chmod 0644 "$secrets/pg_password"  # read by the postgres user inside the container
+
+podman network create "$net" >/dev/null
+step "container: starting PostgreSQL ($PG_IMAGE)"
+podman run -d --name "$pg" --network "$net" --network-alias postgres \
+  -e POSTGRES_USER=agno -e POSTGRES_DB=agno -e POSTGRES_PASSWORD_FILE=/run/secrets/pg_password \
+  -v "$secrets/pg_password:/run/secrets/pg_password:ro" "$PG_IMAGE" >/dev/null
+for ((i = 0; i < 120; i++)); do
+  podman healthcheck run "$pg" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+podman healthcheck run "$pg" >/dev/null 2>&1 || { podman logs "$pg" >&2; die "PostgreSQL never became healthy"; }
+
+dsn="postgresql://agno:$password@postgres:5432/agno"
+step "container: agno-session migrate (one-shot)"
+podman run --rm --network "$net" --read-only -e AGNO_PG_DSN="$dsn" "$IMAGE" migrate --indexes
+
+port="$(free_port)"
+step "container: starting $IMAGE on 127.0.0.1:$port (2 workers, read-only root, no capabilities)"
+started=$(date +%s%N)
+podman run -d --name "$svc" --network "$net" -p "127.0.0.1:$port:8080" \
+  --read-only --tmpfs /tmp:rw,size=64m --cap-drop ALL --security-opt no-new-privileges \
+  -e AGNO_PG_DSN="$dsn" -e AGNO_DB_ID=container -e OS_SECURITY_KEY="$key" -e AGNO_WORKERS=2 -e AGNO_THREADS=4 \
+  "$IMAGE" >/dev/null
+wait_http "http://127.0.0.1:$port/healthz" 60 || { podman logs "$svc" >&2; die "the container never answered /healthz"; }
+step "container: answering after $(( ($(date +%s%N) - started) / 1000000 )) ms"
+podman healthcheck run "$svc" >/dev/null || die "the image's HEALTHCHECK failed"
+step "container: HEALTHCHECK healthy; running as $(podman exec "$svc" id -u):$(podman exec "$svc" id -g)"
+[ "$(podman exec "$svc" id -u)" != 0 ] || die "the service runs as root"
+curl -fsS "http://127.0.0.1:$port/readyz" | jq -e '.databases.container == "ok"' >/dev/null || die "/readyz not ready"
+
+step "container: smoke test (with a key)"
+OS_SECURITY_KEY="$key" "$ROOT/scripts/test-session-api.sh" "http://127.0.0.1:$port" container
+
+step "container: SIGTERM while a request waits on a row lock"
+auth=(-H "Authorization: Bearer $key" -H 'Content-Type: application/json')
+curl -fsS -o /dev/null "${auth[@]}" -d '{"session_id":"drain","session_name":"before"}' "http://127.0.0.1:$port/sessions"
+# psql holds the row for 4 s; the PATCH blocks on it; SIGTERM arrives meanwhile.
+podman exec "$pg" psql -q -U agno -d agno -c \
+  "BEGIN; SELECT 1 FROM ai.agno_sessions WHERE session_id = 'drain' FOR UPDATE; SELECT pg_sleep(4); COMMIT;" \
+  >/dev/null &
+locker=$!
+sleep 1
+answer="$secrets/answer"
+curl -sS -o "$answer" -w '%{http_code}' -X PATCH "${auth[@]}" -d '{"session_name":"after"}' \
+  "http://127.0.0.1:$port/sessions/drain" > "$secrets/status" &
+patcher=$!
+sleep 1
+stop_started=$(date +%s)
+podman stop -t 30 "$svc" >/dev/null
+wait "$patcher" "$locker"
+code="$(podman inspect "$svc" --format '{{.State.ExitCode}}')"
+[ "$(cat "$secrets/status")" = 200 ] || die "the in-flight PATCH got $(cat "$secrets/status"): $(cat "$answer")"
+jq -e '.session_name == "after"' "$answer" >/dev/null || die "the in-flight PATCH answered $(cat "$answer")"
+[ "$code" = 0 ] || { podman logs "$svc" 2>&1 | tail -20 >&2; die "the container exited $code after SIGTERM"; }
+step "container: in-flight request answered 200 during the stop; exit 0 after $(( $(date +%s) - stop_started ))s"

@@ -1,0 +1,141 @@
+"""Prometheus metrics for operators: one registry per app, summed across gunicorn workers in multiprocess mode."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import time
+from collections.abc import Callable
+from importlib import metadata
+
+from flask import Blueprint, Flask, current_app, g, request
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from werkzeug.wrappers import Response
+
+from service.config import Settings
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Request latencies from a cached read (~1 ms) to the request timeout; query latencies a decade lower.
+REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+QUERY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0)
+_CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
+
+bp = Blueprint("metrics", __name__)
+
+
+class Metrics:
+    """The service's metrics; gauges of live values count only live workers (`livesum`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.settings = settings
+        self.requests = Counter("agno_session_http_requests", "HTTP requests answered, by route template, method "
+                                "and status.", ["route", "method", "status"], registry=r)
+        self.latency = Histogram("agno_session_http_request_duration_seconds", "Time from the request's first "
+                                 "hook to its response, by route template and method.", ["route", "method"],
+                                 buckets=REQUEST_BUCKETS, registry=r)
+        self.errors = Counter("agno_session_errors", "Exceptions answered as errors, by class.",
+                              ["error_class", "status"], registry=r)
+        self.pool_in_use = Gauge("agno_session_db_pool_connections_in_use", "Pool slots held by requests, per "
+                                 "database.", ["db_id"], multiprocess_mode="livesum", registry=r)
+        self.pool_waiting = Gauge("agno_session_db_pool_connections_waiting", "Requests waiting for a free pool "
+                                  "slot, per database.", ["db_id"], multiprocess_mode="livesum", registry=r)
+        self.pool_max = Gauge("agno_session_db_pool_connections_max", "Pool capacity (slots), per database, over "
+                              "the serving workers.", ["db_id"], multiprocess_mode="livesum", registry=r)
+        self.query_latency = Histogram("agno_session_db_query_duration_seconds", "Time of one SQL statement's "
+                                       "round trip, per database.", ["db_id"], buckets=QUERY_BUCKETS, registry=r)
+        self.build_info = Gauge("agno_session_build_info", "Always 1; the labels name the running build.",
+                                ["version", "python_version"], multiprocess_mode="max", registry=r)
+        self.build_info.labels(version=_version(), python_version=platform.python_version()).set(1)
+        self._serving_pid: int | None = None
+
+    # --- the storage layer's PoolObserver
+
+    def pool_waiting_changed(self, db_id: str, delta: int) -> None:
+        self.pool_waiting.labels(db_id=db_id).inc(delta)
+
+    def pool_in_use_changed(self, db_id: str, delta: int) -> None:
+        self.pool_in_use.labels(db_id=db_id).inc(delta)
+
+    def query_finished(self, db_id: str, seconds: float) -> None:
+        self.query_latency.labels(db_id=db_id).observe(seconds)
+
+    # --- requests
+
+    def serving(self) -> None:
+        """Once per process that serves (a forked worker, not gunicorn's master): publish its pool capacity."""
+        pid = os.getpid()
+        if self._serving_pid != pid:
+            self._serving_pid = pid
+            for db in self.settings.databases:
+                self.pool_max.labels(db_id=db.db_id).set(self.settings.pool_max)
+                self.pool_in_use.labels(db_id=db.db_id).inc(0)  # the series exist before the first query
+                self.pool_waiting.labels(db_id=db.db_id).inc(0)
+
+    def exposition(self) -> bytes:
+        """Every worker's values when running under gunicorn's multiprocess setup, else this process's."""
+        if os.environ.get(MULTIPROCESS_ENV):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry)
+        return generate_latest(self.registry)
+
+
+def route_template(rule: str | None) -> str:
+    """`/sessions/<session_id>` → `/sessions/{session_id}`; requests no route matched share one label value."""
+    return _CONVERTER.sub(r"{\1}", rule) if rule else "unmatched"
+
+
+def _version() -> str:
+    try:
+        return metadata.version("agno-session")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    return Response(current_app.config["METRICS"].exposition(), content_type=CONTENT_TYPE_PLAIN_0_0_4)
+
+
+def install(app: Flask, metrics: Metrics) -> None:
+    """Time and count every request, and record the class of each exception the error handlers answer.
+
+    Call after the error handlers are installed: each is wrapped to note its exception's class.
+    """
+
+    def start() -> None:
+        g.metrics_started = time.perf_counter()
+        metrics.serving()
+
+    app.before_request_funcs.setdefault(None, []).insert(0, start)  # first, so an early answer is timed too
+
+    @app.after_request
+    def record(response: Response) -> Response:
+        route = route_template(request.url_rule.rule if request.url_rule is not None else None)
+        status = str(response.status_code)
+        metrics.requests.labels(route=route, method=request.method, status=status).inc()
+        started = g.get("metrics_started")
+        if started is not None:
+            metrics.latency.labels(route=route, method=request.method).observe(time.perf_counter() - started)
+        error_class = g.get("error_class")
+        if error_class:
+            metrics.errors.labels(error_class=error_class, status=status).inc()
+        return response
+
+    for handlers in app.error_handler_spec.get(None, {}).values():
+        for exc_class, handler in list(handlers.items()):
+            handlers[exc_class] = _noting_class(handler)
+
+
+def _noting_class(handler: Callable[[BaseException], Response]) -> Callable[[BaseException], Response]:
+    """The same handler, first noting the class of what it answers for the errors counter."""
+
+    def handle(exc: BaseException) -> Response:
+        g.error_class = type(exc).__name__
+        return handler(exc)
+
+    return handle
