@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from service.identity import Caller
 from service.lib.state import SessionState
 from service.storage import workflows as store
 from service.storage.errors import WorkflowSessionConflict
@@ -262,8 +263,13 @@ class Workflow:
                 event.set()
 
     def run(self, input: Any, *, session_id: str | None = None, user_id: str | None = None,
-            session_state: SessionState | Mapping[str, Any] | None = None) -> WorkflowRun:
-        """Run the steps (resuming the stored session state when there is a database) and save the run."""
+            session_state: SessionState | Mapping[str, Any] | None = None, caller: Caller | None = None
+            ) -> WorkflowRun:
+        """Run the steps (resuming the stored session state when there is a database) and save the run. Behind the
+        API pass the request's `caller`: an isolated caller runs as its own `sub`, whatever `user_id` says, so it
+        can neither resume nor overwrite another user's session (MissingIdentity without a `sub`)."""
+        if caller is not None:
+            user_id = caller.owner(user_id)
         session_id = session_id or str(uuid.uuid4())
         state = SessionState()
         if self.db is not None:
