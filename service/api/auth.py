@@ -32,7 +32,7 @@ def authenticate(cfg: JwtSettings) -> Caller:
         if needed and not grants(scopes, needed, cfg.admin_scope):
             raise AuthDenied(403, insufficient(needed))
     sub = claims.get("sub")
-    # Deviation `jwt-empty-sub`: "" is no identity anywhere (AgentOS still stamps it as a creator).
+    # Deviation `jwt-empty-sub`: "" is no identity anywhere (without isolation AgentOS stamps it on create).
     user_id = sub if isinstance(sub, str) and sub else None
     return Caller(user_id=user_id, isolated=cfg.user_isolation and not is_admin(scopes, cfg.admin_scope),
                   tenant=tenant)
