@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from service.auth_settings import AuthConfigError, JwtSettings, load_jwt_settings
+
 DEFAULT_SCHEMA = "ai"
 DEFAULT_SESSION_TABLE = "agno_sessions"
 DEFAULT_RUNS_TABLE = "agno_runs"
@@ -43,6 +45,7 @@ class DatabaseConfig:
     session_table: str = DEFAULT_SESSION_TABLE
     runs_table: str = DEFAULT_RUNS_TABLE
     embedded: bool = False
+    tenant: str | None = None  # JWT mode with AGNO_JWT_TENANT_CLAIM: only this tenant's callers reach it
 
     @property
     def table_names(self) -> tuple[str, ...]:
@@ -69,6 +72,7 @@ class Settings:
     data_dir: Path | None = None
     log_level: str = "INFO"
     max_body_bytes: int = 10 * 1024 * 1024
+    jwt: JwtSettings | None = None  # JWT mode; OS_SECURITY_KEY is ignored once it is on, as in AgentOS
 
     @property
     def embedded(self) -> bool:
@@ -156,8 +160,9 @@ def _mapped_databases(raw: str, tables: dict[str, str]) -> list[DatabaseConfig]:
         if isinstance(entry, str):
             entry = {"dsn": entry}
         if not isinstance(entry, dict):
-            raise ConfigError(f"{where} must be a DSN string or an object with dsn/schema/session_table/runs_table")
-        unknown = set(entry) - {"dsn", "schema", "session_table", "runs_table"}
+            raise ConfigError(f"{where} must be a DSN string or an object with dsn/schema/session_table/runs_table"
+                              "/tenant")
+        unknown = set(entry) - {"dsn", "schema", "session_table", "runs_table", "tenant"}
         if unknown:
             raise ConfigError(f"{where} has unknown keys: {', '.join(sorted(unknown))}")
         own = dict(tables)
@@ -166,7 +171,11 @@ def _mapped_databases(raw: str, tables: dict[str, str]) -> list[DatabaseConfig]:
                 own[key] = _ident(f"{where}.{key}", str(entry[key]))
         if "session_table" in entry and "runs_table" not in entry:
             own["runs_table"] = f"{own['session_table']}_runs"
-        databases.append(DatabaseConfig(db_id=db_id, dsn=libpq_dsn(_dsn(f"{where}.dsn", entry.get("dsn"))), **own))
+        tenant = entry.get("tenant")
+        if tenant is not None and (not isinstance(tenant, str) or not tenant):
+            raise ConfigError(f"{where}.tenant must be a non-empty string")
+        databases.append(DatabaseConfig(db_id=db_id, dsn=libpq_dsn(_dsn(f"{where}.dsn", entry.get("dsn"))),
+                                        tenant=tenant, **own))
     return databases
 
 
@@ -196,6 +205,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     default_db_id = env.get("AGNO_DEFAULT_DB_ID") or ids[0]
     if default_db_id not in ids:
         raise ConfigError(f"AGNO_DEFAULT_DB_ID {default_db_id!r} is not one of the configured db ids: {ids}")
+    try:
+        jwt = load_jwt_settings(env)
+    except AuthConfigError as exc:
+        raise ConfigError(str(exc)) from None
+    if jwt is not None and jwt.tenant_claim:
+        untenanted = [d.db_id for d in databases if d.tenant is None]
+        if untenanted:
+            raise ConfigError(f"AGNO_JWT_TENANT_CLAIM is set: every AGNO_SESSION_DSN_MAP entry needs a \"tenant\" "
+                              f"(missing for {untenanted})")
     origins = env.get("AGNO_CORS_ORIGINS")
     data_dir = env.get("AGNO_DATA_DIR")
     timeout = _int(env, "AGNO_REQUEST_TIMEOUT", 60, 1, 3600)
@@ -215,4 +233,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=Path(data_dir).expanduser() if data_dir else None,
         log_level=(env.get("AGNO_LOG_LEVEL") or "INFO").upper(),
         max_body_bytes=_int(env, "AGNO_MAX_BODY_BYTES", 10 * 1024 * 1024, 1, 1024**3),
+        jwt=jwt,
     )

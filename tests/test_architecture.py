@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FOUNDATION = {"service", "service.config", "service.json_codec", "service.logs"}
+FOUNDATION = {"service", "service.config", "service.json_codec", "service.logs", "service.auth_settings",
+              "service.identity"}
 # What each layer may import from the project, besides itself and the foundation.
 ALLOWED = {
     "rules": set(),
@@ -55,6 +56,10 @@ def test_imports_point_one_way() -> None:
     ("service.rules.render", ("flask", "psycopg2")),
     ("service.rules.validation.requests", ("flask", "psycopg2")),
     ("service.storage.sessions", ("flask", "werkzeug")),
+    ("service.rules.tokens", ("flask", "werkzeug", "psycopg2")),
+    ("service.rules.scopes", ("flask", "werkzeug", "psycopg2", "jwt")),
+    ("service.identity", ("flask", "werkzeug", "psycopg2", "jwt")),
+    ("service.config", ("flask", "werkzeug", "psycopg2", "jwt")),  # PyJWT is loaded only when JWT mode is configured
 ])
 def test_importing_loads_only_its_layer_and_changes_nothing(module: str, absent: tuple[str, ...]) -> None:
     probe = (f"import sys; limit = sys.getrecursionlimit(); import {module}; "

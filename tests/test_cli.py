@@ -292,6 +292,9 @@ def test_check_reports_each_database_and_fails_on_an_unreachable_one(pg_dsn: str
     ({"AGNO_DEFAULT_DB_ID": "elsewhere"}, "AGNO_DEFAULT_DB_ID"),
     ({"AGNO_WORKERS": "0"}, "AGNO_WORKERS"),
     ({"AGNO_REQUEST_TIMEOUT": "soon"}, "AGNO_REQUEST_TIMEOUT"),
+    ({"AGNO_AUTHORIZATION": "true"}, "AGNO_AUTHORIZATION"),
+    ({"JWT_VERIFICATION_KEY": "k" * 40, "AGNO_JWT_ALGORITHM": "XS999"}, "AGNO_JWT_ALGORITHM"),
+    ({"JWT_JWKS_FILE": "/nonexistent/jwks.json"}, "JWT_JWKS_FILE"),
 ])
 @pytest.mark.parametrize("command", ["check", "migrate"])
 def test_configuration_mistakes_exit_2_naming_the_variable(pg_dsn: str, catalog: Inspector, command: str,

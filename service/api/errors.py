@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTo
 from werkzeug.wrappers import Response
 
 from service.api.responses import error_response
+from service.identity import MissingIdentity
 from service.logs import LOGGER
 from service.rules.errors import ApiError
 from service.rules.validation.errors import RequestInvalid
@@ -29,6 +30,10 @@ def install(app: Flask, max_body_bytes: int) -> None:
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError) -> Response:
         return error_response(exc.status, exc.detail, exc.headers)
+
+    @app.errorhandler(MissingIdentity)
+    def no_identity(exc: MissingIdentity) -> Response:
+        return error_response(403, str(exc))
 
     @app.errorhandler(RequestInvalid)
     def invalid(exc: RequestInvalid) -> Response:

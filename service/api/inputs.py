@@ -8,6 +8,7 @@ from flask import current_app, g, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from service.api.auth import current_caller
 from service.api.databases import resolve_db
 from service.rules.validation.errors import Parsed, RequestInvalid
 from service.rules.validation.query import query_args
@@ -30,7 +31,7 @@ def resolve_database(parsed: Parsed, session_id: str | None = None) -> Database:
     """The request's database, then the 422s `parsed` holds back: AgentOS answers a bad db_id or table (400/404)
     first and would meet these only later, with a 500. A NUL in the path's session_id is listed first."""
     db = resolve_db(current_app.config["SETTINGS"], current_app.config["REGISTRY"], parsed.query["db_id"],
-                    parsed.query.get("table"))
+                    parsed.query.get("table"), current_caller())
     g.db_id = db.config.db_id  # for the access log
     errors = path_errors(session_id) + parsed.deferred
     if errors:

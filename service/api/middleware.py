@@ -13,8 +13,10 @@ from http import HTTPStatus
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 
+from service.api.auth import AuthDenied, authenticate
 from service.api.responses import error_response
 from service.config import Settings
+from service.identity import UNRESTRICTED
 from service.logs import LOGGER
 
 OPEN_PATHS = {"/", "/health", "/healthz", "/readyz", "/info", "/docs", "/redoc", "/openapi.json", "/openapi.yaml",
@@ -41,7 +43,8 @@ class StripTrailingSlash:
 # the real AgentOS's status lines for every status this service answers. Pinned rather than taken from this
 # interpreter, as Python 3.13 renamed some (413 "Content Too Large", 422 "Unprocessable Content").
 REASON_PHRASES = {
-    200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+    200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+    404: "Not Found",
     405: "Method Not Allowed", 409: "Conflict", 413: "Request Entity Too Large", 422: "Unprocessable Entity",
     500: "Internal Server Error", 503: "Service Unavailable", 504: "Gateway Timeout",
 }
@@ -108,10 +111,18 @@ def install(app: Flask, settings: Settings) -> None:
         g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         g.started = time.perf_counter()
         g.db_id = None
+        g.caller = UNRESTRICTED
         origin = request.headers.get("Origin")
         if request.method == "OPTIONS" and origin is not None and "Access-Control-Request-Method" in request.headers:
             return _preflight(origin, allowed(origin))
-        if settings.security_key and request.path not in OPEN_PATHS:
+        if settings.jwt is not None:
+            # JWT mode (OS_SECURITY_KEY is then ignored, as in AgentOS); any OPTIONS skips auth there too.
+            if request.method != "OPTIONS" and request.path not in OPEN_PATHS:
+                try:
+                    g.caller = authenticate(settings.jwt)
+                except AuthDenied as denied:
+                    return _denied(denied.status, denied.detail, allowed(origin))
+        elif settings.security_key and request.path not in OPEN_PATHS:
             header = request.headers.get("Authorization")
             if not header:
                 return _unauthorized("Authorization header required", allowed(origin))
@@ -178,7 +189,16 @@ def _preflight(origin: str, origin_ok: bool) -> Response:
     return response
 
 
-def _unauthorized(detail: str, origin_ok: bool) -> Response:
+def _denied(status: int, detail: str, origin_ok: bool) -> Response:
+    """JWT mode's 401/403: AgentOS's body and CORS grants; deviation `jwt-www-authenticate`: every 401 names the
+    scheme (RFC 6750), which AgentOS omits."""
+    response = _unauthorized(detail, origin_ok, status)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def _unauthorized(detail: str, origin_ok: bool, status: int = 401) -> Response:
     """AgentOS's 401: no WWW-Authenticate; its auth layer adds wildcard CORS grants for allowed origins."""
     headers = {"Access-Control-Allow-Methods": "*", "Access-Control-Allow-Headers": "*"} if origin_ok else {}
-    return error_response(401, detail, headers)
+    return error_response(status, detail, headers)

@@ -7,6 +7,7 @@ import time
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
+from service.api.auth import current_caller
 from service.api.inputs import parsed_query, parsed_request, resolve_database
 from service.api.responses import json_response, no_content
 from service.rules import render
@@ -27,7 +28,8 @@ def list_sessions() -> Response:
     parsed = parsed_query(requests.list_query)
     db = resolve_database(parsed)
     q = parsed.query
-    filters = {k: q[k] for k in ("session_type", "component_id", "user_id", "session_name")}
+    filters = {k: q[k] for k in ("session_type", "component_id", "session_name")}
+    filters["user_id"] = current_caller().owner(q["user_id"])  # isolation: rows and count are the caller's
     total, rows = store.list_sessions(db, filters, q["sort_by"], q["sort_order"], q["limit"], q["page"])
     data = []
     for row in rows:
@@ -51,6 +53,8 @@ def create_session() -> Response:
     parsed = parsed_request(requests.create_request)
     db = resolve_database(parsed)
     q, body = parsed.query, parsed.body
+    caller = current_caller()
+    body = {**body, "user_id": caller.stamp(body.get("user_id"))}  # the token's sub owns what it creates
     session_type = q["session_type"]
     now = int(time.time())
     values = new_session(session_type, body, now)
@@ -61,6 +65,10 @@ def create_session() -> Response:
         raise ApiError(409, f"Run with id '{exc.run_ids[0]}' already exists") from None
     if row is None:
         sid = values["session_id"]
+        if caller.isolated and store.get_session(db, sid, caller.user_id) is None:
+            # AgentOS's wording for an id a scoped caller does not own: it says nothing about whose it is.
+            raise ApiError(409, "Could not create a session with the supplied session_id. Omit session_id to have "
+                                "one generated, or choose a different one.")
         raise ApiError(409, f"Session with id '{sid}' already exists. Use PATCH /sessions/{sid} to update it.")
     detail = render.session_detail(row, row["runs"], session_type, now=now)
     return json_response(render.drop_none(detail), status=201)
@@ -73,9 +81,10 @@ def delete_sessions() -> Response:
     if len(body["session_ids"]) != len(body["session_types"]):
         raise ApiError(400, "Session IDs and session types must have the same length")
     db = resolve_database(parsed)
+    owner = current_caller().owner(q["user_id"])
     if q["delete_media"]:
         raise ApiError(503, MEDIA_UNCONFIGURED)
-    store.delete_sessions(db, body["session_ids"], q["user_id"])
+    store.delete_sessions(db, body["session_ids"], owner)
     return no_content()
 
 
@@ -84,7 +93,7 @@ def get_session(session_id: str) -> Response:
     parsed = parsed_query(requests.detail_query)
     db = resolve_database(parsed, session_id)
     q = parsed.query
-    row = store.get_session(db, session_id, q["user_id"])
+    row = store.get_session(db, session_id, current_caller().owner(q["user_id"]))
     if row is None:
         prefix = f"{q['session_type'].title()} " if q["session_type"] else ""
         raise ApiError(404, f"{prefix}Session with id '{session_id}' not found")
@@ -106,7 +115,7 @@ def update_session(session_id: str) -> Response:
             raise RequestInvalid(too_deep)
         return patched_session(row, q["session_type"], body, now)
 
-    row = store.patch_session(db, session_id, q["user_id"], change)
+    row = store.patch_session(db, session_id, current_caller().owner(q["user_id"]), change)
     if row is None:
         raise ApiError(404, f"Session with id '{session_id}' not found")
     real_type = render.detect_session_type(row)
@@ -120,9 +129,10 @@ def delete_session(session_id: str) -> Response:
     parsed = parsed_query(requests.delete_query)
     db = resolve_database(parsed, session_id)
     q = parsed.query
+    owner = current_caller().owner(q["user_id"])
     if q["delete_media"]:
         raise ApiError(503, MEDIA_UNCONFIGURED)
-    store.delete_session(db, session_id, q["user_id"])
+    store.delete_session(db, session_id, owner)
     return no_content()
 
 
@@ -131,7 +141,8 @@ def rename_session(session_id: str) -> Response:
     parsed = parsed_request(requests.rename_request)
     db = resolve_database(parsed, session_id)
     q = parsed.query
-    row = store.rename_session(db, session_id, q["session_type"], q["user_id"], parsed.body["session_name"])
+    owner = current_caller().owner(q["user_id"])
+    row = store.rename_session(db, session_id, q["session_type"], owner, parsed.body["session_name"])
     if row is None:
         raise ApiError(404, f"Session with id '{session_id}' not found")
     detail = render.session_detail(row, row["runs"], render.detect_session_type(row), now=int(time.time()))
@@ -146,7 +157,7 @@ def _classified_runs(session_id: str) -> list[dict]:
     if invalid:
         raise ApiError(400, invalid)
     db = resolve_database(parsed, session_id)
-    row = store.get_session(db, session_id, q["user_id"])
+    row = store.get_session(db, session_id, current_caller().owner(q["user_id"]))
     if row is None:
         raise ApiError(404, f"Session with ID {session_id} not found")
     runs = render.filter_runs(
@@ -170,7 +181,7 @@ def get_run_previews(session_id: str) -> Response:
 def get_session_run(session_id: str, run_id: str) -> Response:
     parsed = parsed_query(requests.detail_query)
     db = resolve_database(parsed, session_id)
-    row = store.get_run(db, session_id, run_id, parsed.query["user_id"])
+    row = store.get_run(db, session_id, run_id, current_caller().owner(parsed.query["user_id"]))
     if row is None:
         raise ApiError(404, f"Session with ID {session_id} not found")
     if not row.pop("has_runs"):

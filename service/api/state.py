@@ -7,6 +7,7 @@ import time
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
+from service.api.auth import current_caller
 from service.api.inputs import parsed_request, resolve_database
 from service.api.responses import json_response
 from service.rules import render
@@ -34,7 +35,7 @@ def merge_session_state(session_id: str) -> Response:
         return merged_session_data(row["session_data"], patch)
 
     now = int(time.time())
-    row = store.merge_session_state(db, session_id, parsed.query["user_id"], merged, now)
+    row = store.merge_session_state(db, session_id, current_caller().owner(parsed.query["user_id"]), merged, now)
     if row is None:
         raise ApiError(404, f"Session with id '{session_id}' not found")
     return json_response(render.session_detail(row, row["runs"], render.detect_session_type(row), now=now))

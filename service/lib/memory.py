@@ -10,11 +10,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from service.identity import Caller
 from service.storage import memory as store
 from service.storage.errors import MemorySessionConflict
 from service.storage.pool import Database
 
-__all__ = ["ConversationMemory", "Memory", "MemorySessionConflict", "StoreMemory", "bounded", "normalize_user_id"]
+__all__ = ["CallerMemory", "ConversationMemory", "Memory", "MemorySessionConflict", "StoreMemory", "bounded",
+           "normalize_user_id"]
 
 DEFAULT_USER = "default"
 MAX_USER_ID_LENGTH = 255
@@ -238,3 +240,30 @@ class StoreMemory:
     def size(self, user_id: str) -> int:
         """How many messages the user has, counted in the database (trimming keeps exactly min(total, bound))."""
         return min(store.message_count(self.db, self._params(user_id)), self.max_messages_per_user)
+
+
+class CallerMemory:
+    """A memory seen through a request's Caller, as the API applies a token: an isolated caller reaches only its
+    own history whatever user_id it names (MissingIdentity without a `sub`); others pass through unchanged."""
+
+    def __init__(self, memory: Memory, caller: Caller) -> None:
+        self.memory, self.caller = memory, caller
+
+    def add(self, user_id: str, message: Mapping[str, Any]) -> None:
+        self.memory.add(self.caller.owner(user_id), message)  # type: ignore[arg-type]
+
+    def get_messages(self, user_id: str) -> list[dict[str, Any]]:
+        return self.memory.get_messages(self.caller.owner(user_id))  # type: ignore[arg-type]
+
+    def clear(self, user_id: str) -> None:
+        self.memory.clear(self.caller.owner(user_id))  # type: ignore[arg-type]
+
+    def clear_all(self) -> None:
+        """Everyone's memory, or only the caller's own when it is isolated."""
+        if self.caller.isolated:
+            self.memory.clear(self.caller.owner(None))  # type: ignore[arg-type]
+        else:
+            self.memory.clear_all()
+
+    def size(self, user_id: str) -> int:
+        return self.memory.size(self.caller.owner(user_id))  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from service.identity import Caller
 from service.lib.state import SessionState
 from service.storage import workflows as store
 from service.storage.errors import WorkflowSessionConflict
@@ -262,12 +263,18 @@ class Workflow:
                 event.set()
 
     def run(self, input: Any, *, session_id: str | None = None, user_id: str | None = None,
-            session_state: SessionState | Mapping[str, Any] | None = None) -> WorkflowRun:
-        """Run the steps (resuming the stored session state when there is a database) and save the run."""
+            session_state: SessionState | Mapping[str, Any] | None = None, caller: Caller | None = None
+            ) -> WorkflowRun:
+        """Run the steps (resuming the stored session state when there is a database) and save the run. Behind the
+        API pass the request's `caller`: an isolated caller runs as its own `sub`, whatever `user_id` says, so it
+        can neither resume nor overwrite another user's session (MissingIdentity without a `sub`)."""
+        if caller is not None:
+            user_id = caller.owner(user_id)
+        claim_unowned = caller is None or not caller.isolated
         session_id = session_id or str(uuid.uuid4())
         state = SessionState()
         if self.db is not None:
-            row = store.load_workflow_session(self.db, session_id, user_id)
+            row = store.load_workflow_session(self.db, session_id, user_id, claim_unowned)
             stored = (row or {}).get("session_data") or {}
             if isinstance(stored, dict) and isinstance(stored.get("session_state"), dict):
                 state.replace(stored["session_state"])
@@ -292,7 +299,7 @@ class Workflow:
         if self.db is not None:
             session = {"session_id": session_id, "workflow_id": self.workflow_id, "user_id": user_id,
                        "session_state": to_json(snapshot), "workflow_data": self.workflow_data}
-            store.save_workflow_run(self.db, session, run_data, int(time.time()))
+            store.save_workflow_run(self.db, session, run_data, int(time.time()), claim_unowned)
         return WorkflowRun(ctx.run_id, session_id, status, content, results, snapshot, run_data, error)
 
     def _execute(self, ctx: ExecutionContext) -> tuple[str, Any, list[StepResult], BaseException | None]:

@@ -11,24 +11,27 @@ from service.storage.errors import WorkflowSessionConflict
 from service.storage.pool import Database
 
 
-def _check_workflow_owner(row: dict | None, session_id: str, user_id: str | None) -> None:
-    """Refuse rows agno's upsert would not (or should not) overwrite."""
+def _check_workflow_owner(row: dict | None, session_id: str, user_id: str | None, claim_unowned: bool = True) -> None:
+    """Refuse rows agno's upsert would not (or should not) overwrite; an isolated caller may not claim an unowned
+    one either (`claim_unowned=False`), as such sessions are invisible to it over the API."""
     if row is None:
         return
     if row["session_type"] != "workflow":
         raise WorkflowSessionConflict(f"session {session_id!r} is a {row['session_type']} session")
-    if row["user_id"] is not None and row["user_id"] != user_id:
+    if (row["user_id"] is not None or not claim_unowned) and row["user_id"] != user_id:
         raise WorkflowSessionConflict(f"session {session_id!r} belongs to another user")
 
 
-def load_workflow_session(db: Database, session_id: str, user_id: str | None) -> dict | None:
+def load_workflow_session(db: Database, session_id: str, user_id: str | None, claim_unowned: bool = True
+                          ) -> dict | None:
     """The workflow session row a run resumes from (None when new); raises on a foreign session."""
     row = db.fetch_one("workflow_lock_session", {"session_id": session_id}, lock=sql.SQL(""))
-    _check_workflow_owner(row, session_id, user_id)
+    _check_workflow_owner(row, session_id, user_id, claim_unowned)
     return row
 
 
-def save_workflow_run(db: Database, session: dict[str, Any], run_data: dict[str, Any], now: int) -> dict:
+def save_workflow_run(db: Database, session: dict[str, Any], run_data: dict[str, Any], now: int,
+                      claim_unowned: bool = True) -> dict:
     """Upsert the workflow session and insert its run in one transaction; returns the session row.
 
     `session` holds session_id, workflow_id, user_id, session_state and workflow_data; the stored session_name,
@@ -38,7 +41,7 @@ def save_workflow_run(db: Database, session: dict[str, Any], run_data: dict[str,
     with db.transaction() as cur:
         cur.execute(db.query("workflow_lock_session", lock=sql.SQL("FOR UPDATE")), {"session_id": session_id})
         existing = cur.fetchone()
-        _check_workflow_owner(existing, session_id, user_id)
+        _check_workflow_owner(existing, session_id, user_id, claim_unowned)
         old_data = existing["session_data"] if existing and isinstance(existing["session_data"], dict) else {}
         metadata = existing["metadata"] if existing and existing["metadata"] is not None else {}
         cur.execute(db.query("workflow_upsert_session"), {

@@ -27,7 +27,8 @@ class Deviation:
         if self.when is None:
             return False
         text = {"method": req.method, "target": req.target,
-                "body": "" if req.body is None else req.body.decode("utf-8", "replace")}
+                "body": "" if req.body is None else req.body.decode("utf-8", "replace"),
+                "headers": "\n".join(f"{name.lower()}: {value}" for name, value in req.headers)}
         alternatives = self.when if isinstance(self.when, list) else [self.when]
         return any(all(re.search(p, text[k]) for k, p in alt.items()) for alt in alternatives)
 
@@ -39,6 +40,8 @@ class Deviation:
         if not (_status_ok(a.status, e.get("a_status")) and _status_ok(b.status, e.get("b_status"))):
             return False
         if "a_detail" in e and not re.search(e["a_detail"], a.body.decode("utf-8", "replace")):
+            return False
+        if "b_detail" in e and not re.search(e["b_detail"], b.body.decode("utf-8", "replace")):
             return False
         if row_problems and not e.get("rows"):
             return False

@@ -18,11 +18,13 @@ import time
 import urllib.request
 import warnings
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from service.config import agentos_db_id
 from tests.contract import deviations, replay
+from tests.contract.jwt_setups import jwt_setups
 from tests.contract.tables import Tables, compare_rows
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,7 +48,7 @@ class Server:
     proc: subprocess.Popen
     log: Path
 
-    def wait_healthy(self, timeout: float = 90.0) -> None:
+    def wait_healthy(self, timeout: float = 300.0) -> None:
         """Poll /health until it answers 200; fail with the server's own log when it dies or hangs."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -147,19 +149,24 @@ class Cluster:
             "multi": ([main, other], {}),
             "auth": ([main], {"OS_SECURITY_KEY": SECURITY_KEY}),
         }
+        jwt = {js.name: js for js in jwt_setups(self.workdir)}
         # The reference comes first and creates its own tables at start-up, as in production.
         references = {name: self._reference(name, dbs, env) for name, (dbs, env) in setups.items()}
+        references |= {name: self._reference(name, [main], js.reference_env()) for name, js in jwt.items()}
         for server in references.values():
             server.wait_healthy()
         for db in (main, other):
             self._seed(db)
             db.tables.snapshot(db.dsn)
         services = {name: self._service(name, dbs, env) for name, (dbs, env) in setups.items()}
+        services |= {name: self._service(name, [main], js.agno_session_env()) for name, js in jwt.items()}
         for server in services.values():
             server.wait_healthy()
+        base = {"DB_ID": main.db_id, "DB_ID_2": other.db_id, "KEY": SECURITY_KEY}
         for name, (dbs, _) in setups.items():
-            variables = {"DB_ID": main.db_id, "DB_ID_2": other.db_id, "KEY": SECURITY_KEY}
-            self.pairs[name] = Pair(name, references[name], services[name], dbs, variables)
+            self.pairs[name] = Pair(name, references[name], services[name], dbs, dict(base))
+        for name, js in jwt.items():
+            self.pairs[name] = Pair(name, references[name], services[name], [main], {**base, **js.tokens()})
 
     def _start_postgres(self) -> str:
         """An embedded server in the work dir, with the two databases the setups use."""
@@ -240,7 +247,13 @@ def corpus(name: str, variables: dict[str, str] | None = None) -> list[replay.Re
     return replay.parse_corpus(path.read_text(encoding="utf-8"), f"{name}.txt", fill)
 
 
-PLACEHOLDERS = {"DB_ID": "<db-id>", "DB_ID_2": "<db-id-2>", "KEY": "<key>"}
+PLACEHOLDERS = {"DB_ID": "<db-id>", "DB_ID_2": "<db-id-2>", "KEY": "<key>", "ISOLATION": "<isolation>",
+                **{f"T_{name}": f"<token-{name.lower()}>" for name in (
+                    "U1", "U2", "U3", "ADMIN", "DEFAULT_ADMIN", "READ", "WRITE", "DELETE", "NOSCOPE", "STRSCOPE",
+                    "SPACED", "WILD", "PERID", "STAR", "NONSTR", "SCOPEOBJ", "EMPTYSUB", "NOSUB", "ADMIN_NOSUB",
+                    "EXPIRED", "LEEWAY", "EXPSTR", "NBF", "IAT", "NOEXP", "SUBINT", "JTIINT", "RESERVED",
+                    "SCHEDULER", "BADSIG", "TAMPERED", "ALGNONE", "CONFUSED", "KIDLESS", "BADKID", "WRONGISS",
+                    "NOISS", "WRONGAUD", "AUDLIST", "NOAUD")}}
 DECLARED_HITS: Counter[str] = Counter()  # how often each declared deviation explained a difference this run
 
 
@@ -253,9 +266,13 @@ def report(req: replay.Request, a: replay.Response, b: replay.Response, problems
     return "\n".join(lines)
 
 
-def check_read(pair: Pair, req: replay.Request, devs: list[deviations.Deviation]) -> str | None:
-    """Send to both; equal answers pass, a declared deviation passes (its name is returned), else fail."""
+def check_read(pair: Pair, req: replay.Request, devs: list[deviations.Deviation],
+               inspect_b: Callable[[replay.Response], None] | None = None) -> str | None:
+    """Send to both; equal answers pass, a declared deviation passes (its name is returned), else fail.
+    `inspect_b` checks what only B must do (headers the comparison leaves out)."""
     a, b = replay.send(pair.a.url, req), replay.send(pair.b.url, req)
+    if inspect_b is not None:
+        inspect_b(b)
     problems = replay.compare(a, b)
     if not problems:
         return None
@@ -265,7 +282,8 @@ def check_read(pair: Pair, req: replay.Request, devs: list[deviations.Deviation]
     return name
 
 
-def check_write(pair: Pair, req: replay.Request, devs: list[deviations.Deviation]) -> str | None:
+def check_write(pair: Pair, req: replay.Request, devs: list[deviations.Deviation],
+                inspect_b: Callable[[replay.Response], None] | None = None) -> str | None:
     """The write from the same restored state on A then on B; answers and both tables must agree."""
     db = pair.databases[0]
     db.tables.restore(db.dsn)
@@ -274,6 +292,8 @@ def check_write(pair: Pair, req: replay.Request, devs: list[deviations.Deviation
     db.tables.restore(db.dsn)
     b = replay.send(pair.b.url, req)
     rows_b = db.tables.dump(db.dsn)
+    if inspect_b is not None:
+        inspect_b(b)
     low = min(a.sent_at, b.sent_at) - replay.NOW_WINDOW_S
     high = max(a.received_at, b.received_at) + replay.NOW_WINDOW_S
     row_problems = compare_rows(rows_a, rows_b, low, high)

@@ -10,6 +10,10 @@ agent "basic-agent", team "research-team" and workflow "content-workflow"; a sec
 "second-agent" (two db ids make db_id mandatory on every /sessions route, contract §4.3). Without "id",
 agno derives the db id as uuid5(NAMESPACE_DNS, f"{url}#{schema or 'ai'}") from the exact URL string
 (contract §3.1); each id is printed at start. OS_SECURITY_KEY, if set, is read by AgentOS itself.
+
+REF_JWT, if set, turns JWT authorization on: a JSON object with AgentOS's own settings ("algorithm",
+"verify_audience", "audience", "issuer", "admin_scope", "user_isolation"); the key itself comes from
+JWT_VERIFICATION_KEY / JWT_JWKS_FILE, read by AgentOS itself.
 """
 
 from __future__ import annotations
@@ -57,6 +61,24 @@ def make_db(spec: dict[str, Any]) -> PostgresDb:
     return db
 
 
+def authorization_kwargs() -> dict[str, Any]:
+    """AgentOS(...) arguments for JWT mode from REF_JWT: authorization=True with the (deprecated but supported)
+    AuthorizationConfig, the way agentos-jwt.md was recorded; an issuer needs the newer Authorization object."""
+    raw = os.environ.get("REF_JWT")
+    if not raw:
+        return {}
+    from agno.os.config import AuthorizationConfig
+
+    settings = json.loads(raw)
+    isolation = bool(settings.pop("user_isolation", False))
+    if settings.get("issuer"):
+        from agno.os.authz import Authorization
+
+        return {"authorization": Authorization(**settings), "user_isolation": isolation}
+    return {"authorization": True, "authorization_config": AuthorizationConfig(**settings),
+            "user_isolation": isolation}
+
+
 def build_app() -> FastAPI:
     """Build the AgentOS the contract was recorded against: one agent, one team, one workflow."""
     dbs = [make_db(spec) for spec in load_db_specs()]
@@ -68,7 +90,8 @@ def build_app() -> FastAPI:
     agents = [agent]
     if len(dbs) > 1:
         agents.append(Agent(id="second-agent", name="Second Agent", model=model, db=dbs[1]))
-    agent_os = AgentOS(id="reference-os", agents=agents, teams=[team], workflows=[workflow], telemetry=False)
+    agent_os = AgentOS(id="reference-os", agents=agents, teams=[team], workflows=[workflow], telemetry=False,
+                       **authorization_kwargs())
     return agent_os.get_app()
 
 

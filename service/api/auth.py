@@ -1,0 +1,55 @@
+"""JWT mode's gate, in AgentOS's order: token (401), then the route's scope (403); what the token proves
+becomes the request's Caller, which every route and the database resolution apply."""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from service.auth_settings import JwtSettings
+from service.identity import UNRESTRICTED, Caller
+from service.rules.scopes import grants, insufficient, is_admin, required_scope, token_scopes
+from service.rules.tokens import TokenRejected, bearer_token, verified_claims
+
+
+class AuthDenied(Exception):
+    """The request stops here: 401 (token) or 403 (scope), with AgentOS's detail."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
+def authenticate(cfg: JwtSettings) -> Caller:
+    """Verify the bearer token and the route's scope; the Caller the rest of the request acts as."""
+    try:
+        claims = verified_claims(bearer_token(request.headers.get("Authorization")), cfg)
+    except TokenRejected as exc:
+        raise AuthDenied(401, exc.detail) from None
+    tenant = _tenant(claims, cfg)
+    scopes = token_scopes(claims.get("scopes", []))
+    if cfg.authorization:
+        needed = required_scope(request.method, request.path)
+        if needed and not grants(scopes, needed, cfg.admin_scope):
+            raise AuthDenied(403, insufficient(needed))
+    sub = claims.get("sub")
+    # Deviation `jwt-empty-sub`: "" is no identity anywhere (without isolation AgentOS stamps it on create).
+    user_id = sub if isinstance(sub, str) and sub else None
+    return Caller(user_id=user_id, isolated=cfg.user_isolation and not is_admin(scopes, cfg.admin_scope),
+                  tenant=tenant)
+
+
+def _tenant(claims: dict, cfg: JwtSettings) -> str | None:
+    """Extension `jwt-tenants`: with a tenant claim configured, every token must name its tenant."""
+    if not cfg.tenant_claim:
+        return None
+    value = claims.get(cfg.tenant_claim)
+    if value is None:
+        raise AuthDenied(401, f'Invalid token: Token is missing the "{cfg.tenant_claim}" claim')
+    if not isinstance(value, str) or not value:
+        raise AuthDenied(401, f'Invalid token: The "{cfg.tenant_claim}" claim must be a non-empty string')
+    return value
+
+
+def current_caller() -> Caller:
+    """The Caller of the request being served (unrestricted outside JWT mode)."""
+    return g.get("caller") or UNRESTRICTED
