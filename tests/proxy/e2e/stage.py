@@ -88,7 +88,9 @@ class Mitmdump:
         sets = {"shadow_mode": mode, "shadow_agentos": agentos, "shadow_sessions": sessions,
                 "shadow_report_dir": str(self.report_dir), "shadow_control_port": str(self.control_port),
                 "shadow_body_limit": str(1 << 20), "connection_strategy": "lazy",
-                "confdir": str(workdir / "mitmproxy-conf"), **options}
+                "confdir": str(workdir / "mitmproxy-conf"),
+                # A loaded test machine can make AgentOS slower than the 5 s default; every pair must be compared.
+                "shadow_timeout": "30", **options}
         argv = [os.environ["AGNO_MITMDUMP"], "-q", "-s", str(REPO / "proxy" / "shadow.py"),
                 "--mode", f"reverse:{agentos}@127.0.0.1:{self.port}",
                 "--mode", f"reverse:http://127.0.0.1:9@127.0.0.1:{self.control_port}"]
