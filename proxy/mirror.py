@@ -61,7 +61,15 @@ class Caller:
         request = self.client.build_request(req.method, url, headers=headers, content=req.body or None)
         started = time.perf_counter()
         try:
-            response = await asyncio.wait_for(self.client.send(request), self.timeout)
+            try:
+                response = await asyncio.wait_for(self.client.send(request), self.timeout)
+            except (httpx.RemoteProtocolError, httpx.ReadError):
+                # A kept-alive connection the server closed just as it was reused (uvicorn drops idle ones after
+                # 5 s): nothing was answered, so a read is asked once more on a fresh connection.
+                if req.method not in ("GET", "HEAD"):
+                    raise
+                remaining = max(0.001, self.timeout - (time.perf_counter() - started))
+                response = await asyncio.wait_for(self.client.send(request), remaining)
         except (asyncio.TimeoutError, httpx.TimeoutException) as exc:
             raise CallTimeout(f"{req.method} {base}: no answer in {self.timeout}s") from exc
         except (httpx.HTTPError, OSError) as exc:
