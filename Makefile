@@ -7,7 +7,7 @@ REF_VENV ?= .venv-agentos
 REF_STAMP := $(REF_VENV)/.installed
 REF_REQUIREMENTS := tests/contract/reference-requirements.txt
 
-.PHONY: install run test unit-test contract-test fuzz lint clean
+.PHONY: install run test unit-test contract-test fuzz lint clean bench bench-check wrk
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,21 @@ contract-test: $(STAMP) $(REF_STAMP)
 # A longer schemathesis campaign (all phases, more examples, 15 min budget); report in reports/schemathesis.
 fuzz: $(STAMP)
 	$(BIN)/python scripts/fuzz.py --profile campaign
+
+# Side by side with the real AgentOS on a generated dataset (not part of `make test`); BENCH_ARGS e.g.
+# "--sessions 200000 --workers 2". Report in reports/bench.
+bench: $(STAMP) $(REF_STAMP) wrk
+	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+# The ratio regression check (ratios to AgentOS on a small dataset; see scripts/bench_check.py for why it is
+# not part of `make test`).
+bench-check: $(STAMP) $(REF_STAMP) wrk
+	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python scripts/bench_check.py $(BENCH_ARGS)
+
+# wrk from Debian, installed when missing (needs root or sudo).
+wrk:
+	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get install -y -q wrk; \
+		else sudo apt-get install -y -q wrk; fi; }
 
 clean:
 	rm -rf $(VENV) $(REF_VENV) .pytest_cache
