@@ -147,8 +147,8 @@ def service_env(dsn: str) -> dict[str, str]:
     return env | {"AGNO_PG_DSN": dsn}
 
 
-def start_servers(dsn: str, socket_dir: str, workers: int, threads: int, ref_python: str, logs: Path
-                  ) -> tuple[Server, Server]:
+def start_servers(dsn: str, socket_dir: str, workers: int, threads: int, ref_python: str, logs: Path,
+                  service_tree: Path = REPO) -> tuple[Server, Server]:
     """The real AgentOS (uvicorn) and agno-session (gunicorn), each with `workers` worker processes."""
     a_port, b_port = free_port(), free_port()
     ref_url = f"postgresql+psycopg://postgres@/bench?host={socket_dir}"
@@ -164,7 +164,7 @@ def start_servers(dsn: str, socket_dir: str, workers: int, threads: int, ref_pyt
         a = Server("AgentOS", f"http://127.0.0.1:{a_port}",
                    subprocess.Popen(a_argv, cwd=REPO, env=a_env, stdout=a_log, stderr=subprocess.STDOUT))
         b = Server("agno-session", f"http://127.0.0.1:{b_port}",
-                   subprocess.Popen(b_argv, cwd=REPO, env=b_env, stdout=b_log, stderr=subprocess.STDOUT))
+                   subprocess.Popen(b_argv, cwd=service_tree, env=b_env, stdout=b_log, stderr=subprocess.STDOUT))
     a.wait_healthy("/health")
     b.wait_healthy("/healthz")
     return a, b
@@ -324,6 +324,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--ref-python",
                     default=os.environ.get("AGNO_REFERENCE_PYTHON", str(REPO / ".venv-agentos/bin/python")))
     ap.add_argument("--out", default=str(REPO / "reports" / "bench"))
+    ap.add_argument("--label", default="", help="suffix of the report's file names")
+    ap.add_argument("--service-tree", default=str(REPO),
+                    help="serve agno-session from another checkout of it (before/after comparisons)")
     ap.add_argument("--max-foreign", type=float, default=0.8, help="cores of other load that mark a run disturbed")
     ap.add_argument("--quiet-wait", type=float, default=5.0, help="seconds to wait for a quiet machine per run")
     return ap.parse_args(argv)
@@ -344,7 +347,8 @@ def run(args: argparse.Namespace) -> dict:
         dsn = prepare_database(socket_dir, args.sessions, args.seed, args.indexes)
         dataset = dataset_counts(dsn)
         log(f"starting AgentOS and agno-session ({args.workers} worker(s) each)")
-        a, b = start_servers(dsn, socket_dir, args.workers, args.threads, args.ref_python, workdir)
+        a, b = start_servers(dsn, socket_dir, args.workers, args.threads, args.ref_python, workdir,
+                             Path(args.service_tree))
         servers += [a, b]
         wanted = {r.strip() for r in args.routes.split(",") if r.strip()}
         chosen = [r for r in routes(args.sessions) if not wanted or r.name in wanted]
@@ -362,7 +366,8 @@ def run(args: argparse.Namespace) -> dict:
             ratio = f"{cell['ratio']:.1f}x" if cell["ratio"] else "n/a"
             log(f"[{i}/{total}] {route.name} @{c}: AgentOS {cell['a']['rps']:.0f} req/s, agno-session "
                 f"{cell['b']['rps']:.0f} req/s ({ratio}); p99 {cell['a']['p99_ms']:.0f} / {cell['b']['p99_ms']:.0f} ms")
-        meta = {"dataset": dataset, "workers": args.workers, "threads": args.threads, "duration": args.duration,
+        meta = {"dataset": dataset, "service_tree": args.service_tree,
+                "workers": args.workers, "threads": args.threads, "duration": args.duration,
                 "indexes": args.indexes, "cores": os.cpu_count(),
                 "loadavg": Path("/proc/loadavg").read_text().split()[0],
                 "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
@@ -396,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     report = run(args)
     table = markdown(report["results"], report["meta"])
     out = Path(args.out)
-    stem = f"bench-{args.sessions}-w{args.workers}"
+    stem = f"bench-{args.sessions}-w{args.workers}{'-' + args.label if args.label else ''}"
     (out / f"{stem}.json").write_text(json.dumps(report, indent=2))
     (out / f"{stem}.md").write_text(table)
     print(table)
