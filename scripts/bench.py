@@ -92,9 +92,8 @@ def start_postgres(out: Path, sessions: int) -> tuple[object, str, int]:
     return pg, str(info.socket_dir), int(info.pid)
 
 
-def prepare_database(socket_dir: str, sessions: int, seed: int, indexes: bool) -> str:
-    """Create the bench database, agno's tables (and this service's indexes), and load the dataset unless the
-    same one is already there; returns its libpq DSN."""
+def create_bench_database(socket_dir: str) -> str:
+    """The embedded server's `bench` database (created when missing); its libpq DSN."""
     import psycopg2
 
     admin = psycopg2.connect(f"postgresql://postgres@/postgres?host={socket_dir}")
@@ -104,7 +103,25 @@ def prepare_database(socket_dir: str, sessions: int, seed: int, indexes: bool) -
         if cur.fetchone() is None:
             cur.execute("CREATE DATABASE bench")
     admin.close()
-    dsn = f"postgresql://postgres@/bench?host={socket_dir}"
+    return f"postgresql://postgres@/bench?host={socket_dir}"
+
+
+def postmaster_pid(dsn: str) -> int:
+    """The pid of the (local) server behind `dsn`, from its data directory's postmaster.pid."""
+    import psycopg2
+
+    conn = psycopg2.connect(dsn)
+    with conn.cursor() as cur:
+        cur.execute("SELECT current_setting('data_directory')")
+        data_dir = cur.fetchone()[0]
+    conn.close()
+    return int((Path(data_dir) / "postmaster.pid").read_text().split()[0])
+
+
+def prepare_database(dsn: str, sessions: int, seed: int, indexes: bool) -> None:
+    """agno's tables (and this service's indexes) in `dsn`, and the dataset unless the same one is there."""
+    import psycopg2
+
     args = ["migrate", "--indexes"] if indexes else ["migrate"]
     subprocess.run([sys.executable, "-m", "service.cli", *args], check=True, cwd=REPO, capture_output=True,
                    env={**service_env(dsn), "AGNO_LOG_LEVEL": "WARNING"})
@@ -125,7 +142,6 @@ def prepare_database(socket_dir: str, sessions: int, seed: int, indexes: bool) -
             bench_dataset.load(dsn, sessions, seed)
             cur.execute("INSERT INTO public.bench_meta VALUES (%s)", (json.dumps(marker),))
     conn.close()
-    return dsn
 
 
 def drop_service_indexes(dsn: str) -> None:
@@ -147,11 +163,11 @@ def service_env(dsn: str) -> dict[str, str]:
     return env | {"AGNO_PG_DSN": dsn}
 
 
-def start_servers(dsn: str, socket_dir: str, workers: int, threads: int, ref_python: str, logs: Path,
+def start_servers(dsn: str, workers: int, threads: int, ref_python: str, logs: Path,
                   service_tree: Path = REPO) -> tuple[Server, Server]:
     """The real AgentOS (uvicorn) and agno-session (gunicorn), each with `workers` worker processes."""
     a_port, b_port = free_port(), free_port()
-    ref_url = f"postgresql+psycopg://postgres@/bench?host={socket_dir}"
+    ref_url = dsn.replace("postgresql://", "postgresql+psycopg://", 1)
     a_env = service_env(dsn) | {"REF_DB_URLS": json.dumps([{"url": ref_url}]), "PYTHONPATH": str(REPO)}
     a_env.pop("AGNO_PG_DSN")
     a_argv = [ref_python, "-m", "uvicorn", "tests.contract.reference_app:app", "--host", "127.0.0.1",
@@ -244,7 +260,7 @@ def run_cell(a: Server, b: Server, pg_pid: int, route: Route, clients: int, args
     return out
 
 
-def pgbench_ceiling(dsn: str, socket_dir: str, sessions: int, duration: float, workdir: Path) -> dict:
+def pgbench_ceiling(dsn: str, sessions: int, duration: float, workdir: Path) -> dict:
     """Transactions per second of the list and detail SQL agno-session runs, straight from pgbench at 16
     clients: what PostgreSQL alone can do on this machine."""
     import psycopg2
@@ -273,7 +289,7 @@ def pgbench_ceiling(dsn: str, socket_dir: str, sessions: int, duration: float, w
         script = workdir / f"{name}.sql"
         script.write_text("\n".join(lines) + ";\n")
         done = subprocess.run([str(pgbench), "-n", "-f", str(script), "-c", "16", "-j", "1", "-T",
-                               str(max(1, round(duration))), "-h", socket_dir, "-U", "postgres", "bench"],
+                               str(max(1, round(duration))), dsn],
                               capture_output=True, text=True, timeout=duration + 60)
         found = re.search(r"tps = ([\d.]+)", done.stdout)
         out[name] = float(found.group(1)) if found else f"failed: {done.stderr.strip()[:200]}"
@@ -312,6 +328,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sessions", type=int, default=20_000)
+    ap.add_argument("--dsn", default="", help="a local database to use instead of the embedded PostgreSQL (e.g. a "
+                    "Debian cluster with pg_trgm, which the embedded server lacks); its agno tables are replaced")
     ap.add_argument("--seed", type=int, default=12)
     ap.add_argument("--clients", default="16,64")
     ap.add_argument("--duration", type=float, default=5.0, help="seconds of load per server, route and client count")
@@ -341,13 +359,19 @@ def run(args: argparse.Namespace) -> dict:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="agno-bench-"))
-    pg, socket_dir, pg_pid = start_postgres(out, args.sessions)
+    pg = None
     servers: list[Server] = []
     try:
-        dsn = prepare_database(socket_dir, args.sessions, args.seed, args.indexes)
+        if args.dsn:
+            dsn = args.dsn
+        else:
+            pg, socket_dir, _ = start_postgres(out, args.sessions)
+            dsn = create_bench_database(socket_dir)
+        pg_pid = postmaster_pid(dsn)
+        prepare_database(dsn, args.sessions, args.seed, args.indexes)
         dataset = dataset_counts(dsn)
         log(f"starting AgentOS and agno-session ({args.workers} worker(s) each)")
-        a, b = start_servers(dsn, socket_dir, args.workers, args.threads, args.ref_python, workdir,
+        a, b = start_servers(dsn, args.workers, args.threads, args.ref_python, workdir,
                              Path(args.service_tree))
         servers += [a, b]
         wanted = {r.strip() for r in args.routes.split(",") if r.strip()}
@@ -373,12 +397,13 @@ def run(args: argparse.Namespace) -> dict:
                 "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
         if args.pgbench:
             log("pgbench ceiling")
-            meta["pgbench"] = pgbench_ceiling(dsn, socket_dir, args.sessions, args.duration, workdir)
+            meta["pgbench"] = pgbench_ceiling(dsn, args.sessions, args.duration, workdir)
         return {"meta": meta, "results": results}
     finally:
         for server in servers:
             server.stop()
-        pg.cleanup()
+        if pg is not None:
+            pg.cleanup()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
