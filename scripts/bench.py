@@ -128,6 +128,7 @@ def prepare_database(dsn: str, sessions: int, seed: int, indexes: bool) -> None:
     if not indexes:
         drop_service_indexes(dsn)
     marker = {"version": DATASET_VERSION, "sessions": sessions, "seed": seed}
+    forget_created(dsn)
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     with conn.cursor() as cur:
@@ -141,6 +142,20 @@ def prepare_database(dsn: str, sessions: int, seed: int, indexes: bool) -> None:
             cur.execute("DELETE FROM public.bench_meta")
             bench_dataset.load(dsn, sessions, seed)
             cur.execute("INSERT INTO public.bench_meta VALUES (%s)", (json.dumps(marker),))
+    conn.close()
+
+
+def forget_created(dsn: str) -> None:
+    """Remove what an earlier run's `create` left (a run stopped before its `delete`), so the dataset is the same."""
+    import psycopg2
+
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('ai.agno_sessions') IS NOT NULL")
+        if cur.fetchone()[0]:
+            cur.execute("DELETE FROM ai.agno_runs WHERE session_id LIKE 'bench-new-%'")
+            cur.execute("DELETE FROM ai.agno_sessions WHERE session_id LIKE 'bench-new-%'")
     conn.close()
 
 
@@ -253,7 +268,7 @@ def run_cell(a: Server, b: Server, pg_pid: int, route: Route, clients: int, args
             pair.reverse()
         out = {}
         for server, key, reference in pair:
-            tag = f"{key}{clients}x{attempt}"
+            tag = f"{key}{clients}x{attempt}t{args.nonce}"
             out[key] = measure(server, pg_pid, route, clients, args.duration, tag, reference, workdir)
         foreign = max(out["a"]["foreign_cores"], out["b"]["foreign_cores"])
         if foreign <= args.max_foreign or attempt:
@@ -349,6 +364,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--label", default="", help="suffix of the report's file names")
     ap.add_argument("--service-tree", default=str(REPO),
                     help="serve agno-session from another checkout of it (before/after comparisons)")
+    ap.add_argument("--nonce", default=f"{int(time.time()) % 1_000_000}", help=argparse.SUPPRESS)
     ap.add_argument("--max-foreign", type=float, default=0.8, help="cores of other load that mark a run disturbed")
     ap.add_argument("--quiet-wait", type=float, default=5.0, help="seconds to wait for a quiet machine per run")
     return ap.parse_args(argv)
