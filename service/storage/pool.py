@@ -242,6 +242,46 @@ class Database:
             if observer is not None:
                 observer.pool_in_use_changed(db_id, -1)
 
+    def read_all(self, name: str, params: dict[str, Any], **fragments: sql.Composable) -> list[dict]:
+        """Every row of one read-only query, sent alone: one statement sees one snapshot, so autocommit saves the
+        BEGIN and COMMIT round trips a transaction would cost.
+
+        A reused connection that fails it and is closed by the failure had died while idle: a read changes
+        nothing, so it runs once more on a new connection (as `_begin` does for BEGIN). Never use it for a write.
+        """
+        if not self._slots.acquire(timeout=self.timeout):
+            raise StorageTimeout(self.config.db_id, "no free connection")
+        try:
+            query = self.query(name, **fragments)
+            reused = self._checkout()
+            if reused is not None:
+                try:
+                    return self._read(*reused, query, params)
+                except psycopg2.Error:
+                    if not reused[0].closed:
+                        raise
+                    self._retire(reused[1])
+            return self._read(self._connect(), self._generation, query, params)
+        except psycopg2.Error as exc:
+            raise translate(exc, self.config.db_id) from exc
+        finally:
+            self._slots.release()
+
+    def read_one(self, name: str, params: dict[str, Any], **fragments: sql.Composable) -> dict | None:
+        """The first row of one read-only query (see read_all)."""
+        rows = self.read_all(name, params, **fragments)
+        return rows[0] if rows else None
+
+    def _read(self, conn: psycopg2.extensions.connection, generation: int, query: sql.Composed,
+              params: dict[str, Any]) -> list[dict]:
+        """Run `query` on `conn` outside any transaction; the connection goes back to the pool unless closed."""
+        try:
+            with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                cur.execute(query, params)
+                return cur.fetchall()
+        finally:
+            self._checkin(conn, generation, conn.closed != 0)
+
     def fetch_one(self, name: str, params: dict[str, Any], **fragments: sql.Composable) -> dict | None:
         """Run one named query in its own transaction and return its first row."""
         with self.transaction() as cur:
