@@ -204,8 +204,8 @@ class Database:
             raise translate(exc, self.config.db_id) from exc
 
     @contextmanager
-    def _transaction(self) -> Iterator[psycopg2.extensions.cursor]:
-        """The pooled connection's transaction, untranslated."""
+    def _slot(self) -> Iterator[None]:
+        """One of the pool's connections for the caller, waiting for it within the time budget (observed)."""
         observer, db_id = self.observer, self.config.db_id
         if observer is not None:
             observer.pool_waiting_changed(db_id, 1)
@@ -219,9 +219,25 @@ class Database:
         if observer is not None:
             observer.pool_in_use_changed(db_id, 1)
         try:
-            conn, cur, generation = self._begin()
+            yield
+        finally:
+            self._slots.release()
             if observer is not None:
-                cur.observed = lambda seconds: observer.query_finished(db_id, seconds)
+                observer.pool_in_use_changed(db_id, -1)
+
+    def _timed(self, cur: TimedCursor) -> TimedCursor:
+        """The cursor, reporting each statement's duration to the observer when there is one."""
+        observer, db_id = self.observer, self.config.db_id
+        if observer is not None:
+            cur.observed = lambda seconds: observer.query_finished(db_id, seconds)
+        return cur
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg2.extensions.cursor]:
+        """The pooled connection's transaction, untranslated."""
+        with self._slot():
+            conn, cur, generation = self._begin()
+            self._timed(cur)
             broken = False
             try:
                 with cur:
@@ -237,10 +253,6 @@ class Database:
                 raise
             finally:
                 self._checkin(conn, generation, broken)
-        finally:
-            self._slots.release()
-            if observer is not None:
-                observer.pool_in_use_changed(db_id, -1)
 
     def read_all(self, name: str, params: dict[str, Any], **fragments: sql.Composable) -> list[dict]:
         """Every row of one read-only query, sent alone: one statement sees one snapshot, so autocommit saves the
@@ -249,23 +261,20 @@ class Database:
         A reused connection that fails it and is closed by the failure had died while idle: a read changes
         nothing, so it runs once more on a new connection (as `_begin` does for BEGIN). Never use it for a write.
         """
-        if not self._slots.acquire(timeout=self.timeout):
-            raise StorageTimeout(self.config.db_id, "no free connection")
         try:
-            query = self.query(name, **fragments)
-            reused = self._checkout()
-            if reused is not None:
-                try:
-                    return self._read(*reused, query, params)
-                except psycopg2.Error:
-                    if not reused[0].closed:
-                        raise
-                    self._retire(reused[1])
-            return self._read(self._connect(), self._generation, query, params)
+            with self._slot():
+                query = self.query(name, **fragments)
+                reused = self._checkout()
+                if reused is not None:
+                    try:
+                        return self._read(*reused, query, params)
+                    except psycopg2.Error:
+                        if not reused[0].closed:
+                            raise
+                        self._retire(reused[1])
+                return self._read(self._connect(), self._generation, query, params)
         except psycopg2.Error as exc:
             raise translate(exc, self.config.db_id) from exc
-        finally:
-            self._slots.release()
 
     def read_one(self, name: str, params: dict[str, Any], **fragments: sql.Composable) -> dict | None:
         """The first row of one read-only query (see read_all)."""
@@ -276,7 +285,7 @@ class Database:
               params: dict[str, Any]) -> list[dict]:
         """Run `query` on `conn` outside any transaction; the connection goes back to the pool unless closed."""
         try:
-            with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            with self._timed(conn.cursor(cursor_factory=TimedCursor)) as cur:
                 cur.execute(query, params)
                 return cur.fetchall()
         finally:
