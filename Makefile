@@ -19,7 +19,7 @@ SHADOW_REPORT_DIR ?= reports/shadow
 SHADOW_RULES ?=
 SHADOW_ARGS ?=
 
-.PHONY: install run test unit-test contract-test proxy-test proxy-bench shadow fuzz lint clean
+.PHONY: install run test unit-test contract-test proxy-test proxy-bench shadow fuzz lint clean bench bench-check wrk
 .PHONY: deploy-tools image compose-up compose-down chart smoke deploy-test
 
 DEPLOY_VENV ?= .venv-deploy
@@ -131,6 +131,21 @@ smoke:
 # Everything above for real: image, container, Compose stack, chart; smoke test against gunicorn, container, stack.
 deploy-test: $(STAMP) $(DEPLOY_STAMP) $(CHECKOV_STAMP)
 	scripts/deploy/deploy-test.sh
+
+# Side by side with the real AgentOS on a generated dataset (not part of `make test`); BENCH_ARGS e.g.
+# "--sessions 200000 --workers 2". Report in reports/bench.
+bench: $(STAMP) $(REF_STAMP) wrk
+	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+# The ratio regression check (ratios to AgentOS on a small dataset; see scripts/bench_check.py for why it is
+# not part of `make test`).
+bench-check: $(STAMP) $(REF_STAMP) wrk
+	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python scripts/bench_check.py $(BENCH_ARGS)
+
+# wrk from Debian, installed when missing (needs root or sudo).
+wrk:
+	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get install -y -q wrk; \
+		else sudo apt-get install -y -q wrk; fi; }
 
 clean:
 	rm -rf $(VENV) $(REF_VENV) $(PROXY_VENV) $(DEPLOY_VENV) $(CHECKOV_VENV) .pytest_cache

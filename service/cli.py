@@ -25,7 +25,8 @@ def migrate(settings: Settings, indexes: bool = False) -> None:
     """Create agno's schema, tables and indexes where missing, in every configured database."""
     for db in _databases(settings):
         try:
-            create_tables(db, indexes=indexes)
+            for note in create_tables(db, indexes=indexes):
+                log.warning(note)
             log.info("tables ready", extra={"fields": {"db_id": db.config.db_id, "schema": db.config.schema,
                                                        "sessions": db.config.session_table,
                                                        "runs": db.config.runs_table, "indexes": indexes}})

@@ -122,40 +122,19 @@ def test_equal_sort_keys_break_ties_on_session_id(client, rows) -> None:
 def test_pages_and_total_come_from_one_statement(client, seeded, app) -> None:
     statements = []
     db = next(iter(app.config["REGISTRY"]))
-    original = db.transaction
+    original = db._read
 
-    def counting():
-        manager = original()
-        cursor = manager.__enter__()
-        real_execute = cursor.execute
+    def counting(conn, generation, query, params):
+        statements.append(query)
+        return original(conn, generation, query, params)
 
-        def execute(query, params=None):
-            statements.append(query)
-            return real_execute(query, params)
-
-        cursor.execute = execute
-        return _Wrapped(manager, cursor)
-
-    db.transaction = counting
+    db._read = counting
     try:
         body = client.get("/sessions?limit=2").get_json()
     finally:
-        db.transaction = original
+        db._read = original
     assert body["meta"]["total_count"] == 6 and len(body["data"]) == 2
     assert len(statements) == 1
-
-
-class _Wrapped:
-    """Context manager that hands out an instrumented cursor."""
-
-    def __init__(self, manager, cursor):
-        self.manager, self.cursor = manager, cursor
-
-    def __enter__(self):
-        return self.cursor
-
-    def __exit__(self, *exc):
-        return self.manager.__exit__(*exc)
 
 
 @pytest.mark.parametrize(

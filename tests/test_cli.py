@@ -192,13 +192,17 @@ def test_migrate_indexes_adds_only_indexes(pg_dsn: str, catalog: Inspector) -> N
     assert {k: v for k, v in after.items() if k != "indexes"} == {k: v for k, v in before.items() if k != "indexes"}
     assert set(before["indexes"]) < set(after["indexes"])
     added = sorted(set(after["indexes"]) - set(before["indexes"]))
+    trgm = catalog.rows("SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_trgm'") == [(1,)]
     assert [(table, name) for table, name, _ in added] == [
         ("agno_sessions", "agno_sessions_svc_agent_id"),
+        *([("agno_sessions", "agno_sessions_svc_name_trgm")] if trgm else []),
         ("agno_sessions", "agno_sessions_svc_team_id"),
         ("agno_sessions", "agno_sessions_svc_updated"),
         ("agno_sessions", "agno_sessions_svc_user_id"),
         ("agno_sessions", "agno_sessions_svc_workflow_id"),
     ]
+    # Without pg_trgm the other indexes are still created, and the operator is told what is missing and why.
+    assert trgm or "pg_trgm cannot be created" in result.stdout + result.stderr
     assert all(definition.startswith("CREATE INDEX ") for _, _, definition in added)  # never UNIQUE
     assert run_cli("migrate", "--indexes", AGNO_PG_DSN=pg_dsn, AGNO_DB_SCHEMA=SCHEMA).returncode == 0
     assert catalog.layout(SCHEMA) == after

@@ -204,8 +204,8 @@ class Database:
             raise translate(exc, self.config.db_id) from exc
 
     @contextmanager
-    def _transaction(self) -> Iterator[psycopg2.extensions.cursor]:
-        """The pooled connection's transaction, untranslated."""
+    def _slot(self) -> Iterator[None]:
+        """One of the pool's connections for the caller, waiting for it within the time budget (observed)."""
         observer, db_id = self.observer, self.config.db_id
         if observer is not None:
             observer.pool_waiting_changed(db_id, 1)
@@ -219,9 +219,25 @@ class Database:
         if observer is not None:
             observer.pool_in_use_changed(db_id, 1)
         try:
-            conn, cur, generation = self._begin()
+            yield
+        finally:
+            self._slots.release()
             if observer is not None:
-                cur.observed = lambda seconds: observer.query_finished(db_id, seconds)
+                observer.pool_in_use_changed(db_id, -1)
+
+    def _timed(self, cur: TimedCursor) -> TimedCursor:
+        """The cursor, reporting each statement's duration to the observer when there is one."""
+        observer, db_id = self.observer, self.config.db_id
+        if observer is not None:
+            cur.observed = lambda seconds: observer.query_finished(db_id, seconds)
+        return cur
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg2.extensions.cursor]:
+        """The pooled connection's transaction, untranslated."""
+        with self._slot():
+            conn, cur, generation = self._begin()
+            self._timed(cur)
             broken = False
             try:
                 with cur:
@@ -237,10 +253,43 @@ class Database:
                 raise
             finally:
                 self._checkin(conn, generation, broken)
+
+    def read_all(self, name: str, params: dict[str, Any], **fragments: sql.Composable) -> list[dict]:
+        """Every row of one read-only query, sent alone: one statement sees one snapshot, so autocommit saves the
+        BEGIN and COMMIT round trips a transaction would cost.
+
+        A reused connection that fails it and is closed by the failure had died while idle: a read changes
+        nothing, so it runs once more on a new connection (as `_begin` does for BEGIN). Never use it for a write.
+        """
+        try:
+            with self._slot():
+                query = self.query(name, **fragments)
+                reused = self._checkout()
+                if reused is not None:
+                    try:
+                        return self._read(*reused, query, params)
+                    except psycopg2.Error:
+                        if not reused[0].closed:
+                            raise
+                        self._retire(reused[1])
+                return self._read(self._connect(), self._generation, query, params)
+        except psycopg2.Error as exc:
+            raise translate(exc, self.config.db_id) from exc
+
+    def read_one(self, name: str, params: dict[str, Any], **fragments: sql.Composable) -> dict | None:
+        """The first row of one read-only query (see read_all)."""
+        rows = self.read_all(name, params, **fragments)
+        return rows[0] if rows else None
+
+    def _read(self, conn: psycopg2.extensions.connection, generation: int, query: sql.Composed,
+              params: dict[str, Any]) -> list[dict]:
+        """Run `query` on `conn` outside any transaction; the connection goes back to the pool unless closed."""
+        try:
+            with self._timed(conn.cursor(cursor_factory=TimedCursor)) as cur:
+                cur.execute(query, params)
+                return cur.fetchall()
         finally:
-            self._slots.release()
-            if observer is not None:
-                observer.pool_in_use_changed(db_id, -1)
+            self._checkin(conn, generation, conn.closed != 0)
 
     def fetch_one(self, name: str, params: dict[str, Any], **fragments: sql.Composable) -> dict | None:
         """Run one named query in its own transaction and return its first row."""

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import psycopg2
 from psycopg2 import sql
 
 from service.storage.pool import Database
+
+TRGM_MISSING = ("pg_trgm cannot be created in database {db_id!r} ({reason}): the session_name search stays a "
+                "sequential scan. Have the database owner or a superuser run CREATE EXTENSION pg_trgm there (or "
+                "install PostgreSQL's contrib modules), then run `agno-session migrate --indexes` again.")
 
 
 def table_exists(db: Database, table: str) -> bool:
@@ -25,8 +30,10 @@ def _index_names(db: Database) -> dict[str, sql.Identifier]:
     return {k: sql.Identifier(v) for k, v in names.items()}
 
 
-def create_tables(db: Database, indexes: bool = False) -> None:
-    """Create what is missing: agno's schema, tables and indexes; with `indexes`, this service's own."""
+def create_tables(db: Database, indexes: bool = False) -> list[str]:
+    """Create what is missing: agno's schema, tables and indexes; with `indexes`, this service's own. Returns what
+    the operator should know: an index that could not be created, and why."""
+    notes = []
     with db.transaction() as cur:
         cur.execute(db.query("create_tables", **_index_names(db)))
         if indexes:
@@ -34,6 +41,18 @@ def create_tables(db: Database, indexes: bool = False) -> None:
             own = {f"ix_{k}": sql.Identifier(f"{s}_svc_{k}") for k in
                    ("user_id", "agent_id", "team_id", "workflow_id", "updated")}
             cur.execute(db.query("create_service_indexes", **own))
+            cur.execute("SAVEPOINT trgm")  # without pg_trgm the rest still commits
+            try:
+                cur.execute(db.query("trgm_schema"))
+                ops = sql.Identifier(cur.fetchone()["schema"], "gin_trgm_ops")
+                cur.execute(db.query("create_name_search_index", ix_name=sql.Identifier(f"{s}_svc_name_trgm"),
+                                     trgm_ops=ops))
+                cur.execute("RELEASE SAVEPOINT trgm")
+            except psycopg2.Error as exc:
+                cur.execute("ROLLBACK TO SAVEPOINT trgm")
+                reason = exc.diag.message_primary or type(exc).__name__
+                notes.append(TRGM_MISSING.format(db_id=db.config.db_id, reason=reason))
+    return notes
 
 
 def table_columns(db: Database, table: str) -> list[str]:

@@ -50,7 +50,7 @@ def list_sessions(db: Database, filters: dict[str, Any], sort_by: str, sort_orde
     """The total under the filters and one page of rows, each with `name_run` for name derivation."""
     offset = min((page - 1) * limit, BIGINT_MAX)  # past bigint is past any data: an empty page, not an error
     params = {**filters, "limit": limit, "offset": offset}
-    rows = db.fetch_all("list_sessions", params, order_by=order_clause(sort_by, sort_order))
+    rows = db.read_all("list_sessions", params, order_by=order_clause(sort_by, sort_order))
     total = rows[0]["total_count"] if rows else 0
     page_rows = [r for r in rows if r["session_id"] is not None]
     for row in page_rows:
@@ -62,7 +62,7 @@ def list_sessions(db: Database, filters: dict[str, Any], sort_by: str, sort_orde
 
 def _attach_page_runs(db: Database, rows: list[dict]) -> None:
     """Legacy tables only: names may come from the 2.x blob, so merge each session's runs in full."""
-    found = db.fetch_all("page_runs", {"session_ids": [r["session_id"] for r in rows]})
+    found = db.read_all("page_runs", {"session_ids": [r["session_id"] for r in rows]})
     by_session = {r["session_id"]: r["run_list"] for r in found}
     for row in rows:
         row["run_list"] = by_session.get(row["session_id"], [])
@@ -71,7 +71,7 @@ def _attach_page_runs(db: Database, rows: list[dict]) -> None:
 
 def get_session(db: Database, session_id: str, user_id: str | None) -> dict | None:
     """A session row with its runs, or None."""
-    row = db.fetch_one("get_session", {"session_id": session_id, "user_id": user_id}, lock=sql.SQL(""))
+    row = db.read_one("get_session", {"session_id": session_id, "user_id": user_id}, lock=sql.SQL(""))
     return with_runs(row)
 
 
@@ -79,7 +79,7 @@ def get_run(db: Database, session_id: str, run_id: str, user_id: str | None) -> 
     """A session row with `has_runs` and `run` (the asked-for run_data or None), or None."""
     # AgentOS finds the run in Python: a run id PostgreSQL cannot hold (NUL) is simply not found.
     bound_run_id = None if "\x00" in run_id else run_id
-    row = db.fetch_one("get_run", {"session_id": session_id, "run_id": bound_run_id, "user_id": user_id})
+    row = db.read_one("get_run", {"session_id": session_id, "run_id": bound_run_id, "user_id": user_id})
     if row is not None and "runs" in row:  # agno 2.x legacy blob: its runs count too, the runs table wins
         legacy = merge_legacy_runs([], row.pop("runs"))
         row["has_runs"] = row["has_runs"] or bool(legacy)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -19,6 +20,7 @@ from service.rules.validation.models import (
     DeleteQuery,
     DetailQuery,
     ListQuery,
+    Model,
     PatchBody,
     RunsQuery,
     StateQuery,
@@ -26,6 +28,13 @@ from service.rules.validation.models import (
 from service.rules.validation.query import validate_query
 from service.rules.validation.sanitize import JSON_BODY_FIELDS, sanitize_strings
 from service.rules.validation.storable import BIGINT_MAX, column_errors, run_errors, storable_errors
+
+
+@cache
+def _shared(model: type[Model]) -> Model:
+    """One instance per parameter group, built on first use: building a marshmallow schema deep-copies its
+    fields (a large share of a small request's CPU), and loading never changes the schema, so requests share it."""
+    return model()
 
 
 def _rename_body(body: Any) -> Outcome:
@@ -38,21 +47,21 @@ def _rename_body(body: Any) -> Outcome:
 
 
 def _patch_body(body: Any) -> Outcome:
-    out = model_body(PatchBody(), body, required=True)
+    out = model_body(_shared(PatchBody), body, required=True)
     if not out.errors:
         with deep_json():
             out.deferred = (stored_depth_errors(out.value, None)
-                            or column_errors(out.value, PatchBody().fields, varchar=False)
+                            or column_errors(out.value, _shared(PatchBody).fields, varchar=False)
                             or summary_errors(out.value["summary"], ("body", "summary")))
             out.value = sanitize_strings(out.value)
     return out
 
 
 def _create_body(body: Any, session_type: str) -> Outcome:
-    out = model_body(CreateBody(), body, required=False)
+    out = model_body(_shared(CreateBody), body, required=False)
     if out.errors:
         return out
-    extra, extra_errors = CreateExtension().parse(body if isinstance(body, dict) else {}, "body")
+    extra, extra_errors = _shared(CreateExtension).parse(body if isinstance(body, dict) else {}, "body")
     component = {"agent": "agent_id", "team": "team_id", "workflow": "workflow_id"}[session_type]
     value = {**out.value, **extra}
     with deep_json():
@@ -67,14 +76,14 @@ def _create_body(body: Any, session_type: str) -> Outcome:
 
 
 def _bulk_delete_body(body: Any) -> Outcome:
-    out = model_body(BulkDeleteBody(), body, required=True)
+    out = model_body(_shared(BulkDeleteBody), body, required=True)
     if not out.errors:
         out.deferred = column_errors(out.value, ("session_ids",), varchar=True)
     return out
 
 
 def _list_query(args: MultiDict) -> Outcome:
-    out = validate_query(ListQuery(), args, ("component_id", "user_id", "session_name"))
+    out = validate_query(_shared(ListQuery), args, ("component_id", "user_id", "session_name"))
     limit, page = out.value["limit"], out.value["page"]
     if "limit" in args and isinstance(limit, int) and limit > BIGINT_MAX:
         out.deferred.append(le_error(("query", "limit"), args.getlist("limit")[-1], BIGINT_MAX))
@@ -91,7 +100,7 @@ def _list_query(args: MultiDict) -> Outcome:
 
 
 def _state_patch_body(body: Any) -> Outcome:
-    out = model_body(AnyObject(), body, required=True)
+    out = model_body(_shared(AnyObject), body, required=True)
     if not out.errors:
         with deep_json():
             out.deferred = state_depth(body, "agent", ("body",)) or storable_errors(body, ("body",))
@@ -112,45 +121,45 @@ def list_query(args: MultiDict) -> Parsed:
 
 def detail_query(args: MultiDict) -> Parsed:
     """GET /sessions/{id} and its single run: type, user_id, db_id, table."""
-    return finish(validate_query(DetailQuery(), args))
+    return finish(validate_query(_shared(DetailQuery), args))
 
 
 def runs_query(args: MultiDict) -> Parsed:
     """GET /sessions/{id}/runs and /run-previews; `status` is the raw repeated list (None when absent)."""
-    return finish(validate_query(RunsQuery(), args))
+    return finish(validate_query(_shared(RunsQuery), args))
 
 
 def delete_query(args: MultiDict) -> Parsed:
     """DELETE /sessions/{id}: user_id, db_id, table, delete_media."""
-    return finish(validate_query(DeleteQuery(), args))
+    return finish(validate_query(_shared(DeleteQuery), args))
 
 
 def create_request(args: MultiDict, raw: bytes | None, content_type: str | None) -> Parsed:
     """POST /sessions: type (default agent), db_id; AgentOS's eight optional fields plus our `runs` and `summary`."""
     decoded = decode(raw, content_type)
-    query = validate_query(CreateQuery(), args, ())
+    query = validate_query(_shared(CreateQuery), args, ())
     return finish(query, _create_body(decoded, query.value["session_type"] or "agent"))
 
 
 def rename_request(args: MultiDict, raw: bytes | None, content_type: str | None) -> Parsed:
     """POST /sessions/{id}/rename: the embedded {"session_name": str} (control characters stripped, as agno does)."""
     body = _rename_body(decode(raw, content_type))
-    return finish(validate_query(DetailQuery(), args), body)
+    return finish(validate_query(_shared(DetailQuery), args), body)
 
 
 def patch_request(args: MultiDict, raw: bytes | None, content_type: str | None) -> Parsed:
     """PATCH /sessions/{id}: session_name, session_state, metadata, summary (None means no-op, as in agno)."""
     body = _patch_body(decode(raw, content_type))
-    return finish(validate_query(DetailQuery(), args), body)
+    return finish(validate_query(_shared(DetailQuery), args), body)
 
 
 def bulk_delete_request(args: MultiDict, raw: bytes | None, content_type: str | None) -> Parsed:
     """DELETE /sessions: session_ids (≥1 str) and session_types (≥1 of agent|team|workflow)."""
     body = _bulk_delete_body(decode(raw, content_type))
-    return finish(validate_query(DeleteQuery(), args), body)
+    return finish(validate_query(_shared(DeleteQuery), args), body)
 
 
 def state_merge_request(args: MultiDict, raw: bytes | None, content_type: str | None) -> Parsed:
     """PATCH /sessions/{id}/state (extension): user_id, db_id, table; a free-form JSON object."""
     body = _state_patch_body(decode(raw, content_type))
-    return finish(validate_query(StateQuery(), args), body)
+    return finish(validate_query(_shared(StateQuery), args), body)

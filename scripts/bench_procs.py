@@ -1,0 +1,69 @@
+"""CPU accounting from /proc: a process tree's CPU seconds, and how busy the whole machine was."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name, or None when the process is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return raw[raw.rindex(")") + 2:].split()
+
+
+def children() -> dict[int, list[int]]:
+    """Every live process's children, by parent pid."""
+    out: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            fields = _stat(int(entry.name))
+            if fields:
+                out.setdefault(int(fields[1]), []).append(int(entry.name))
+    return out
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds used by `root` and all its descendants, those already reaped included (cutime/cstime)."""
+    kids = children()
+    total, todo, seen = 0.0, [root], set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        fields = _stat(pid)
+        if fields is None:
+            continue
+        utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+        total += (utime + stime + (cutime + cstime if pid == root else 0)) / TICK
+        todo.extend(kids.get(pid, []))
+    return total
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy since boot (all cores, idle and iowait excluded)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / TICK
+
+
+def rss_mb(root: int) -> dict[int, float]:
+    """Resident memory (MB) of `root` and each descendant, by pid."""
+    kids = children()
+    out, todo = {}, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    out[pid] = int(line.split()[1]) / 1024
+        except OSError:
+            continue
+        todo.extend(kids.get(pid, []))
+    return out
