@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service.env_values import env_flag
+
 DEFAULT_ALGORITHM = "RS256"  # AgentOS's default
 DEFAULT_ADMIN_SCOPE = "agent_os:admin"
 DEFAULT_LEEWAY = 10
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
 
 
 class AuthConfigError(ValueError):
@@ -46,15 +46,8 @@ class JwtSettings:
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise AuthConfigError(f"{name} must be true or false, got {raw!r}")
+    """A boolean JWT setting; a bad spelling is a start-up error."""
+    return env_flag(env, name, default, AuthConfigError)
 
 
 def _algorithm(env: Mapping[str, str]) -> Any:

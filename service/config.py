@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from service.auth_settings import AuthConfigError, JwtSettings, load_jwt_settings
+from service.env_values import env_flag
 
 DEFAULT_SCHEMA = "ai"
 DEFAULT_SESSION_TABLE = "agno_sessions"
@@ -27,8 +28,6 @@ AGENTOS_CORS_ORIGINS = (
 AGNO_SIDE_TABLES = ("agno_memories", "agno_learnings", "agno_metrics", "agno_eval_runs", "agno_knowledge")
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
 
 
 class ConfigError(ValueError):
@@ -102,15 +101,8 @@ def default_data_dir() -> Path:
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+    """A boolean setting; a bad spelling is a start-up error."""
+    return env_flag(env, name, default, ConfigError)
 
 
 def _int(env: Mapping[str, str], name: str, default: int | None, minimum: int, maximum: int) -> int | None:

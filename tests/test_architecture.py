@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FOUNDATION = {"service", "service.config", "service.json_codec", "service.logs", "service.auth_settings",
-              "service.identity"}
+FOUNDATION = {"service", "service.config", "service.env_values", "service.json_codec", "service.logs",
+              "service.auth_settings", "service.identity"}
 # What each layer may import from the project, besides itself and the foundation.
 ALLOWED = {
     "rules": set(),
