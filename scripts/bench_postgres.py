@@ -55,7 +55,7 @@ def start(root: Path, name: str, log: callable) -> Cluster:
     if bin_dir is None:
         log("no distribution PostgreSQL with pg_trgm: using the embedded server (name search without trigram index)")
         return _start_embedded(root / f"pg-{name}")
-    data = root / f"pg{bin_dir.parent.name}-{name}"
+    data = root.resolve() / f"pg{bin_dir.parent.name}-{name}"
     owner = "postgres" if os.geteuid() == 0 else None
     if owner:
         pwd.getpwnam(owner)  # KeyError: no such user to run the server as

@@ -1,4 +1,6 @@
--- One page of sessions plus the total under the same filters, from one snapshot in one round trip.
+-- One page of sessions plus the total under the same filters, from one snapshot in one round trip. {total} is
+-- `count(*)` over `filtered`, or, for a list filtered by type alone, the sum of the trigger-kept counts
+-- (storage/counts.py), which is the same number in every snapshot.
 -- For a session without a stored name, `name_run` is the one run its name derives from, reduced to the
 -- keys the derivation reads (input, and the first user message with truthy content). Truthiness is
 -- Python's: null, "", 0, false and empty arrays or objects are falsy.
@@ -20,8 +22,8 @@ WITH filtered AS NOT MATERIALIZED (
 page AS (
     SELECT * FROM filtered ORDER BY {order_by} LIMIT %(limit)s OFFSET %(offset)s
 )
-SELECT t.total_count, p.*, n.name_run
-FROM (SELECT count(*) AS total_count FROM filtered) t
+SELECT t.total_count, t.delta_rows, p.*, n.name_run
+FROM ({total}) t
 LEFT JOIN (
     page p
     LEFT JOIN LATERAL (

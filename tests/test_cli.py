@@ -183,13 +183,21 @@ def test_foreign_key_cascades_deletes(pg_dsn: str, catalog: Inspector) -> None:
     assert catalog.rows(f"SELECT count(*) FROM {SCHEMA}.agno_runs") == [(0,)]
 
 
-def test_migrate_indexes_adds_only_indexes(pg_dsn: str, catalog: Inspector) -> None:
+def test_migrate_indexes_adds_only_indexes_and_counts(pg_dsn: str, catalog: Inspector) -> None:
     assert run_cli("migrate", AGNO_PG_DSN=pg_dsn, AGNO_DB_SCHEMA=SCHEMA).returncode == 0
     before = catalog.layout(SCHEMA)
     result = run_cli("migrate", "--indexes", AGNO_PG_DSN=pg_dsn, AGNO_DB_SCHEMA=SCHEMA)
     assert result.returncode == 0, result.stderr
     after = catalog.layout(SCHEMA)
-    assert {k: v for k, v in after.items() if k != "indexes"} == {k: v for k, v in before.items() if k != "indexes"}
+    # agno's tables are untouched: the only additions are indexes, the session counts' table and its triggers.
+    counts_table = "agno_sessions_svc_counts"
+    assert after["columns"] == {**before["columns"], counts_table: [("session_type", "text", "YES"),
+                                                                    ("delta", "bigint", "NO")]}
+    assert after["tables"] == sorted([*before["tables"], counts_table])
+    assert sorted(after["triggers"]) == sorted([*before["triggers"], *[  # information_schema omits TRUNCATE's
+        (f"agno_sessions_svc_count_{event}",) for event in ("insert", "delete", "retype")]])
+    unchanged = ("constraints", "defaults")
+    assert {k: after[k] for k in unchanged} == {k: before[k] for k in unchanged}
     assert set(before["indexes"]) < set(after["indexes"])
     added = sorted(set(after["indexes"]) - set(before["indexes"]))
     trgm = catalog.rows("SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_trgm'") == [(1,)]

@@ -7,6 +7,7 @@ import platform
 import re
 import time
 from collections.abc import Callable
+from functools import cache
 from importlib import metadata
 
 from flask import Blueprint, Flask, current_app, g, request
@@ -51,17 +52,27 @@ class Metrics:
                                 ["version", "python_version"], multiprocess_mode="max", registry=r)
         self.build_info.labels(version=_version(), python_version=platform.python_version()).set(1)
         self._serving_pid: int | None = None
+        self._children: dict[tuple, object] = {}
+
+    def child(self, metric: Counter | Gauge | Histogram, *values: str) -> Counter | Gauge | Histogram:
+        """`metric.labels(*values)`, remembered: labels() takes a lock and checks its arguments on every call,
+        several times per request."""
+        key = (id(metric), *values)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*values)
+        return found
 
     # --- the storage layer's PoolObserver
 
     def pool_waiting_changed(self, db_id: str, delta: int) -> None:
-        self.pool_waiting.labels(db_id=db_id).inc(delta)
+        self.child(self.pool_waiting, db_id).inc(delta)
 
     def pool_in_use_changed(self, db_id: str, delta: int) -> None:
-        self.pool_in_use.labels(db_id=db_id).inc(delta)
+        self.child(self.pool_in_use, db_id).inc(delta)
 
     def query_finished(self, db_id: str, seconds: float) -> None:
-        self.query_latency.labels(db_id=db_id).observe(seconds)
+        self.child(self.query_latency, db_id).observe(seconds)
 
     # --- requests
 
@@ -84,6 +95,7 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+@cache
 def route_template(rule: str | None) -> str:
     """`/sessions/<session_id>` → `/sessions/{session_id}`; requests no route matched share one label value."""
     return _CONVERTER.sub(r"{\1}", rule) if rule else "unmatched"
@@ -117,13 +129,14 @@ def install(app: Flask, metrics: Metrics) -> None:
     def record(response: Response) -> Response:
         route = route_template(request.url_rule.rule if request.url_rule is not None else None)
         status = str(response.status_code)
-        metrics.requests.labels(route=route, method=request.method, status=status).inc()
+        method = request.method
+        metrics.child(metrics.requests, route, method, status).inc()
         started = g.get("metrics_started")
         if started is not None:
-            metrics.latency.labels(route=route, method=request.method).observe(time.perf_counter() - started)
+            metrics.child(metrics.latency, route, method).observe(time.perf_counter() - started)
         error_class = g.get("error_class")
         if error_class:
-            metrics.errors.labels(error_class=error_class, status=status).inc()
+            metrics.child(metrics.errors, error_class, status).inc()
         return response
 
     for handlers in app.error_handler_spec.get(None, {}).values():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg2
 from psycopg2 import sql
 
+from service.storage import counts
 from service.storage.pool import Database
 
 TRGM_MISSING = ("pg_trgm cannot be created in database {db_id!r} ({reason}): the session_name search stays a "
@@ -31,7 +32,8 @@ def _index_names(db: Database) -> dict[str, sql.Identifier]:
 
 
 def create_tables(db: Database, indexes: bool = False) -> list[str]:
-    """Create what is missing: agno's schema, tables and indexes; with `indexes`, this service's own. Returns what
+    """Create what is missing: agno's schema, tables and indexes; with `indexes`, this service's own indexes and
+    session counts. Returns what
     the operator should know: an index that could not be created, and why."""
     notes = []
     with db.transaction() as cur:
@@ -41,6 +43,7 @@ def create_tables(db: Database, indexes: bool = False) -> list[str]:
             own = {f"ix_{k}": sql.Identifier(f"{s}_svc_{k}") for k in
                    ("user_id", "agent_id", "team_id", "workflow_id", "updated")}
             cur.execute(db.query("create_service_indexes", **own))
+            counts.install(db, cur)
             cur.execute("SAVEPOINT trgm")  # without pg_trgm the rest still commits
             try:
                 cur.execute(db.query("trgm_schema"))

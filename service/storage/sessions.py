@@ -8,8 +8,9 @@ from typing import Any
 from psycopg2 import sql
 from psycopg2.extras import execute_values
 
+from service.storage import counts
 from service.storage.binding import json_column, jsonb
-from service.storage.errors import RunConflict
+from service.storage.errors import RunConflict, TablesMissing
 from service.storage.legacy import merge_legacy_runs
 from service.storage.pool import Database
 
@@ -18,6 +19,7 @@ SESSION_COLUMNS = (
     "agent_data", "team_data", "workflow_data", "metadata", "summary", "created_at", "updated_at",
 )
 BIGINT_MAX = 2**63 - 1
+COUNT_ROWS = sql.SQL("SELECT count(*) AS total_count, 0 AS delta_rows FROM filtered")
 JSON_COLUMNS = ("session_data", "agent_data", "team_data", "workflow_data", "metadata", "summary")
 
 
@@ -50,11 +52,23 @@ def list_sessions(db: Database, filters: dict[str, Any], sort_by: str, sort_orde
     """The total under the filters and one page of rows, each with `name_run` for name derivation."""
     offset = min((page - 1) * limit, BIGINT_MAX)  # past bigint is past any data: an empty page, not an error
     params = {**filters, "limit": limit, "offset": offset}
-    rows = db.read_all("list_sessions", params, order_by=order_clause(sort_by, sort_order))
+    order_by = order_clause(sort_by, sort_order)
+    by_type_only = all(filters.get(k) is None for k in ("user_id", "component_id", "session_name"))
+    total_sql = counts.total_fragment(db) if by_type_only and counts.ready(db) else COUNT_ROWS
+    try:
+        rows = db.read_all("list_sessions", params, order_by=order_by, total=total_sql)
+    except TablesMissing:
+        if total_sql is COUNT_ROWS:
+            raise
+        counts.forget(db)  # the counts table went away since it was checked: count rows this time
+        rows = db.read_all("list_sessions", params, order_by=order_by, total=COUNT_ROWS)
     total = rows[0]["total_count"] if rows else 0
+    if rows and rows[0]["delta_rows"] > counts.COMPACT_AT:
+        counts.compact(db)
     page_rows = [r for r in rows if r["session_id"] is not None]
     for row in page_rows:
         row.pop("total_count", None)
+        row.pop("delta_rows", None)
     if page_rows and "runs" in page_rows[0]:
         _attach_page_runs(db, page_rows)
     return total, page_rows

@@ -155,6 +155,7 @@ class Cluster:
         references |= {name: self._reference(name, [main], js.reference_env()) for name, js in jwt.items()}
         for server in references.values():
             server.wait_healthy()
+        self._migrate_indexes([main, other])
         for db in (main, other):
             self._seed(db)
             db.tables.snapshot(db.dsn)
@@ -215,6 +216,16 @@ class Cluster:
             **env,
         }
         return self._spawn(f"agno-session-{setup}", [sys.executable, "-m", "service.cli", "serve"], service_env)
+
+    def _migrate_indexes(self, dbs: list[Database]) -> None:
+        """This service's indexes and session counts, as an operator adds them: AgentOS's own writes (the seed, the
+        write corpus) then go through the counts' triggers, and the list totals compared come from the counts."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AGNO_", "OS_SECURITY", "REF_"))}
+        env["AGNO_SESSION_DSN_MAP"] = json.dumps({db.db_id: db.service_entry() for db in dbs})
+        done = subprocess.run([sys.executable, "-m", "service.cli", "migrate", "--indexes"], cwd=REPO, env=env,
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"agno-session migrate --indexes failed:\n{done.stdout}\n{done.stderr}")
 
     def _seed(self, db: Database) -> None:
         """The dataset, written only through agno's own PostgresDb API (plus its documented raw-SQL rows)."""
