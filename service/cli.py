@@ -53,7 +53,20 @@ def check(settings: Settings) -> int:
             print(f"{c.db_id}: cannot connect: {exc.message}")
         finally:
             db.close()
+        if db.replica is not None:
+            failures += not _replica_answers(db.replica)
     return 1 if failures else 0
+
+
+def _replica_answers(replica: Database) -> bool:
+    """Report whether a read replica answers a round trip: serving tolerates its absence, a deployment check not."""
+    try:
+        replica.ping()
+    except StorageError as exc:
+        print(f"{replica.config.db_id} replica: cannot connect: {exc.message}")
+        return False
+    print(f"{replica.config.db_id} replica: ok")
+    return True
 
 
 def serve(settings: Settings) -> None:

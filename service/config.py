@@ -45,6 +45,7 @@ class DatabaseConfig:
     runs_table: str = DEFAULT_RUNS_TABLE
     embedded: bool = False
     tenant: str | None = None  # JWT mode with AGNO_JWT_TENANT_CLAIM: only this tenant's callers reach it
+    replica_dsn: str | None = None  # a hot standby of `dsn`: the reads of GET requests go there
 
     @property
     def table_names(self) -> tuple[str, ...]:
@@ -134,7 +135,13 @@ def _dsn(name: str, value: object) -> str:
 
 def _single_database(env: Mapping[str, str], url: str, tables: dict[str, str]) -> DatabaseConfig:
     db_id = env.get("AGNO_DB_ID") or agentos_db_id(url, tables["schema"])
-    return DatabaseConfig(db_id=db_id, dsn=libpq_dsn(url), **tables)
+    return DatabaseConfig(db_id=db_id, dsn=libpq_dsn(url), replica_dsn=_replica_dsn(env), **tables)
+
+
+def _replica_dsn(env: Mapping[str, str]) -> str | None:
+    """AGNO_PG_REPLICA_DSN, the single database's read replica (a DSN map names one per entry instead)."""
+    raw = env.get("AGNO_PG_REPLICA_DSN")
+    return libpq_dsn(_dsn("AGNO_PG_REPLICA_DSN", raw)) if raw else None
 
 
 def _mapped_databases(raw: str, tables: dict[str, str]) -> list[DatabaseConfig]:
@@ -152,9 +159,9 @@ def _mapped_databases(raw: str, tables: dict[str, str]) -> list[DatabaseConfig]:
         if isinstance(entry, str):
             entry = {"dsn": entry}
         if not isinstance(entry, dict):
-            raise ConfigError(f"{where} must be a DSN string or an object with dsn/schema/session_table/runs_table"
-                              "/tenant")
-        unknown = set(entry) - {"dsn", "schema", "session_table", "runs_table", "tenant"}
+            raise ConfigError(f"{where} must be a DSN string or an object with dsn/replica_dsn/schema/session_table"
+                              "/runs_table/tenant")
+        unknown = set(entry) - {"dsn", "replica_dsn", "schema", "session_table", "runs_table", "tenant"}
         if unknown:
             raise ConfigError(f"{where} has unknown keys: {', '.join(sorted(unknown))}")
         own = dict(tables)
@@ -166,8 +173,11 @@ def _mapped_databases(raw: str, tables: dict[str, str]) -> list[DatabaseConfig]:
         tenant = entry.get("tenant")
         if tenant is not None and (not isinstance(tenant, str) or not tenant):
             raise ConfigError(f"{where}.tenant must be a non-empty string")
+        replica = entry.get("replica_dsn")
+        if replica is not None:
+            replica = libpq_dsn(_dsn(f"{where}.replica_dsn", replica))
         databases.append(DatabaseConfig(db_id=db_id, dsn=libpq_dsn(_dsn(f"{where}.dsn", entry.get("dsn"))),
-                                        tenant=tenant, **own))
+                                        tenant=tenant, replica_dsn=replica, **own))
     return databases
 
 
@@ -184,6 +194,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting; raise ConfigError naming the first mistake."""
     env = os.environ if env is None else env
     tables = _table_names(env)
+    if env.get("AGNO_PG_REPLICA_DSN") and (env.get("AGNO_SESSION_DSN_MAP") or not (
+            env.get("AGNO_PG_DSN") or env.get("DATABASE_URL"))):
+        raise ConfigError("AGNO_PG_REPLICA_DSN is the replica of AGNO_PG_DSN (or DATABASE_URL): set one of those, or "
+                          "with AGNO_SESSION_DSN_MAP give each entry its own \"replica_dsn\"")
     if env.get("AGNO_SESSION_DSN_MAP"):
         databases = _mapped_databases(env["AGNO_SESSION_DSN_MAP"], tables)
     elif env.get("AGNO_PG_DSN"):

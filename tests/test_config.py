@@ -66,6 +66,14 @@ def test_dsn_map_keeps_document_order_and_per_database_tables() -> None:
         ({"AGNO_PG_DSN": DSN, "AGNO_REQUIRE_DB_ID": "maybe"}, "AGNO_REQUIRE_DB_ID must be true or false"),
         ({"AGNO_PG_DSN": DSN, "AGNO_DB_SCHEMA": "ai; drop"}, "AGNO_DB_SCHEMA must be a plain SQL identifier"),
         ({"AGNO_PG_DSN": DSN, "AGNO_POOL_SIZE": "0"}, "AGNO_POOL_SIZE must be between 1 and 1000"),
+        ({"AGNO_SESSION_DSN_MAP": f'{{"a": {{"dsn": "{DSN}", "replica_dsn": "mysql://r"}}}}'},
+         "AGNO_SESSION_DSN_MAP['a'].replica_dsn must start with postgresql://"),
+        ({"AGNO_SESSION_DSN_MAP": f'{{"a": {{"dsn": "{DSN}", "replica_dsn": 5}}}}'},
+         "AGNO_SESSION_DSN_MAP['a'].replica_dsn must be a non-empty PostgreSQL URL"),
+        ({"AGNO_PG_DSN": DSN, "AGNO_PG_REPLICA_DSN": "replica:5432"}, "AGNO_PG_REPLICA_DSN must start with"),
+        ({"AGNO_SESSION_DSN_MAP": f'{{"a": "{DSN}"}}', "AGNO_PG_REPLICA_DSN": DSN},
+         "AGNO_PG_REPLICA_DSN is the replica of AGNO_PG_DSN"),
+        ({"AGNO_PG_REPLICA_DSN": DSN}, "AGNO_PG_REPLICA_DSN is the replica of AGNO_PG_DSN"),
     ],
 )
 def test_mistakes_name_the_variable(env: dict[str, str], message: str) -> None:
@@ -79,3 +87,15 @@ def test_pool_defaults_to_threads_and_flags_parse() -> None:
     assert settings.pool_max == 12 and settings.require_db_id and settings.security_key == "k"
     assert settings.trusted_proxies == 1
     assert load_settings({"AGNO_PG_DSN": DSN, "AGNO_POOL_SIZE": "3"}).pool_max == 3
+
+
+def test_a_read_replica_per_database() -> None:
+    replica = "postgresql+psycopg://reader@replica:5432/db"
+    raw = f'{{"main": {{"dsn": "{DSN}", "replica_dsn": "{replica}"}}, "other": "{DSN}"}}'
+    main, other = load_settings({"AGNO_SESSION_DSN_MAP": raw}).databases
+    assert (main.dsn, main.replica_dsn, other.replica_dsn) == (DSN, "postgresql://reader@replica:5432/db", None)
+    (single,) = load_settings({"AGNO_PG_DSN": DSN, "AGNO_PG_REPLICA_DSN": replica}).databases
+    assert single.replica_dsn == "postgresql://reader@replica:5432/db"
+    assert single.db_id == agentos_db_id(DSN, "ai")  # the primary's URL alone names the database
+    assert load_settings({"DATABASE_URL": DSN, "AGNO_PG_REPLICA_DSN": replica}).databases[0].replica_dsn
+    assert load_settings({"AGNO_PG_DSN": DSN, "AGNO_PG_REPLICA_DSN": ""}).databases[0].replica_dsn is None

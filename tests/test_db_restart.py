@@ -57,14 +57,19 @@ class Postgres:
         return (self.server.pgdata / "postmaster.pid").exists()
 
     def execute(self, statement: str, params: tuple | None = None) -> list[tuple]:
-        conn = psycopg2.connect(self.dsn)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(statement, params)
-                return cur.fetchall() if cur.description else []
-        finally:
-            conn.close()
+        return execute(self.dsn, statement, params)
+
+
+def execute(dsn: str, statement: str, params: tuple | None = None) -> list[tuple]:
+    """One statement in autocommit on a connection of its own: its rows, if it returns any."""
+    conn = psycopg2.connect(dsn, connect_timeout=5)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement, params)
+            return cur.fetchall() if cur.description else []
+    finally:
+        conn.close()
 
 
 @pytest.fixture(scope="module")

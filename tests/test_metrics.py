@@ -44,10 +44,10 @@ def test_pool_and_query_metrics_per_database(client) -> None:
     client.get("/sessions")
     text = client.get("/metrics").get_data(as_text=True)
     db_id = client.application.config["SETTINGS"].default_db_id
-    assert value(text, "agno_session_db_pool_connections_in_use", db_id=db_id) == 0
-    assert value(text, "agno_session_db_pool_connections_waiting", db_id=db_id) == 0
-    assert value(text, "agno_session_db_pool_connections_max", db_id=db_id) == 8
-    assert value(text, "agno_session_db_query_duration_seconds_count", db_id=db_id) >= 1
+    assert value(text, "agno_session_db_pool_connections_in_use", db_id=db_id, pool="primary") == 0
+    assert value(text, "agno_session_db_pool_connections_waiting", db_id=db_id, pool="primary") == 0
+    assert value(text, "agno_session_db_pool_connections_max", db_id=db_id, pool="primary") == 8
+    assert value(text, "agno_session_db_query_duration_seconds_count", db_id=db_id, pool="primary") >= 1
     build = [s for s in text.splitlines() if s.startswith("agno_session_build_info{")]
     assert len(build) == 1 and build[0].endswith(" 1.0") and 'version="' in build[0]
 
@@ -103,5 +103,5 @@ def test_counts_are_summed_across_gunicorn_workers(db_env, tmp_path: Path) -> No
     for text in scrapes:  # whichever worker answers, it reports all of them
         assert value(text, "agno_session_http_requests_total", route="/healthz", method="GET",
                      status="200") == requests
-        assert value(text, "agno_session_db_pool_connections_in_use", db_id="srv") == 0
+        assert value(text, "agno_session_db_pool_connections_in_use", db_id="srv", pool="primary") == 0
         assert [v for (name, _), v in samples(text).items() if name == "agno_session_build_info"] == [1.0]

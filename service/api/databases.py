@@ -10,18 +10,28 @@ from service.storage.schema import table_exists
 
 
 def resolve_db(settings: Settings, registry: Registry, db_id: str | None, table: str | None,
-               caller: Caller | None = None) -> Database:
+               caller: Caller | None = None, read_only: bool = False) -> Database:
     """The database for this request, or the 400/404 AgentOS answers for a bad db_id/table. A caller pinned to
-    a tenant (extension `jwt-tenants`) sees only its tenant's databases: another tenant's db_id is unknown."""
-    tenant = caller.tenant if caller is not None else None
+    a tenant (extension `jwt-tenants`) sees only its tenant's databases: another tenant's db_id is unknown.
+    A `read_only` request (a GET) gets the database's read replica when it has one; anything else, and so
+    every write and each read a write makes, gets the primary."""
     if table and not db_id:
         raise ApiError(400, "The db_id query parameter is required when passing a table")
+    db = _configured(settings, registry, db_id, caller)
+    if read_only and db.replica is not None:
+        db = db.replica
+    if table and not (table in db.config.table_names and table_exists(db, table)):
+        raise ApiError(404, f"No database with id '{db_id}' has table '{table}'")
+    return db
+
+
+def _configured(settings: Settings, registry: Registry, db_id: str | None, caller: Caller | None) -> Database:
+    """The primary of the database the request names (or the default one), by AgentOS's rules."""
+    tenant = caller.tenant if caller is not None else None
     if db_id:
         db = registry.get(db_id)
         if db is None or (tenant is not None and db.config.tenant != tenant):
             raise ApiError(404, f"No database found with id '{db_id}'")
-        if table and not (table in db.config.table_names and table_exists(db, table)):
-            raise ApiError(404, f"No database with id '{db_id}' has table '{table}'")
         return db
     if tenant is not None:
         return _tenant_default(settings, registry, tenant)

@@ -29,9 +29,11 @@ def parsed_request(parser: Callable[[MultiDict, bytes, str | None], Parsed]) -> 
 
 def resolve_database(parsed: Parsed, session_id: str | None = None) -> Database:
     """The request's database, then the 422s `parsed` holds back: AgentOS answers a bad db_id or table (400/404)
-    first and would meet these only later, with a 500. A NUL in the path's session_id is listed first."""
+    first and would meet these only later, with a 500. A NUL in the path's session_id is listed first. A GET reads
+    from the database's replica when it has one (HEAD is 405, as in AgentOS); any other method reads and writes the
+    primary."""
     db = resolve_db(current_app.config["SETTINGS"], current_app.config["REGISTRY"], parsed.query["db_id"],
-                    parsed.query.get("table"), current_caller())
+                    parsed.query.get("table"), current_caller(), read_only=request.method == "GET")
     g.db_id = db.config.db_id  # for the access log
     errors = path_errors(session_id) + parsed.deferred
     if errors:

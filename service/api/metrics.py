@@ -16,6 +16,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from werkzeug.wrappers import Response
 
 from service.config import Settings
+from service.storage.pool import PRIMARY, REPLICA
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Request latencies from a cached read (~1 ms) to the request timeout; query latencies a decade lower.
@@ -40,14 +41,19 @@ class Metrics:
                                  buckets=REQUEST_BUCKETS, registry=r)
         self.errors = Counter("agno_session_errors", "Exceptions answered as errors, by class.",
                               ["error_class", "status"], registry=r)
+        pools = ["db_id", "pool"]  # pool: primary, or replica (a database's read replica)
         self.pool_in_use = Gauge("agno_session_db_pool_connections_in_use", "Pool slots held by requests, per "
-                                 "database.", ["db_id"], multiprocess_mode="livesum", registry=r)
+                                 "database and pool.", pools, multiprocess_mode="livesum", registry=r)
         self.pool_waiting = Gauge("agno_session_db_pool_connections_waiting", "Requests waiting for a free pool "
-                                  "slot, per database.", ["db_id"], multiprocess_mode="livesum", registry=r)
-        self.pool_max = Gauge("agno_session_db_pool_connections_max", "Pool capacity (slots), per database, over "
-                              "the serving workers.", ["db_id"], multiprocess_mode="livesum", registry=r)
+                                  "slot, per database and pool.", pools, multiprocess_mode="livesum", registry=r)
+        self.pool_max = Gauge("agno_session_db_pool_connections_max", "Pool capacity (slots), per database and "
+                              "pool, over the serving workers.", pools, multiprocess_mode="livesum", registry=r)
         self.query_latency = Histogram("agno_session_db_query_duration_seconds", "Time of one SQL statement's "
-                                       "round trip, per database.", ["db_id"], buckets=QUERY_BUCKETS, registry=r)
+                                       "round trip, per database and pool.", pools, buckets=QUERY_BUCKETS,
+                                       registry=r)
+        self.replica_fallbacks = Counter("agno_session_db_replica_fallbacks", "Reads of GET requests the primary "
+                                         "served because the database's read replica could not be reached.",
+                                         ["db_id"], registry=r)
         self.build_info = Gauge("agno_session_build_info", "Always 1; the labels name the running build.",
                                 ["version", "python_version"], multiprocess_mode="max", registry=r)
         self.build_info.labels(version=_version(), python_version=platform.python_version()).set(1)
@@ -65,14 +71,17 @@ class Metrics:
 
     # --- the storage layer's PoolObserver
 
-    def pool_waiting_changed(self, db_id: str, delta: int) -> None:
-        self.child(self.pool_waiting, db_id).inc(delta)
+    def pool_waiting_changed(self, db_id: str, pool: str, delta: int) -> None:
+        self.child(self.pool_waiting, db_id, pool).inc(delta)
 
-    def pool_in_use_changed(self, db_id: str, delta: int) -> None:
-        self.child(self.pool_in_use, db_id).inc(delta)
+    def pool_in_use_changed(self, db_id: str, pool: str, delta: int) -> None:
+        self.child(self.pool_in_use, db_id, pool).inc(delta)
 
-    def query_finished(self, db_id: str, seconds: float) -> None:
-        self.child(self.query_latency, db_id).observe(seconds)
+    def query_finished(self, db_id: str, pool: str, seconds: float) -> None:
+        self.child(self.query_latency, db_id, pool).observe(seconds)
+
+    def replica_fallback(self, db_id: str) -> None:
+        self.child(self.replica_fallbacks, db_id).inc()
 
     # --- requests
 
@@ -82,9 +91,12 @@ class Metrics:
         if self._serving_pid != pid:
             self._serving_pid = pid
             for db in self.settings.databases:
-                self.pool_max.labels(db_id=db.db_id).set(self.settings.pool_max)
-                self.pool_in_use.labels(db_id=db.db_id).inc(0)  # the series exist before the first query
-                self.pool_waiting.labels(db_id=db.db_id).inc(0)
+                for pool in (PRIMARY, REPLICA) if db.replica_dsn else (PRIMARY,):
+                    self.pool_max.labels(db_id=db.db_id, pool=pool).set(self.settings.pool_max)
+                    self.pool_in_use.labels(db_id=db.db_id, pool=pool).inc(0)  # the series exist before any query
+                    self.pool_waiting.labels(db_id=db.db_id, pool=pool).inc(0)
+                if db.replica_dsn:
+                    self.replica_fallbacks.labels(db_id=db.db_id).inc(0)
 
     def exposition(self) -> bytes:
         """Every worker's values when running under gunicorn's multiprocess setup, else this process's."""

@@ -17,7 +17,7 @@ from weakref import WeakKeyDictionary
 from psycopg2 import sql
 
 from service.storage.errors import StorageError
-from service.storage.pool import Database
+from service.storage.pool import Database, Replica
 
 CHECK_EVERY = 10.0  # seconds a readiness answer is trusted: a dropped or disabled trigger is noticed this fast
 COMPACT_AT = 64  # delta rows a list may sum before they are folded into one per type
@@ -111,6 +111,8 @@ def total_fragment(db: Database) -> sql.Composable:
 
 def compact(db: Database) -> None:
     """Fold the delta rows into one per type; a failure only costs the next lists a few more rows to sum."""
+    if isinstance(db, Replica):  # the list read from the replica; folding is a write
+        db = db.primary
     try:
         with db.transaction() as cur:
             cur.execute(db.query("compact_session_counts", counts=fragments(db)["counts"]),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from typing import Any, Protocol
@@ -19,6 +21,7 @@ from psycopg2 import sql
 
 from service.config import DatabaseConfig
 from service.json_codec import loads
+from service.logs import LOGGER
 from service.storage.errors import (
     DatabaseUnavailable,
     StorageError,
@@ -33,6 +36,9 @@ _UNSTORABLE = (
     psycopg2.errors.CharacterNotInRepertoire,
     psycopg2.errors.UntranslatableCharacter,
 )
+PRIMARY, REPLICA = "primary", "replica"  # which of a database's pools: the metrics' `pool` label
+REPLICA_RETRY_SECONDS = 5.0  # a replica that could not be reached is tried again by one read after this long
+log = logging.getLogger(LOGGER)
 
 
 @cache
@@ -55,13 +61,16 @@ def translate(exc: psycopg2.Error, db_id: str) -> StorageError:
 
 
 class PoolObserver(Protocol):
-    """Told of pool waits, slots in use and statement times (the metrics), without storage knowing who listens."""
+    """Told of pool waits, slots in use, statement times (per database and pool) and reads a replica could not
+    take (the metrics), without storage knowing who listens."""
 
-    def pool_waiting_changed(self, db_id: str, delta: int) -> None: ...
+    def pool_waiting_changed(self, db_id: str, pool: str, delta: int) -> None: ...
 
-    def pool_in_use_changed(self, db_id: str, delta: int) -> None: ...
+    def pool_in_use_changed(self, db_id: str, pool: str, delta: int) -> None: ...
 
-    def query_finished(self, db_id: str, seconds: float) -> None: ...
+    def query_finished(self, db_id: str, pool: str, seconds: float) -> None: ...
+
+    def replica_fallback(self, db_id: str) -> None: ...
 
 
 class _RenderedOnce(sql.Composed):
@@ -127,13 +136,17 @@ def _end(conn: psycopg2.extensions.connection, command: str) -> None:
 
 
 class Database:
-    """One configured database: a bounded pool that waits for a free connection instead of failing."""
+    """One configured database: a bounded pool that waits for a free connection instead of failing; with a
+    `replica_dsn`, `replica` is its read replica's pool (the primary's own pool still takes every write)."""
+
+    pool = PRIMARY
 
     def __init__(self, config: DatabaseConfig, pool_max: int, timeout: float,
                  observer: PoolObserver | None = None) -> None:
         self.config = config
         self.timeout = timeout
         self.observer = observer
+        self.replica = Replica(self, pool_max) if config.replica_dsn else None
         self._idle: list[tuple[psycopg2.extensions.connection, int]] = []  # with the generation it was opened in
         self._generation = 0  # bumped when a reused connection is found dead: older ones are suspect too
         self._pid = os.getpid()
@@ -240,30 +253,30 @@ class Database:
     @contextmanager
     def _slot(self) -> Iterator[None]:
         """One of the pool's connections for the caller, waiting for it within the time budget (observed)."""
-        observer, db_id = self.observer, self.config.db_id
+        observer, db_id, pool = self.observer, self.config.db_id, self.pool
         if observer is not None:
-            observer.pool_waiting_changed(db_id, 1)
+            observer.pool_waiting_changed(db_id, pool, 1)
         try:
             acquired = self._slots.acquire(timeout=self.timeout)
         finally:
             if observer is not None:
-                observer.pool_waiting_changed(db_id, -1)
+                observer.pool_waiting_changed(db_id, pool, -1)
         if not acquired:
             raise StorageTimeout(db_id, "no free connection")
         if observer is not None:
-            observer.pool_in_use_changed(db_id, 1)
+            observer.pool_in_use_changed(db_id, pool, 1)
         try:
             yield
         finally:
             self._slots.release()
             if observer is not None:
-                observer.pool_in_use_changed(db_id, -1)
+                observer.pool_in_use_changed(db_id, pool, -1)
 
     def _timed(self, cur: TimedCursor) -> TimedCursor:
         """The cursor, reporting each statement's duration to the observer when there is one."""
-        observer, db_id = self.observer, self.config.db_id
+        observer, db_id, pool = self.observer, self.config.db_id, self.pool
         if observer is not None:
-            cur.observed = lambda seconds: observer.query_finished(db_id, seconds)
+            cur.observed = lambda seconds: observer.query_finished(db_id, pool, seconds)
         return cur
 
     @contextmanager
@@ -352,11 +365,83 @@ class Database:
             raise translate(exc, self.config.db_id) from exc
 
     def close(self) -> None:
-        """Close every idle connection (shutdown, tests)."""
+        """Close every idle connection, the replica's too (shutdown, tests)."""
         with self._pool_lock:
             idle, self._idle = self._idle, []
         for conn, _ in idle:
             conn.close()
+        if self.replica is not None:
+            self.replica.close()
+
+
+class Replica(Database):
+    """A database's read replica (a hot standby): its own pool, same size, for single-statement reads only.
+
+    A read the replica cannot take (unreachable, shutting down: `DatabaseUnavailable`) is answered from the primary,
+    and so is every read for the next REPLICA_RETRY_SECONDS; then one read tries the replica again while the others
+    keep going to the primary. Going down and coming back are logged once each, per process; each read the primary
+    serves instead is counted (`replica_fallback`). Any other error is the read's own and is not retried.
+    """
+
+    pool = REPLICA
+
+    def __init__(self, primary: Database, pool_max: int) -> None:
+        super().__init__(replace(primary.config, dsn=primary.config.replica_dsn, replica_dsn=None), pool_max,
+                         primary.timeout, primary.observer)
+        self.primary = primary
+        self._state_lock = threading.Lock()
+        self._down = False
+        self._retry_at = 0.0
+
+    def read_all(self, name: str, params: dict[str, Any], **fragments: sql.Composable) -> list[dict]:
+        """Every row of one read-only query, from the replica while it answers, else from the primary."""
+        if self._worth_trying():
+            try:
+                rows = super().read_all(name, params, **fragments)
+            except DatabaseUnavailable as exc:
+                self._went_down(exc)
+            else:
+                self._answered()
+                return rows
+        if self.observer is not None:
+            self.observer.replica_fallback(self.config.db_id)
+        return self.primary.read_all(name, params, **fragments)
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg2.extensions.cursor]:
+        """Never: writes, and the reads made inside a write's transaction, belong to the primary."""
+        raise RuntimeError(f"database {self.config.db_id!r}: a transaction was asked of the read replica")
+        yield  # a generator, for contextmanager
+
+    def _worth_trying(self) -> bool:
+        """Up, or down long enough that this read may probe it (pushing the next probe REPLICA_RETRY_SECONDS on)."""
+        with self._state_lock:
+            if not self._down:
+                return True
+            now = time.monotonic()
+            if now < self._retry_at:
+                return False
+            self._retry_at = now + REPLICA_RETRY_SECONDS
+            return True
+
+    def _went_down(self, exc: DatabaseUnavailable) -> None:
+        """Send reads to the primary for a while; say so once when the replica was up."""
+        with self._state_lock:
+            was_up, self._down = not self._down, True
+            self._retry_at = time.monotonic() + REPLICA_RETRY_SECONDS
+        if was_up:
+            log.warning("read replica unavailable: reads go to the primary",
+                        extra={"fields": {"db_id": self.config.db_id, "error": exc.message,
+                                          "retry_seconds": REPLICA_RETRY_SECONDS}})
+
+    def _answered(self) -> None:
+        """The replica took a read: if it was down, it is back (said once)."""
+        if not self._down:
+            return
+        with self._state_lock:
+            was_down, self._down = self._down, False
+        if was_down:
+            log.info("read replica answering again", extra={"fields": {"db_id": self.config.db_id}})
 
 
 class Registry:

@@ -14,8 +14,8 @@ TRGM_MISSING = ("pg_trgm cannot be created in database {db_id!r} ({reason}): the
 
 
 def table_exists(db: Database, table: str) -> bool:
-    """Whether `table` exists in this database's schema."""
-    row = db.fetch_one("table_exists", {"schema": db.config.schema, "table": table})
+    """Whether `table` exists in this database's schema (one read-only statement: a replica can answer it)."""
+    row = db.read_one("table_exists", {"schema": db.config.schema, "table": table})
     return bool(row and row["present"])
 
 
