@@ -254,7 +254,8 @@ def test_gets_fall_back_to_the_primary_while_the_replica_is_down(servers: Replic
                                                            "replicas": {"main": "unavailable"}})
     assert conformance_problems("get", "/readyz", ready) == []
     text = client.get("/metrics").get_data(as_text=True)
-    assert value(text, "agno_session_db_replica_fallbacks_total", db_id="main") == 4
+    # 3 details, and the list's 2 reads (whether session counts are installed, checked once, then the page)
+    assert value(text, "agno_session_db_replica_fallbacks_total", db_id="main") == 5
     assert value(text, "agno_session_http_requests_total", route="/sessions/{session_id}", method="GET",
                  status="200") == 4
     assert cli.check(settings(servers)) == 1
@@ -275,3 +276,27 @@ def test_gets_fall_back_to_the_primary_while_the_replica_is_down(servers: Replic
     assert capsys.readouterr().out.endswith("main replica: ok\n")
     messages = [r.getMessage() for r in logged if "read replica" in r.getMessage()]
     assert messages == ["read replica unavailable: reads go to the primary", "read replica answering again"]
+
+
+def test_list_totals_come_from_the_replicas_counts_and_folding_them_writes_the_primary(servers: Replication,
+                                                                                     app, monkeypatch) -> None:
+    from service.storage import counts
+
+    monkeypatch.setattr(counts, "CHECK_EVERY", 0.0)
+    cli.migrate(settings(servers), indexes=True)
+    servers.primary.execute("INSERT INTO ai.agno_sessions (session_id, session_type, created_at) "
+                            "SELECT 'c' || g, 'team', g FROM generate_series(1, 3) g")
+    for i in range(counts.COMPACT_AT + 1):  # one delta row each
+        servers.primary.execute("INSERT INTO ai.agno_sessions (session_id, session_type, created_at) "
+                                "VALUES (%s, 'team', 1)", (f"d{i}",))
+    servers.caught_up()
+    client = app.test_client()
+    expected = servers.primary.execute("SELECT count(*) FROM ai.agno_sessions WHERE session_type = 'team'")[0][0]
+    assert client.get("/sessions?type=team&limit=1").get_json()["meta"]["total_count"] == expected
+    assert servers.primary.execute("SELECT count(*) FROM ai.agno_sessions_svc_counts")[0][0] <= 3  # folded there
+    servers.caught_up()
+    assert client.get("/sessions?type=team&limit=1").get_json()["meta"]["total_count"] == expected
+    servers.primary.execute("DROP FUNCTION ai.agno_sessions_svc_count_change() CASCADE")
+    servers.primary.execute("DROP TABLE ai.agno_sessions_svc_counts")
+    servers.primary.execute("DELETE FROM ai.agno_sessions WHERE session_type = 'team'")
+    servers.caught_up()
