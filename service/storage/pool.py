@@ -1,9 +1,15 @@
-"""Connection pools per db_id, transactions with a statement timeout, and the SQL files they run."""
+"""Connection pools per db_id, transactions with a statement timeout, and the SQL files they run.
+
+Nothing here outlives a transaction on the server (no session SET, session advisory lock, prepared statement,
+LISTEN or temporary table), so a transaction-mode pooler (PgBouncer) may run each transaction on any server
+connection; tests/test_pgbouncer.py proves it.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import select
 import threading
 import time
 from collections.abc import Iterator
@@ -122,11 +128,23 @@ class TimedCursor(psycopg2.extensions.cursor):
             self.observed(time.perf_counter() - started)
 
 
-def _begun(conn: psycopg2.extensions.connection) -> psycopg2.extensions.cursor:
-    """A dict cursor on `conn` (in autocommit mode) that has begun a transaction."""
+def _begun(conn: psycopg2.extensions.connection, begin: str) -> psycopg2.extensions.cursor:
+    """A dict cursor on `conn` (in autocommit mode) that has begun a transaction with the `begin` statements."""
     cur = conn.cursor(cursor_factory=TimedCursor)
-    cur.execute("BEGIN")
+    cur.execute(begin)
     return cur
+
+
+def _wait(conn: psycopg2.extensions.connection, deadline: float) -> None:
+    """Drive an asynchronous connection's pending work (connecting, a query) to its end, or fail at `deadline`: a
+    pooler may accept a connection and then hold its query indefinitely (PgBouncer's PAUSE)."""
+    while (state := conn.poll()) != psycopg2.extensions.POLL_OK:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise psycopg2.OperationalError("no answer in time")
+        poller = select.poll()  # not select(): a busy process may hold file descriptors beyond FD_SETSIZE
+        poller.register(conn.fileno(), select.POLLIN if state == psycopg2.extensions.POLL_READ else select.POLLOUT)
+        poller.poll(remaining * 1000)
 
 
 def _end(conn: psycopg2.extensions.connection, command: str) -> None:
@@ -153,6 +171,12 @@ class Database:
         self._pool_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(pool_max)
         self._queries: dict[tuple, sql.Composed] = {}
+        # Time limits per transaction, never per session: a transaction-mode pooler runs each transaction on any
+        # server connection, and PgBouncer refuses the `options` startup parameter that would set them per session.
+        ms = int(timeout * 1000)
+        self._begin_sql = (f"BEGIN; SET LOCAL statement_timeout = {ms}; "
+                           f"SET LOCAL idle_in_transaction_session_timeout = {ms}")
+        self._read_limit = sql.SQL(f"SET LOCAL statement_timeout = {ms};\n")  # a one-message read is one transaction
         self.identifiers = {
             "schema": sql.Identifier(config.schema),
             "sessions": sql.Identifier(config.schema, config.session_table),
@@ -160,13 +184,11 @@ class Database:
         }
 
     def _connect(self) -> psycopg2.extensions.connection:
-        """A new session with this service's name, time limits and JSON decoding; transactions are begun
-        explicitly (_begin)."""
-        ms = int(self.timeout * 1000)
+        """A new session with this service's name and JSON decoding (client-side only); transactions are begun
+        explicitly, with their time limits (_begin)."""
         conn = psycopg2.connect(
             self.config.dsn,
             application_name="agno-session",
-            options=f"-c statement_timeout={ms} -c idle_in_transaction_session_timeout={ms}",
             connect_timeout=max(1, int(min(self.timeout, 10))),
         )
         psycopg2.extras.register_default_jsonb(conn, loads=loads)
@@ -216,7 +238,7 @@ class Database:
         if reused is not None:
             conn, generation = reused
             try:
-                return conn, _begun(conn), generation
+                return conn, _begun(conn, self._begin_sql), generation
             except BaseException as exc:
                 dead = isinstance(exc, psycopg2.Error) and conn.closed != 0
                 conn.close()
@@ -226,7 +248,7 @@ class Database:
         generation = self._generation
         conn = self._connect()
         try:
-            return conn, _begun(conn), generation
+            return conn, _begun(conn, self._begin_sql), generation
         except BaseException:
             conn.close()
             raise
@@ -330,10 +352,11 @@ class Database:
 
     def _read(self, conn: psycopg2.extensions.connection, generation: int, query: sql.Composed,
               params: dict[str, Any]) -> list[dict]:
-        """Run `query` on `conn` outside any transaction; the connection goes back to the pool unless closed."""
+        """Run `query` on `conn` outside any explicit transaction, under the statement timeout (sent in the same
+        message, so the same implicit transaction); the connection goes back to the pool unless closed."""
         try:
             with self._timed(conn.cursor(cursor_factory=TimedCursor)) as cur:
-                cur.execute(query, params)
+                cur.execute(sql.Composed([self._read_limit, query]), params)
                 return cur.fetchall()
         finally:
             self._checkin(conn, generation, conn.closed != 0)
@@ -351,13 +374,17 @@ class Database:
             return cur.fetchall()
 
     def ping(self, timeout: float = 3.0) -> None:
-        """Readiness round trip on its own short-lived connection: a busy pool must not read as a dead database."""
+        """Readiness round trip on its own short-lived connection (a busy pool must not read as a dead database),
+        answered within `timeout` however long a pooler holds it, and in autocommit: PgBouncer closes the server
+        connection of a client that leaves inside a transaction."""
+        deadline = time.monotonic() + timeout
         try:
-            conn = psycopg2.connect(self.config.dsn, application_name="agno-session-probe",
-                                    connect_timeout=int(timeout), options=f"-c statement_timeout={int(timeout * 1000)}")
+            conn = psycopg2.connect(self.config.dsn, application_name="agno-session-probe", async_=True)
             try:
+                _wait(conn, deadline)
                 with conn.cursor() as cur:
                     cur.execute(self.query("ping"))
+                    _wait(conn, deadline)
                     cur.fetchone()
             finally:
                 conn.close()
