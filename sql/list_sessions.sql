@@ -1,23 +1,14 @@
--- One page of sessions plus the total under the same filters, from one snapshot in one round trip. {total} is
--- `count(*)` over `filtered`, or, for a list filtered by type alone, the sum of the trigger-kept counts
--- (storage/counts.py), which is the same number in every snapshot.
+-- One page of sessions plus the total under the same filters, from one snapshot in one round trip. The WHERE
+-- holds only the filters given (storage/sessions.list_filter: simpler to plan and to run than "x IS NULL OR").
+-- The total is `count(*)` over `filtered`, or, for a list filtered by type alone, the sum of the trigger-kept
+-- counts (storage/counts.py), which is the same number in every snapshot.
 -- For a session without a stored name, `name_run` is the one run its name derives from, reduced to the
 -- keys the derivation reads (input, and the first user message with truthy content). Truthiness is
 -- Python's: null, "", 0, false and empty arrays or objects are falsy.
 WITH filtered AS NOT MATERIALIZED (
     SELECT s.*
     FROM {sessions} s
-    WHERE (%(session_type)s::text IS NULL OR s.session_type = %(session_type)s)
-      AND (%(user_id)s::text IS NULL OR s.user_id = %(user_id)s)
-      AND (%(component_id)s::text IS NULL OR CASE %(session_type)s::text
-               WHEN 'agent' THEN s.agent_id = %(component_id)s
-               WHEN 'team' THEN s.team_id = %(component_id)s
-               WHEN 'workflow' THEN s.workflow_id = %(component_id)s
-               ELSE s.agent_id = %(component_id)s OR s.team_id = %(component_id)s
-                    OR s.workflow_id = %(component_id)s
-           END)
-      AND (%(session_name)s::text IS NULL
-           OR COALESCE(s.session_data ->> 'session_name', '') ILIKE '%%' || %(session_name)s || '%%')
+    {where}
 ),
 page AS (
     SELECT * FROM filtered ORDER BY {order_by} LIMIT %(limit)s OFFSET %(offset)s

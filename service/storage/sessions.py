@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache, lru_cache
 from typing import Any
 
 from psycopg2 import sql
@@ -34,6 +35,7 @@ def with_runs(row: dict | None) -> dict | None:
     return row
 
 
+@lru_cache(maxsize=256)  # sort_by is any client string: bounded
 def order_clause(sort_by: str, sort_order: str) -> sql.Composable:
     """ORDER BY for the list: a real column (updated_at falls back to created_at), session_id breaking ties."""
     direction = sql.SQL("ASC" if sort_order == "asc" else "DESC")
@@ -47,6 +49,28 @@ def order_clause(sort_by: str, sort_order: str) -> sql.Composable:
     return sql.SQL("{} {}, {}").format(key, direction, tie)
 
 
+_COMPONENT = {"agent": "s.agent_id = %(component_id)s", "team": "s.team_id = %(component_id)s",
+              "workflow": "s.workflow_id = %(component_id)s",
+              None: "(s.agent_id = %(component_id)s OR s.team_id = %(component_id)s "
+                    "OR s.workflow_id = %(component_id)s)"}
+
+
+@cache
+def list_filter(session_type: str | None, has_user: bool, has_component: bool, has_name: bool) -> sql.SQL:
+    """The list's WHERE with only the filters given (one text per combination, so PostgreSQL plans no
+    `x IS NULL OR` branches); the name filter's expression is the one the trigram index covers."""
+    conditions = []
+    if session_type is not None:
+        conditions.append("s.session_type = %(session_type)s")
+    if has_user:
+        conditions.append("s.user_id = %(user_id)s")
+    if has_component:
+        conditions.append(_COMPONENT.get(session_type, _COMPONENT[None]))
+    if has_name:
+        conditions.append("COALESCE(s.session_data ->> 'session_name', '') ILIKE '%%' || %(session_name)s || '%%'")
+    return sql.SQL("WHERE " + "\n      AND ".join(conditions) if conditions else "")
+
+
 def list_sessions(db: Database, filters: dict[str, Any], sort_by: str, sort_order: str, limit: int, page: int
                   ) -> tuple[int, list[dict]]:
     """The total under the filters and one page of rows, each with `name_run` for name derivation."""
@@ -54,14 +78,16 @@ def list_sessions(db: Database, filters: dict[str, Any], sort_by: str, sort_orde
     params = {**filters, "limit": limit, "offset": offset}
     order_by = order_clause(sort_by, sort_order)
     by_type_only = all(filters.get(k) is None for k in ("user_id", "component_id", "session_name"))
+    where = list_filter(filters.get("session_type"), filters.get("user_id") is not None,
+                        filters.get("component_id") is not None, filters.get("session_name") is not None)
     total_sql = counts.total_fragment(db) if by_type_only and counts.ready(db) else COUNT_ROWS
     try:
-        rows = db.read_all("list_sessions", params, order_by=order_by, total=total_sql)
+        rows = db.read_all("list_sessions", params, order_by=order_by, where=where, total=total_sql)
     except TablesMissing:
         if total_sql is COUNT_ROWS:
             raise
         counts.forget(db)  # the counts table went away since it was checked: count rows this time
-        rows = db.read_all("list_sessions", params, order_by=order_by, total=COUNT_ROWS)
+        rows = db.read_all("list_sessions", params, order_by=order_by, where=where, total=COUNT_ROWS)
     total = rows[0]["total_count"] if rows else 0
     if rows and rows[0]["delta_rows"] > counts.COMPACT_AT:
         counts.compact(db)
