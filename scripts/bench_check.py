@@ -24,7 +24,7 @@ ALLOWED_LOSS = 1 / 3
 
 def measure(extra: list[str], routes: str) -> dict[str, float]:
     """Each route's ratio (agno-session / AgentOS) at 16 clients on a 2,000-session dataset."""
-    args = bench.parse_args(["--sessions", "2000", "--clients", "16", "--duration", "3", "--no-pgbench",
+    args = bench.parse_args(["--sessions", "2000", "--clients", "16", "--duration", "3", "--no-pgbench", "--no-floor",
                              "--quiet-wait", "2", "--routes", routes, "--out", str(bench.REPO / "reports" / "bench"),
                              *extra])
     report = bench.run(args)
