@@ -20,6 +20,7 @@ SHADOW_RULES ?=
 SHADOW_ARGS ?=
 
 .PHONY: install run test unit-test contract-test proxy-test proxy-bench shadow fuzz lint clean bench bench-check wrk
+.PHONY: bench-soak bench-scale
 .PHONY: deploy-tools image compose-up compose-down chart smoke deploy-test
 
 DEPLOY_VENV ?= .venv-deploy
@@ -133,9 +134,20 @@ deploy-test: $(STAMP) $(DEPLOY_STAMP) $(CHECKOV_STAMP)
 	scripts/deploy/deploy-test.sh
 
 # Side by side with the real AgentOS on a generated dataset (not part of `make test`); BENCH_ARGS e.g.
-# "--sessions 200000 --workers 2". Report in reports/bench.
+# "--sessions 200000 --workers 1,2,4" (the whole run once per worker count). Report in reports/bench.
 bench: $(STAMP) $(REF_STAMP) wrk
 	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+# Both servers' workers' RSS under a steady mixed load for 10 minutes (SOAK_ARGS e.g. "--seconds 60
+# --servers agno-session"); fails when agno-session's memory is not bounded. Report in reports/bench/soak-*.
+bench-soak: $(STAMP) $(REF_STAMP) wrk
+	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python scripts/bench_soak.py $(SOAK_ARGS)
+
+# Cost per route at each dataset size relative to the smallest, from bench reports of several sizes (stdlib only):
+# make bench-scale SCALE_REPORTS="reports/bench/bench-20000-w1.json reports/bench/bench-1000000-w1.json"
+SCALE_REPORTS ?= $(wildcard reports/bench/bench-*-w1.json)
+bench-scale:
+	$(PYTHON) scripts/bench_scale.py $(SCALE_REPORTS)
 
 # The ratio regression check (CI runs it after `make test`): per route, the median over three rounds of
 # agno-session's throughput over AgentOS's on 2,000 sessions; fails when one loses more than a third of its ratio.

@@ -1,14 +1,17 @@
 """Side-by-side benchmark: the real AgentOS and agno-session on the same dataset, database and worker count.
 
-Usage: python scripts/bench.py [--sessions 20000] [--clients 16,64] [--duration 5] [--workers 1]
-                               [--routes list,detail] [--no-indexes] [--ref-python PATH] [--out reports/bench]
+Usage: python scripts/bench.py [--sessions 20000] [--clients 16,64] [--duration 5] [--workers 1[,2,4]]
+                               [--routes list,detail] [--no-indexes] [--no-floor] [--ref-python PATH]
+                               [--out reports/bench]
 Starts a PostgreSQL (the distribution's when installed, else the embedded one; kept in <out>/pg*-<sessions>,
-reloaded only when the dataset changes), loads the
-deterministic dataset (scripts/bench_dataset.py), starts both servers, and drives every route with identical
-wrk load, alternating which server goes first. Per route and client count it reports throughput, p50, p99,
-the ratio, and CPU per request of the server and of PostgreSQL (from /proc), plus the machine's other load
-during the run; a run disturbed by foreign load above --max-foreign cores is repeated once. pgbench runs the
-list and detail SQL as the database's own ceiling. Loopback only; every run is bounded by --duration.
+reloaded only when the dataset changes), loads the deterministic dataset (scripts/bench_dataset.py) once, and for
+each worker count starts both servers with that many workers and drives every route with identical wrk load,
+alternating which server goes first. Per route and client count it reports throughput, p50, p99, the ratio, and
+CPU per request of the server and of PostgreSQL (from /proc), plus the machine's other load during the run; a
+run disturbed by foreign load above --max-foreign cores is repeated once. The framework floor (/healthz, no
+database) is measured like a route; pgbench runs the list variants' and the detail's SQL as the database's own
+ceiling. The report (scripts/bench_report.py) says per route whether the issue's targets are met and, where
+not, what bounds the route. Loopback only; every run is bounded by --duration.
 """
 
 from __future__ import annotations
@@ -22,14 +25,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import bench_dataset
 import bench_postgres
 import bench_procs
-from bench_routes import Route, routes, wrk_script
+import bench_report
+from bench_routes import FLOOR, Route, routes, wrk_script
+from servers import Server, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 DATASET_VERSION = 1  # bump when bench_dataset's rows change: cached databases are reloaded
@@ -38,48 +44,6 @@ DATASET_VERSION = 1  # bump when bench_dataset's rows change: cached databases a
 def log(message: str) -> None:
     """Progress on stderr, so stdout stays the report."""
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Server:
-    """One server process under load."""
-
-    name: str
-    url: str
-    proc: subprocess.Popen
-
-    def wait_healthy(self, path: str, timeout: float = 120.0) -> None:
-        """Poll `path` until it answers 200."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"{self.name} exited with {self.proc.returncode}")
-            try:
-                with urllib.request.urlopen(self.url + path, timeout=5) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise SystemExit(f"{self.name} did not answer {path} within {timeout:.0f}s")
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it lingers."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 def create_bench_database(socket_dir: str) -> str:
@@ -135,8 +99,9 @@ def prepare_database(dsn: str, sessions: int, seed: int, indexes: bool) -> None:
     conn.close()
 
 
-def forget_created(dsn: str) -> None:
-    """Remove what an earlier run's `create` left (a run stopped before its `delete`), so the dataset is the same."""
+def forget_created(dsn: str, prefix: str = "bench-new-") -> None:
+    """Remove what an earlier run's `create` left (a run stopped before its `delete`), so the dataset is the same;
+    with a longer `prefix`, only what one tagged load created."""
     import psycopg2
 
     conn = psycopg2.connect(dsn)
@@ -144,8 +109,8 @@ def forget_created(dsn: str) -> None:
     with conn.cursor() as cur:
         cur.execute("SELECT to_regclass('ai.agno_sessions') IS NOT NULL")
         if cur.fetchone()[0]:
-            cur.execute("DELETE FROM ai.agno_runs WHERE session_id LIKE 'bench-new-%'")
-            cur.execute("DELETE FROM ai.agno_sessions WHERE session_id LIKE 'bench-new-%'")
+            cur.execute("DELETE FROM ai.agno_runs WHERE session_id LIKE %s", (prefix + "%",))
+            cur.execute("DELETE FROM ai.agno_sessions WHERE session_id LIKE %s", (prefix + "%",))
     conn.close()
 
 
@@ -168,39 +133,64 @@ def service_env(dsn: str) -> dict[str, str]:
     return env | {"AGNO_PG_DSN": dsn}
 
 
+def launch(name: str, argv: list[str], env: dict[str, str], port: int, cwd: Path, logs: Path) -> Server:
+    """Start one server with its output in `logs/<name>.log` (not yet answering)."""
+    log_path = logs / f"{name}.log"
+    with log_path.open("wb") as out:
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    return Server(name, f"http://127.0.0.1:{port}", proc, log_path)
+
+
+def start_agentos(dsn: str, workers: int, ref_python: str, logs: Path) -> Server:
+    """The real AgentOS (uvicorn) with `workers` worker processes; wait_healthy("/health") before use."""
+    port = free_port()
+    ref_url = dsn.replace("postgresql://", "postgresql+psycopg://", 1)
+    env = service_env(dsn) | {"REF_DB_URLS": json.dumps([{"url": ref_url}]), "PYTHONPATH": str(REPO)}
+    env.pop("AGNO_PG_DSN")
+    argv = [ref_python, "-m", "uvicorn", "tests.contract.reference_app:app", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    return launch("AgentOS", argv, env, port, REPO, logs)
+
+
+def start_agno_session(dsn: str, workers: int, threads: int, logs: Path, service_tree: Path = REPO) -> Server:
+    """agno-session (gunicorn) with `workers` worker processes; wait_healthy("/healthz") before use."""
+    port = free_port()
+    env = service_env(dsn) | {"AGNO_SERVICE_HOST": "127.0.0.1", "AGNO_SERVICE_PORT": str(port),
+                              "AGNO_WORKERS": str(workers), "AGNO_THREADS": str(threads),
+                              "AGNO_LOG_LEVEL": "WARNING"}
+    return launch("agno-session", [sys.executable, "-m", "service.cli", "serve"], env, port, service_tree, logs)
+
+
 def start_servers(dsn: str, workers: int, threads: int, ref_python: str, logs: Path,
                   service_tree: Path = REPO) -> tuple[Server, Server]:
-    """The real AgentOS (uvicorn) and agno-session (gunicorn), each with `workers` worker processes."""
-    a_port, b_port = free_port(), free_port()
-    ref_url = dsn.replace("postgresql://", "postgresql+psycopg://", 1)
-    a_env = service_env(dsn) | {"REF_DB_URLS": json.dumps([{"url": ref_url}]), "PYTHONPATH": str(REPO)}
-    a_env.pop("AGNO_PG_DSN")
-    a_argv = [ref_python, "-m", "uvicorn", "tests.contract.reference_app:app", "--host", "127.0.0.1",
-              "--port", str(a_port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
-    b_env = service_env(dsn) | {"AGNO_SERVICE_HOST": "127.0.0.1", "AGNO_SERVICE_PORT": str(b_port),
-                                "AGNO_WORKERS": str(workers), "AGNO_THREADS": str(threads),
-                                "AGNO_LOG_LEVEL": "WARNING"}
-    b_argv = [sys.executable, "-m", "service.cli", "serve"]
-    with (logs / "agentos.log").open("wb") as a_log, (logs / "agno-session.log").open("wb") as b_log:
-        a = Server("AgentOS", f"http://127.0.0.1:{a_port}",
-                   subprocess.Popen(a_argv, cwd=REPO, env=a_env, stdout=a_log, stderr=subprocess.STDOUT))
-        b = Server("agno-session", f"http://127.0.0.1:{b_port}",
-                   subprocess.Popen(b_argv, cwd=service_tree, env=b_env, stdout=b_log, stderr=subprocess.STDOUT))
+    """The real AgentOS (uvicorn) and agno-session (gunicorn), each with `workers` worker processes, answering."""
+    a = start_agentos(dsn, workers, ref_python, logs)
+    b = start_agno_session(dsn, workers, threads, logs, service_tree)
     a.wait_healthy("/health")
     b.wait_healthy("/healthz")
     return a, b
+
+
+def wrk_argv(url: str, script: Path, clients: int, duration: float) -> list[str]:
+    """One bounded wrk run: one thread, `clients` connections, whole seconds."""
+    return ["wrk", "-t1", f"-c{clients}", f"-d{max(1, round(duration))}s", "--timeout", "10s", "-s", str(script), url]
+
+
+def wrk_summary(returncode: int, stdout: str, stderr: str) -> dict:
+    """The BENCHJSON summary a finished wrk run printed (bench_routes' Lua)."""
+    found = re.search(r"^BENCHJSON (.*)$", stdout, re.MULTILINE)
+    if returncode or not found:
+        raise SystemExit(f"wrk failed ({returncode}):\n{stdout}\n{stderr}")
+    return json.loads(found.group(1))
 
 
 def wrk(url: str, script: str, clients: int, duration: float, workdir: Path) -> dict:
     """One bounded wrk run (one thread, `clients` connections); its BENCHJSON summary."""
     path = workdir / "route.lua"
     path.write_text(script)
-    argv = ["wrk", "-t1", f"-c{clients}", f"-d{max(1, round(duration))}s", "--timeout", "10s", "-s", str(path), url]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
-    found = re.search(r"^BENCHJSON (.*)$", done.stdout, re.MULTILINE)
-    if done.returncode or not found:
-        raise SystemExit(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return json.loads(found.group(1))
+    done = subprocess.run(wrk_argv(url, path, clients, duration), capture_output=True, text=True,
+                          timeout=duration + 60)
+    return wrk_summary(done.returncode, done.stdout, done.stderr)
 
 
 def measure(server: Server, pg_pid: int, route: Route, clients: int, duration: float, tag: str, reference: bool,
@@ -249,7 +239,7 @@ def quiet_machine(threshold: float, wait: float) -> float:
 
 
 def run_cell(a: Server, b: Server, pg_pid: int, route: Route, clients: int, args: argparse.Namespace, order: int,
-             workdir: Path) -> dict:
+             workdir: Path, workers: int = 1) -> dict:
     """Both servers on one route at one client count, in alternating order; a disturbed pair runs again once."""
     for attempt in range(2):
         quiet_machine(args.max_foreign, args.quiet_wait)
@@ -258,7 +248,7 @@ def run_cell(a: Server, b: Server, pg_pid: int, route: Route, clients: int, args
             pair.reverse()
         out = {}
         for server, key, reference in pair:
-            tag = f"{key}{clients}x{attempt}t{args.nonce}"
+            tag = f"{key}{clients}w{workers}x{attempt}t{args.nonce}"
             out[key] = measure(server, pg_pid, route, clients, args.duration, tag, reference, workdir)
         foreign = max(out["a"]["foreign_cores"], out["b"]["foreign_cores"])
         if foreign <= args.max_foreign or attempt:
@@ -269,85 +259,85 @@ def run_cell(a: Server, b: Server, pg_pid: int, route: Route, clients: int, args
     return out
 
 
-def pgbench_ceiling(dsn: str, sessions: int, duration: float, workdir: Path) -> dict:
-    """Transactions per second of the list and detail SQL agno-session runs, straight from pgbench at 16
-    clients: what PostgreSQL alone can do on this machine."""
+def ceiling_queries(db: object, chosen: list[Route]) -> dict[str, tuple[object, dict]]:
+    """The SQL and parameters agno-session runs for each chosen list variant (from the route's first path) and
+    for the detail."""
+    import psycopg2.sql
+
+    from service.storage import counts
+    from service.storage.sessions import COUNT_ROWS, list_statement
+
+    out = {}
+    for route in (r for r in chosen if r.method == "GET" and r is not FLOOR):
+        url = urlsplit(route.paths[0])
+        q = dict(parse_qsl(url.query))
+        if url.path == "/sessions":
+            filters = {"session_type": q.get("type", "agent"), "component_id": q.get("component_id"),
+                       "user_id": q.get("user_id"), "session_name": q.get("session_name")}
+            by_type_only = all(filters[k] is None for k in ("component_id", "user_id", "session_name"))
+            total = counts.total_fragment(db) if by_type_only and counts.ready(db) else COUNT_ROWS
+            fragments, params = list_statement(filters, q.get("sort_by", "created_at"), q.get("sort_order", "desc"),
+                                               int(q.get("limit", 20)), int(q.get("page", 1)), total)
+            out[route.name] = (db.query("list_sessions", **fragments), params)
+        elif route.name == "detail":
+            out[route.name] = (db.query("get_session", lock=psycopg2.sql.SQL("")),
+                               {"session_id": url.path.rsplit("/", 1)[1], "user_id": q.get("user_id")})
+    return out
+
+
+def pgbench_ceiling(dsn: str, chosen: list[Route], duration: float, workdir: Path, service_tree: Path = REPO) -> dict:
+    """Transactions per second of the SQL agno-session runs for the chosen list variants and the detail, straight
+    from pgbench at 16 clients: what PostgreSQL alone can do on this machine. The SQL is composed by the served
+    tree's own code (not whatever `service` the virtualenv's editable install points at)."""
     import psycopg2
 
+    sys.path.insert(0, str(service_tree))
     from service.config import DatabaseConfig
     from service.storage.pool import Database
-    from service.storage.sessions import order_clause
 
     pgbench = shutil.which("pgbench") or next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"))), None)
     if not pgbench:
         return {"skipped": "pgbench not found"}
     db = Database(DatabaseConfig(db_id="bench", dsn=dsn), 1, 30)
-    detail_id = routes(sessions)[4].paths[0].rsplit("/", 1)[1]
-    queries = {
-        "list": (db.query("list_sessions", order_by=order_clause("created_at", "desc")),
-                 {"session_type": None, "component_id": None, "user_id": None, "session_name": None, "limit": 20,
-                  "offset": 0}),
-        "detail": (db.query("get_session", lock=psycopg2.sql.SQL("")), {"session_id": detail_id, "user_id": None}),
-    }
+    try:
+        queries = ceiling_queries(db, chosen)
+    except Exception as exc:  # the service's query API changed under the benchmark: no ceiling, the run stands
+        return {"skipped": f"cannot compose the service's SQL: {exc!r}"}
     conn = psycopg2.connect(dsn)
     out = {}
-    for name, (query, params) in queries.items():
+    for i, (name, (query, params)) in enumerate(queries.items()):
         with conn.cursor() as cur:
             text = cur.mogrify(query, params).decode()
         lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
-        script = workdir / f"{name}.sql"
+        script = workdir / f"ceiling-{i}.sql"
         script.write_text("\n".join(lines) + ";\n")
         done = subprocess.run([str(pgbench), "-n", "-f", str(script), "-c", "16", "-j", "1", "-T",
                                str(max(1, round(duration))), dsn],
                               capture_output=True, text=True, timeout=duration + 60)
         found = re.search(r"tps = ([\d.]+)", done.stdout)
         out[name] = float(found.group(1)) if found else f"failed: {done.stderr.strip()[:200]}"
+        log(f"  pgbench {name}: {out[name]}")
     conn.close()
     return out
 
 
-def markdown(results: list[dict], meta: dict) -> str:
-    """The side-by-side table."""
-    lines = [
-        f"Dataset: {meta['dataset']['sessions']} sessions / {meta['dataset']['runs']} runs; workers: {meta['workers']}"
-        f" each (agno-session threads: {meta['threads']}); wrk {meta['duration']}s per run; indexes: "
-        f"{meta['indexes']}; machine: {meta['cores']} cores, load avg at start {meta['loadavg']}.",
-        "",
-        "| route | clients | AgentOS req/s | agno-session req/s | ratio | p50 A / B ms | p99 A / B ms | "
-        "server CPU ms/req A / B | PG CPU ms/req A / B | foreign load (cores) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in results:
-        a, b = r["a"], r["b"]
-        ratio = f"{r['ratio']:.1f}×" if r["ratio"] else "n/a"
-        errors = f" ⚠ errors A {a['errors']} / B {b['errors']}" if a["errors"] or b["errors"] else ""
-        lines.append(
-            f"| {r['route']}{errors} | {r['clients']} | {a['rps']:.0f} | {b['rps']:.0f} | {ratio} | "
-            f"{a['p50_ms']:.1f} / {b['p50_ms']:.1f} | {a['p99_ms']:.1f} / {b['p99_ms']:.1f} | "
-            f"{a['server_cpu_ms']:.2f} / {b['server_cpu_ms']:.2f} | {a['pg_cpu_ms']:.2f} / {b['pg_cpu_ms']:.2f} | "
-            f"{max(a['foreign_cores'], b['foreign_cores']):.2f} |")
-    if meta.get("pgbench"):
-        lines += ["", f"pgbench ceiling (same SQL, 16 clients, tps): {json.dumps(meta['pgbench'])}"]
-    notes = sorted({f"{r['route']}: {r['note']}" for r in results if r.get("note")})
-    lines += [""] + [f"- {n}" for n in notes] if notes else []
-    return "\n".join(lines) + "\n"
+def worker_list(text: str) -> list[int]:
+    """--workers: one count or a comma list (1,2,4)."""
+    counts = [int(w) for w in text.split(",") if w.strip()]
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("worker counts are whole numbers ≥ 1, e.g. 1,2,4")
+    return counts
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """Command-line options."""
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_common_args(ap: argparse.ArgumentParser) -> None:
+    """The options of the database, the dataset and the servers (bench.py and bench_soak.py)."""
     ap.add_argument("--sessions", type=int, default=20_000)
     ap.add_argument("--dsn", default="", help="a local database to use instead of the embedded PostgreSQL (e.g. a "
                     "Debian cluster with pg_trgm, which the embedded server lacks); its agno tables are replaced")
     ap.add_argument("--seed", type=int, default=12)
-    ap.add_argument("--clients", default="16,64")
-    ap.add_argument("--duration", type=float, default=5.0, help="seconds of load per server, route and client count")
-    ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--threads", type=int, default=8, help="agno-session threads per worker")
-    ap.add_argument("--routes", default="", help="comma-separated route names (default: all)")
     ap.add_argument("--indexes", action=argparse.BooleanOptionalAction, default=True,
                     help="run `agno-session migrate --indexes` first (default) or drop those indexes")
-    ap.add_argument("--pgbench", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--ref-python",
                     default=os.environ.get("AGNO_REFERENCE_PYTHON", str(REPO / ".venv-agentos/bin/python")))
     ap.add_argument("--out", default=str(REPO / "reports" / "bench"))
@@ -355,65 +345,107 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--service-tree", default=str(REPO),
                     help="serve agno-session from another checkout of it (before/after comparisons)")
     ap.add_argument("--nonce", default=f"{int(time.time()) % 1_000_000}", help=argparse.SUPPRESS)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_common_args(ap)
+    ap.add_argument("--clients", default="16,64")
+    ap.add_argument("--duration", type=float, default=5.0, help="seconds of load per server, route and client count")
+    ap.add_argument("--workers", type=worker_list, default=[1],
+                    help="worker processes per server, or a comma list (1,2,4): the whole run once per count")
+    ap.add_argument("--routes", default="", help="comma-separated route names (default: all)")
+    ap.add_argument("--floor", action=argparse.BooleanOptionalAction, default=True,
+                    help="also measure /healthz (AgentOS: /health), the framework floor the verdicts compare with")
+    ap.add_argument("--pgbench", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--max-foreign", type=float, default=0.8, help="cores of other load that mark a run disturbed")
     ap.add_argument("--quiet-wait", type=float, default=5.0, help="seconds to wait for a quiet machine per run")
     return ap.parse_args(argv)
 
 
-def run(args: argparse.Namespace) -> dict:
-    """Everything: database, dataset, servers, every route at every client count; the results document."""
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
-    if not Path(args.ref_python).exists():
-        raise SystemExit(f"reference python {args.ref_python} not found (make contract-test builds .venv-agentos)")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="agno-bench-"))
+@contextmanager
+def database(args: argparse.Namespace) -> Iterator[tuple[str, int, dict]]:
+    """The benchmark's database with the dataset loaded (once per size): its DSN, the postmaster's pid and the
+    real row counts. The PostgreSQL started here stops on leaving."""
     pg = None
-    servers: list[Server] = []
     try:
         if args.dsn:
             dsn = args.dsn
         else:
-            pg = bench_postgres.start(out, str(args.sessions), log)
+            pg = bench_postgres.start(Path(args.out), str(args.sessions), log)
             dsn = create_bench_database(pg.socket_dir)
-        pg_pid = postmaster_pid(dsn)
         prepare_database(dsn, args.sessions, args.seed, args.indexes)
-        dataset = dataset_counts(dsn)
-        log(f"starting AgentOS and agno-session ({args.workers} worker(s) each)")
-        a, b = start_servers(dsn, args.workers, args.threads, args.ref_python, workdir,
-                             Path(args.service_tree))
-        servers += [a, b]
-        wanted = {r.strip() for r in args.routes.split(",") if r.strip()}
-        chosen = [r for r in routes(args.sessions) if not wanted or r.name in wanted]
-        clients = [int(c) for c in args.clients.split(",")]
+        yield dsn, postmaster_pid(dsn), dataset_counts(dsn)
+    finally:
+        if pg is not None:
+            pg.stop()
+
+
+def chosen_routes(args: argparse.Namespace) -> list[Route]:
+    """The routes asked for (all by default), with the framework floor last unless --no-floor."""
+    wanted = {r.strip() for r in args.routes.split(",") if r.strip()}
+    known = [*routes(args.sessions), FLOOR]
+    unknown = wanted - {r.name for r in known}
+    if unknown:
+        raise SystemExit(f"unknown routes {sorted(unknown)}; known: {', '.join(r.name for r in known)}")
+    chosen = [r for r in known if r.name in wanted] if wanted else known[:-1]
+    return chosen + [FLOOR] if args.floor and FLOOR not in chosen else chosen
+
+
+def run_workers(dsn: str, pg_pid: int, workers: int, chosen: list[Route], clients: list[int],
+                args: argparse.Namespace, workdir: Path, first: int, total: int) -> list[dict]:
+    """Both servers started with `workers` workers each, every route at every client count; the cells."""
+    log(f"starting AgentOS and agno-session ({workers} worker(s) each)")
+    a, b = start_servers(dsn, workers, args.threads, args.ref_python, workdir, Path(args.service_tree))
+    try:
         for route in chosen:  # warm both up (imports, caches, pools) before anything is measured
             if not route.write:
                 for server, ref in ((a, True), (b, False)):
                     wrk(server.url, wrk_script(route, "warm", ref), 4, 1, workdir)
         results = []
-        total = len(chosen) * len(clients)
-        for i, (route, c) in enumerate(((r, c) for c in clients for r in chosen), 1):
-            cell = run_cell(a, b, pg_pid, route, c, args, i, workdir)
-            cell |= {"route": route.name, "clients": c, "method": route.method, "note": route.note}
+        for i, (route, c) in enumerate(((r, c) for c in clients for r in chosen), first):
+            cell = run_cell(a, b, pg_pid, route, c, args, i, workdir, workers)
+            cell |= {"route": route.name, "clients": c, "workers": workers, "method": route.method,
+                     "note": route.note}
             results.append(cell)
             ratio = f"{cell['ratio']:.1f}x" if cell["ratio"] else "n/a"
-            log(f"[{i}/{total}] {route.name} @{c}: AgentOS {cell['a']['rps']:.0f} req/s, agno-session "
+            log(f"[{i}/{total}] w{workers} {route.name} @{c}: AgentOS {cell['a']['rps']:.0f} req/s, agno-session "
                 f"{cell['b']['rps']:.0f} req/s ({ratio}); p99 {cell['a']['p99_ms']:.0f} / {cell['b']['p99_ms']:.0f} ms")
-        meta = {"dataset": dataset, "service_tree": args.service_tree,
-                "workers": args.workers, "threads": args.threads, "duration": args.duration,
-                "indexes": args.indexes, "cores": os.cpu_count(),
-                "loadavg": Path("/proc/loadavg").read_text().split()[0],
-                "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        if args.pgbench:
-            log("pgbench ceiling")
-            meta["pgbench"] = pgbench_ceiling(dsn, args.sessions, args.duration, workdir)
-        return {"meta": meta, "results": results}
+        return results
     finally:
-        for server in servers:
-            server.stop()
-        if pg is not None:
-            pg.stop()
+        a.stop()
+        b.stop()
+
+
+def run(args: argparse.Namespace) -> dict:
+    """Everything: database, dataset, then per worker count both servers on every route at every client count;
+    the results document (one cell per worker count, route and client count)."""
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+    if not Path(args.ref_python).exists():
+        raise SystemExit(f"reference python {args.ref_python} not found (make contract-test builds .venv-agentos)")
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="agno-bench-"))
+    chosen = chosen_routes(args)
+    clients = [int(c) for c in args.clients.split(",")]
+    per_count = len(chosen) * len(clients)
+    try:
+        with database(args) as (dsn, pg_pid, dataset):
+            meta = {"dataset": dataset, "service_tree": args.service_tree,
+                    "workers": args.workers, "threads": args.threads, "duration": args.duration,
+                    "indexes": args.indexes, "cores": os.cpu_count(),
+                    "loadavg": Path("/proc/loadavg").read_text().split()[0],
+                    "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            results = []
+            for n, workers in enumerate(args.workers):
+                results += run_workers(dsn, pg_pid, workers, chosen, clients, args, workdir, n * per_count + 1,
+                                       per_count * len(args.workers))
+            if args.pgbench:
+                log("pgbench ceiling")
+                meta["pgbench"] = pgbench_ceiling(dsn, chosen, args.duration, workdir, Path(args.service_tree))
+            return {"meta": meta, "results": results}
+    finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -431,12 +463,13 @@ def dataset_counts(dsn: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark, print the markdown table, write it and the JSON under --out."""
+    """Run the benchmark, print the markdown report, write it and the JSON under --out."""
     args = parse_args(argv)
     report = run(args)
-    table = markdown(report["results"], report["meta"])
+    table = bench_report.markdown(report)
     out = Path(args.out)
-    stem = f"bench-{args.sessions}-w{args.workers}{'-' + args.label if args.label else ''}"
+    workers = "-".join(str(w) for w in args.workers)
+    stem = f"bench-{args.sessions}-w{workers}{'-' + args.label if args.label else ''}"
     (out / f"{stem}.json").write_text(json.dumps(report, indent=2))
     (out / f"{stem}.md").write_text(table)
     print(table)

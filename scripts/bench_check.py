@@ -30,7 +30,7 @@ def measure(extra: list[str], routes: str, rounds: int) -> dict[str, dict]:
     for n in range(rounds):
         bench.log(f"ratio check: round {n + 1}/{rounds} ({routes})")
         args = bench.parse_args(["--sessions", "2000", "--clients", "16", "--duration", "2", "--no-pgbench",
-                                 "--quiet-wait", "2", "--routes", routes, "--label", "check",
+                                 "--no-floor", "--quiet-wait", "2", "--routes", routes, "--label", "check",
                                  "--out", str(bench.REPO / "reports" / "bench"), *extra])
         for r in bench.run(args)["results"]:
             if r["ratio"]:

@@ -1,4 +1,5 @@
-"""CPU accounting from /proc: a process tree's CPU seconds, and how busy the whole machine was."""
+"""From /proc: a process tree's CPU seconds, how busy the whole machine was, a server's workers and their
+resident memory."""
 
 from __future__ import annotations
 
@@ -53,17 +54,27 @@ def machine_busy() -> float:
     return (sum(fields[:8]) - idle) / TICK
 
 
-def rss_mb(root: int) -> dict[int, float]:
-    """Resident memory (MB) of `root` and each descendant, by pid."""
-    kids = children()
-    out, todo = {}, [root]
-    while todo:
-        pid = todo.pop()
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of one process in MB (VmRSS), or None when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def worker_pids(master: int) -> list[int]:
+    """The worker processes of a pre-forking server: the master's children (gunicorn's workers, uvicorn's spawned
+    ones), multiprocessing's resource tracker excepted; the master itself when it serves alone (uvicorn, 1 worker).
+    """
+    found = []
+    for pid in children().get(master, []):
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    out[pid] = int(line.split()[1]) / 1024
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        todo.extend(kids.get(pid, []))
-    return out
+        if b"resource_tracker" not in cmdline:
+            found.append(pid)
+    return sorted(found) or [master]

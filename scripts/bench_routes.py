@@ -1,4 +1,5 @@
-"""The benchmark's routes: for each, the request mix wrk sends (as a generated Lua script) to either server."""
+"""The benchmark's routes: for each, the requests wrk sends (as a generated Lua script) to either server; and a
+mixed load of several routes in turn (the soak)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from bench_dataset import SEARCH_WORD, session_type, user_of
 class Route:
     """One benchmarked operation: a method, path templates rotated per request, an optional body template.
 
-    In templates `{n}` is the request's ordinal in its wrk thread, `{tag}` the server's tag: writes that create
-    ids stay distinct per server, and the delete route removes exactly what the create route made, in order.
+    In templates `{n}` is the request's ordinal in its wrk thread (in a mix: the cycle's, one cycle being one
+    request of each route), `{tag}` the server's tag: writes that create ids stay distinct per server, and the
+    delete route removes exactly what the create route made, in order (in a mix, some cycles behind).
     """
 
     name: str
@@ -25,6 +27,7 @@ class Route:
     a_body: str | None = None
     note: str = ""
     tags: tuple[str, ...] = field(default=())
+    deletes_created: bool = False  # removes what `create` made: in a mix it trails the create by some cycles
 
 
 def sample_ids(sessions: int, count: int = 400, kind: str = "agent") -> list[str]:
@@ -60,28 +63,37 @@ def routes(sessions: int) -> list[Route]:
               a_paths=tuple(f"/sessions/{s}?type=agent" for s in writable),
               a_body='{"session_state": {"step": {n}}}',
               note="extension; AgentOS measured on its PATCH of session_state"),
-        Route("delete", "DELETE", ("/sessions/bench-new-{tag}-{n}?type=agent",), write=True,
+        Route("delete", "DELETE", ("/sessions/bench-new-{tag}-{n}?type=agent",), write=True, deletes_created=True,
               note="deletes what `create` made, in order"),
     ]
 
 
+# The framework floor: a route that touches no database, so its CPU per request is what the web stack alone costs.
+FLOOR = Route("healthz", "GET", ("/healthz",), a_paths=("/health",),
+              note="framework floor, no database (AgentOS measured on its /health)")
+
+
 LUA = r"""
-local paths = %(paths)s
-local method = %(method)s
-local body = %(body)s
+local mix = {%(mix)s}
 local tag = %(tag)s
+local fallback = %(fallback)d
 local n = 0
+local cycle = 0
 local headers = {["Content-Type"] = "application/json"}
 
-local function fill(s)
+local function fill(s, k)
   if s == nil then return nil end
-  return (s:gsub("{n}", tostring(n)):gsub("{tag}", tag))
+  return (s:gsub("{n}", tostring(k)):gsub("{tag}", tag))
 end
 
 function request()
   n = n + 1
-  local path = fill(paths[(n - 1) %% #paths + 1])
-  return wrk.format(method, path, headers, fill(body))
+  local i = (n - 1) %% #mix + 1
+  if i == 1 then cycle = cycle + 1 end
+  local e = mix[i]
+  local k = cycle - e.lag
+  if k < 1 then e, k = mix[fallback], cycle end
+  return wrk.format(e.method, fill(e.paths[(k - 1) %% #e.paths + 1], k), headers, fill(e.body, k))
 end
 
 function done(summary, latency, requests)
@@ -100,9 +112,21 @@ def lua_string(value: str | None) -> str:
     return "nil" if value is None else json.dumps(value)
 
 
+def mix_script(chosen: list[Route], tag: str, reference: bool, lag: int = 0) -> str:
+    """The Lua script that makes wrk send one request of each route in turn (AgentOS's equivalents when
+    `reference`). A route that deletes what `create` made trails it by `lag` cycles, so that its create has been
+    answered; until then a read of the mix (else the first route) goes instead."""
+    entries = []
+    for route in chosen:
+        paths = route.a_paths if reference and route.a_paths else route.paths
+        body = route.a_body if reference and route.a_body else route.body
+        lua_paths = ", ".join(lua_string(p) for p in paths)
+        entries.append(f"{{method = {lua_string(route.method)}, paths = {{{lua_paths}}}, body = {lua_string(body)}, "
+                       f"lag = {lag if route.deletes_created else 0}}}")
+    fallback = next((i for i, r in enumerate(chosen, 1) if not r.write), 1)
+    return LUA % {"mix": ",\n  ".join(entries), "tag": lua_string(tag), "fallback": fallback}
+
+
 def wrk_script(route: Route, tag: str, reference: bool) -> str:
     """The Lua script that makes wrk send `route` (AgentOS's equivalent when `reference` and there is one)."""
-    paths = route.a_paths if reference and route.a_paths else route.paths
-    body = route.a_body if reference and route.a_body else route.body
-    return LUA % {"paths": "{" + ", ".join(lua_string(p) for p in paths) + "}", "method": lua_string(route.method),
-                  "body": lua_string(body), "tag": lua_string(tag)}
+    return mix_script([route], tag, reference)

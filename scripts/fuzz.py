@@ -15,39 +15,17 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 import warnings
 from pathlib import Path
 
+from servers import Server, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = {"ci": [], "campaign": ["--max-examples", "300", "--max-time", "900", "--continue-on-failure"]}
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
-    """Poll /readyz until the server and its database answer."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("server did not become ready")
 
 
 def seed(url: str) -> None:
@@ -79,10 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     env |= {"AGNO_PG_DSN": pg.get_uri(), "AGNO_SERVICE_HOST": "127.0.0.1", "AGNO_SERVICE_PORT": str(port),
             "AGNO_WORKERS": "2", "AGNO_THREADS": "4", "AGNO_LOG_LEVEL": "WARNING"}
     log = (workdir / "server.log").open("wb")
-    server = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], cwd=ROOT, env=env, stdout=log,
-                              stderr=subprocess.STDOUT)
+    server = Server("agno-session", url, subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], cwd=ROOT,
+                                                          env=env, stdout=log, stderr=subprocess.STDOUT),
+                    workdir / "server.log")
     try:
-        wait_ready(url, server)
+        server.wait_healthy("/readyz", 60)  # the server and its database answer
         seed(url)
         report_dir = Path(args.report_dir)
         report_dir.mkdir(parents=True, exist_ok=True)
@@ -93,8 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         print("running:", " ".join(command), flush=True)
         return subprocess.run(command, cwd=ROOT).returncode
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop(30)
         log.close()
         pg.cleanup()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -19,15 +19,10 @@ import threading
 import time
 from urllib.parse import urlsplit
 
+from bench_procs import tree_cpu
+
 DEFAULT_PATHS = ["/sessions?limit=20", "/sessions/agent-sess-1", "/sessions/agent-sess-1/runs"]
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its waited-for children, from /proc."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    ticks = sum(int(f) for f in fields[11:15])
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def round_of(base: str, paths: list[str], total: int, clients: int) -> list[float]:
@@ -75,11 +70,11 @@ def measure(direct: str, proxy: str, pid: int | None, paths: list[str], total: i
     round_of(direct, paths, clients * 4, clients)  # warm-up both
     round_of(proxy, paths, clients * 4, clients)
     d = round_of(direct, paths, total, clients)
-    before = cpu_seconds(pid) if pid else 0.0
+    before = tree_cpu(pid) if pid else 0.0
     started = time.perf_counter()
     p = round_of(proxy, paths, total, clients)
     wall = time.perf_counter() - started
-    cpu = (cpu_seconds(pid) - before) if pid else float("nan")
+    cpu = (tree_cpu(pid) - before) if pid else float("nan")
     return {"clients": clients, "n": len(p), "direct_p50": pct(d, 50), "direct_p99": pct(d, 99),
             "proxy_p50": pct(p, 50), "proxy_p99": pct(p, 99), "cpu_ms_per_request": cpu * 1000 / len(p),
             "proxy_rps": len(p) / wall}

@@ -18,16 +18,11 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from scripts.servers import free_port
 from tests.rows import Rows
 
 CLI = str(Path(sys.executable).parent / "agno-session")
 STARTUP_SECONDS = 20
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:

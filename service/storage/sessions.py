@@ -71,24 +71,32 @@ def list_filter(session_type: str | None, has_user: bool, has_component: bool, h
     return sql.SQL("WHERE " + "\n      AND ".join(conditions) if conditions else "")
 
 
+def list_statement(filters: dict[str, Any], sort_by: str, sort_order: str, limit: int, page: int,
+                   total: sql.Composable) -> tuple[dict[str, sql.Composable], dict[str, Any]]:
+    """The fragments `list_sessions.sql` is composed with and its parameters; `total` is COUNT_ROWS or the
+    counts' (also what the benchmark's pgbench ceiling runs)."""
+    offset = min((page - 1) * limit, BIGINT_MAX)  # past bigint is past any data: an empty page, not an error
+    where = list_filter(filters.get("session_type"), filters.get("user_id") is not None,
+                        filters.get("component_id") is not None, filters.get("session_name") is not None)
+    return ({"order_by": order_clause(sort_by, sort_order), "where": where, "total": total},
+            {**filters, "limit": limit, "offset": offset})
+
+
 def list_sessions(db: Database, filters: dict[str, Any], sort_by: str, sort_order: str, limit: int, page: int
                   ) -> tuple[int, list[dict]]:
     """The total under the filters and one page of rows, each with `name_run` for name derivation."""
-    offset = min((page - 1) * limit, BIGINT_MAX)  # past bigint is past any data: an empty page, not an error
-    params = {**filters, "limit": limit, "offset": offset}
-    order_by = order_clause(sort_by, sort_order)
     by_type_only = all(filters.get(k) is None for k in ("user_id", "component_id", "session_name"))
-    where = list_filter(filters.get("session_type"), filters.get("user_id") is not None,
-                        filters.get("component_id") is not None, filters.get("session_name") is not None)
-    total_sql = counts.total_fragment(db) if by_type_only and counts.ready(db) else COUNT_ROWS
+    total = counts.total_fragment(db) if by_type_only and counts.ready(db) else COUNT_ROWS
     try:
-        rows = db.read_all("list_sessions", params, order_by=order_by, where=where, total=total_sql)
+        fragments, params = list_statement(filters, sort_by, sort_order, limit, page, total)
+        rows = db.read_all("list_sessions", params, **fragments)
     except TablesMissing:
-        if total_sql is COUNT_ROWS:
+        if total is COUNT_ROWS:
             raise
         counts.forget(db)  # the counts table went away since it was checked: count rows this time
-        rows = db.read_all("list_sessions", params, order_by=order_by, where=where, total=COUNT_ROWS)
-    total = rows[0]["total_count"] if rows else 0
+        fragments, params = list_statement(filters, sort_by, sort_order, limit, page, COUNT_ROWS)
+        rows = db.read_all("list_sessions", params, **fragments)
+    total_count = rows[0]["total_count"] if rows else 0
     if rows and rows[0]["delta_rows"] > counts.COMPACT_AT:
         counts.compact(db)
     page_rows = [r for r in rows if r["session_id"] is not None]
@@ -97,7 +105,7 @@ def list_sessions(db: Database, filters: dict[str, Any], sort_by: str, sort_orde
         row.pop("delta_rows", None)
     if page_rows and "runs" in page_rows[0]:
         _attach_page_runs(db, page_rows)
-    return total, page_rows
+    return total_count, page_rows
 
 
 def _attach_page_runs(db: Database, rows: list[dict]) -> None:

@@ -10,18 +10,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scripts.servers import Server, free_port
 from service.config import agentos_db_id
 from tests.contract import deviations, replay
 from tests.contract.jwt_setups import jwt_setups
@@ -30,52 +28,6 @@ from tests.contract.tables import Tables, compare_rows
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "tests" / "contract" / "seed.py"
 SECURITY_KEY = "contract-secret"
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Server:
-    """One HTTP server process under test and where its output goes."""
-
-    name: str
-    url: str
-    proc: subprocess.Popen
-    log: Path
-
-    def wait_healthy(self, timeout: float = 300.0) -> None:
-        """Poll /health until it answers 200; fail with the server's own log when it dies or hangs."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"{self.name} did not become healthy in {timeout:.0f}s:\n{self.tail()}")
-
-    def tail(self, lines: int = 40) -> str:
-        """The end of the server's log, for failure messages."""
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it lingers."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 @dataclass
