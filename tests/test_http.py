@@ -338,6 +338,26 @@ def test_request_id_is_generated_when_absent_or_unusable(client) -> None:
     assert len(set(ids)) == 4
 
 
+def test_fresh_request_ids_differ_in_a_forked_worker() -> None:
+    """gunicorn forks its workers after the app is loaded: a child must not repeat its parent's ids."""
+    import os
+
+    from service.api.middleware import _new_request_id
+
+    parent = {_new_request_id() for _ in range(3)}
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(write, " ".join(_new_request_id() for _ in range(3)).encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = set(os.read(read, 4096).decode().split())
+    os.close(read)
+    os.close(write)
+    assert len(child) == 3 and all(HEX_ID.match(i) for i in child)
+    assert not parent & child and {i[:16] for i in child} != {i[:16] for i in parent}
+
+
 @pytest.mark.parametrize(("method", "path", "status"), [
     ("GET", "/nope", 404), ("GET", "/sessions?limit=0", 422), ("GET", "/sessions?db_id=zz", 404),
     ("PUT", "/sessions", 405), ("GET", "/sessions/missing", 404),

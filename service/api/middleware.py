@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hmac
+import itertools
 import logging
+import os
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 from http import HTTPStatus
 
@@ -23,6 +25,17 @@ OPEN_PATHS = {"/", "/health", "/healthz", "/readyz", "/info", "/docs", "/redoc",
               "/docs/oauth2-redirect", "/metrics"}
 CORS_METHODS = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT, QUERY"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_ids = itertools.count()
+_id_prefix = {"pid": -1, "hex": ""}
+
+
+def _new_request_id() -> str:
+    """32 hex digits, unique across processes and restarts: 64 random bits drawn once per process, then a counter
+    (a uuid4 per request read the kernel's random source on every request)."""
+    pid = os.getpid()
+    if _id_prefix["pid"] != pid:  # a forked worker must not reuse its parent's prefix
+        _id_prefix.update(pid=pid, hex=secrets.token_hex(8))
+    return f"{_id_prefix['hex']}{next(_ids) & 0xFFFFFFFFFFFFFFFF:016x}"
 log = logging.getLogger(LOGGER)
 
 
@@ -108,7 +121,7 @@ def install(app: Flask, settings: Settings) -> None:
     @app.before_request
     def start() -> Response | None:
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else _new_request_id()
         g.started = time.perf_counter()
         g.db_id = None
         g.caller = UNRESTRICTED
