@@ -10,6 +10,7 @@ import pwd
 import shutil
 import subprocess
 import sys
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,21 +50,36 @@ def _as_owner(argv: list[str], owner: str | None) -> list[str]:
     return ["runuser", "-u", owner, "--", *argv] if owner else argv
 
 
+def _usable(data: Path, owner: str | None) -> bool:
+    """Whether the server (running as `owner`) can reach `data`'s parent, and its socket path fits the 107 bytes
+    a Unix socket name may have."""
+    if len(str(data / ".s.PGSQL.5432").encode()) > 100:
+        return False
+    if owner is None:
+        return True
+    probe = next((p for p in [data, *data.parents] if p.exists()), Path("/"))
+    return subprocess.run(["runuser", "-u", owner, "--", "test", "-x", str(probe)], capture_output=True).returncode == 0
+
+
 def start(root: Path, name: str, log: callable) -> Cluster:
     """Start (initialising on first use) the cluster `root/name`; the distribution's server when available."""
     bin_dir = distribution_bin()
     if bin_dir is None:
         log("no distribution PostgreSQL with pg_trgm: using the embedded server (name search without trigram index)")
         return _start_embedded(root / f"pg-{name}")
-    data = root.resolve() / f"pg{bin_dir.parent.name}-{name}"
     owner = "postgres" if os.geteuid() == 0 else None
     if owner:
         pwd.getpwnam(owner)  # KeyError: no such user to run the server as
+    data = root.resolve() / f"pg{bin_dir.parent.name}-{name}"
+    if not _usable(data, owner):
+        data = Path(tempfile.gettempdir()) / "agno-session-bench" / data.name
+        log(f"the server's user cannot reach {root} (or its socket path would be too long): cluster in {data}")
     if not (data / "PG_VERSION").exists():
         log(f"initdb {data}")
         data.mkdir(parents=True, exist_ok=True)
         if owner:
             shutil.chown(data, owner, owner)
+            data.chmod(0o700)
         subprocess.run(_as_owner([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
                                   "-E", "UTF8", "--no-locale"], owner), check=True, capture_output=True)
     pid_file = data / "postmaster.pid"
