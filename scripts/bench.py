@@ -264,8 +264,7 @@ def ceiling_queries(db: object, chosen: list[Route]) -> dict[str, tuple[object, 
     for the detail."""
     import psycopg2.sql
 
-    from service.storage import counts
-    from service.storage.sessions import COUNT_ROWS, list_statement
+    from service.storage.sessions import list_statement, list_total
 
     out = {}
     for route in (r for r in chosen if r.method == "GET" and r is not FLOOR):
@@ -274,10 +273,9 @@ def ceiling_queries(db: object, chosen: list[Route]) -> dict[str, tuple[object, 
         if url.path == "/sessions":
             filters = {"session_type": q.get("type", "agent"), "component_id": q.get("component_id"),
                        "user_id": q.get("user_id"), "session_name": q.get("session_name")}
-            by_type_only = all(filters[k] is None for k in ("component_id", "user_id", "session_name"))
-            total = counts.total_fragment(db) if by_type_only and counts.ready(db) else COUNT_ROWS
             fragments, params = list_statement(filters, q.get("sort_by", "created_at"), q.get("sort_order", "desc"),
-                                               int(q.get("limit", 20)), int(q.get("page", 1)), total)
+                                               int(q.get("limit", 20)), int(q.get("page", 1)),
+                                               list_total(db, filters))
             out[route.name] = (db.query("list_sessions", **fragments), params)
         elif route.name == "detail":
             out[route.name] = (db.query("get_session", lock=psycopg2.sql.SQL("")),

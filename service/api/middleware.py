@@ -25,17 +25,17 @@ OPEN_PATHS = {"/", "/health", "/healthz", "/readyz", "/info", "/docs", "/redoc",
               "/docs/oauth2-redirect", "/metrics"}
 CORS_METHODS = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT, QUERY"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_id_prefix = [secrets.token_hex(8)]
 _ids = itertools.count()
-_id_prefix = {"pid": -1, "hex": ""}
+os.register_at_fork(after_in_child=lambda: _id_prefix.__setitem__(0, secrets.token_hex(8)))  # gunicorn's workers
 
 
 def _new_request_id() -> str:
-    """32 hex digits, unique across processes and restarts: 64 random bits drawn once per process, then a counter
-    (a uuid4 per request read the kernel's random source on every request)."""
-    pid = os.getpid()
-    if _id_prefix["pid"] != pid:  # a forked worker must not reuse its parent's prefix
-        _id_prefix.update(pid=pid, hex=secrets.token_hex(8))
-    return f"{_id_prefix['hex']}{next(_ids) & 0xFFFFFFFFFFFFFFFF:016x}"
+    """32 hex digits, unique across processes and restarts: 64 random bits drawn per process (again in each forked
+    worker), then a counter (a uuid4 per request read the kernel's random source on every request)."""
+    return f"{_id_prefix[0]}{next(_ids) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
 log = logging.getLogger(LOGGER)
 
 

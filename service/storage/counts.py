@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -17,7 +18,7 @@ from weakref import WeakKeyDictionary
 from psycopg2 import sql
 
 from service.storage.errors import StorageError
-from service.storage.pool import Database, Replica
+from service.storage.pool import Database
 
 CHECK_EVERY = 10.0  # seconds a readiness answer is trusted: a dropped or disabled trigger is noticed this fast
 COMPACT_AT = 64  # delta rows a list may sum before they are folded into one per type
@@ -30,38 +31,40 @@ def _derived(session_table: str, suffix: str) -> str:
     return f"{session_table}_svc_{suffix}".encode()[:63].decode(errors="ignore")
 
 
-def _name(db: Database, suffix: str) -> str:
-    return _derived(db.config.session_table, suffix)
+@dataclass(frozen=True)
+class _Names:
+    """Everything the counts are called in one schema, derived once: identifiers for the SQL files, regclass
+    text for the catalog checks, and the list's total."""
 
-
-def _qualified(db: Database, table: str) -> str:
-    """A table of this database's schema as regclass text."""
-    return f'"{db.config.schema}"."{table}"'
+    counts: sql.Identifier
+    counts_regclass: str
+    sessions_regclass: str
+    triggers: tuple[str, ...]
+    install: dict[str, sql.Composable] = field(hash=False)
+    total: sql.Composed = field(hash=False)
 
 
 @cache
-def _fragments(schema: str, session_table: str) -> dict[str, sql.Composable]:
+def _names(schema: str, session_table: str) -> _Names:
     counts_table = _derived(session_table, "counts")
-    out: dict[str, sql.Composable] = {"counts": sql.Identifier(schema, counts_table),
-                                      "counts_name": sql.Literal(f'"{schema}"."{counts_table}"')}
-    for event in _EVENTS:
-        out[f"tg_{event}"] = sql.Identifier(_derived(session_table, f"count_{event}"))
-    out["fn_change"] = sql.Identifier(schema, _derived(session_table, "count_change"))  # one for all four
-    out["total"] = sql.SQL(
-        "SELECT COALESCE(sum(delta), 0)::bigint AS total_count, count(*) AS delta_rows FROM {counts} "
-        "WHERE %(session_type)s::text IS NULL OR session_type = %(session_type)s").format(counts=out["counts"])
-    return out
+    counts = sql.Identifier(schema, counts_table)
+    regclass = f'"{schema}"."{counts_table}"'
+    triggers = tuple(_derived(session_table, f"count_{event}") for event in _EVENTS)
+    install = {"counts": counts, "counts_name": sql.Literal(regclass),
+               "fn_change": sql.Identifier(schema, _derived(session_table, "count_change")),  # one for all four
+               **{f"tg_{event}": sql.Identifier(name) for event, name in zip(_EVENTS, triggers, strict=True)}}
+    total = sql.SQL("SELECT COALESCE(sum(delta), 0)::bigint AS total_count, count(*) AS delta_rows FROM {counts} "
+                    "WHERE %(session_type)s::text IS NULL OR session_type = %(session_type)s").format(counts=counts)
+    return _Names(counts, regclass, f'"{schema}"."{session_table}"', triggers, install, total)
 
 
-def fragments(db: Database) -> dict[str, sql.Composable]:
-    """The identifiers the counts' SQL is composed with, and `total`, the list's total read from them."""
-    return _fragments(db.config.schema, db.config.session_table)
+def _of(db: Database) -> _Names:
+    return _names(db.config.schema, db.config.session_table)
 
 
 def install(db: Database, cur: Any) -> None:
     """Create (or re-create) the counts table and triggers and recount, inside the caller's transaction."""
-    parts = fragments(db)
-    cur.execute(db.query("create_session_counts", **{k: v for k, v in parts.items() if k != "total"}))
+    cur.execute(db.query("create_session_counts", **_of(db).install))
     forget(db)
 
 
@@ -79,8 +82,11 @@ _state_lock = threading.Lock()
 
 
 def _readiness(db: Database) -> _Readiness:
-    with _state_lock:
-        return _state.setdefault(db, _Readiness())
+    found = _state.get(db)  # the lock only for a database's first list
+    if found is None:
+        with _state_lock:
+            found = _state.setdefault(db, _Readiness())
+    return found
 
 
 def ready(db: Database) -> bool:
@@ -90,10 +96,10 @@ def ready(db: Database) -> bool:
         return state.ready
     with state.lock:
         if time.monotonic() - state.checked >= CHECK_EVERY:
-            params = {"counts": _qualified(db, _name(db, "counts")),
-                      "sessions": _qualified(db, db.config.session_table),
-                      "triggers": [_name(db, f"count_{e}") for e in _EVENTS]}
-            row = db.read_one("session_counts_ready", params)
+            names = _of(db)
+            row = db.read_one("session_counts_ready", {"counts": names.counts_regclass,
+                                                       "sessions": names.sessions_regclass,
+                                                       "triggers": list(names.triggers)})
             state.ready = bool(row and row["ready"])
             state.checked = time.monotonic()
     return state.ready
@@ -104,18 +110,18 @@ def forget(db: Database) -> None:
     _readiness(db).checked = float("-inf")
 
 
-def total_fragment(db: Database) -> sql.Composable:
+def total_fragment(db: Database) -> sql.Composed:
     """The list's total read from the counts, with how many delta rows it summed."""
-    return fragments(db)["total"]
+    return _of(db).total
 
 
 def compact(db: Database) -> None:
-    """Fold the delta rows into one per type; a failure only costs the next lists a few more rows to sum."""
-    if isinstance(db, Replica):  # the list read from the replica; folding is a write
-        db = db.primary
+    """Fold the delta rows into one per type, on the primary (a list may have read a replica); a failure only costs
+    the next lists a few more rows to sum."""
+    names, primary = _of(db), db.primary
     try:
-        with db.transaction() as cur:
-            cur.execute(db.query("compact_session_counts", counts=fragments(db)["counts"]),
-                        {"counts": _qualified(db, _name(db, "counts"))})
+        with primary.transaction() as cur:
+            cur.execute(primary.query("compact_session_counts", counts=names.counts),
+                        {"counts": names.counts_regclass})
     except StorageError as exc:
         _log.warning("compacting session counts in %r failed: %s", db.config.db_id, exc.message)

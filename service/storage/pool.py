@@ -164,6 +164,7 @@ class Database:
         self.config = config
         self.timeout = timeout
         self.observer = observer
+        self.primary = self  # where writes go; a Replica points at its primary
         self.replica = Replica(self, pool_max) if config.replica_dsn else None
         self._idle: list[tuple[psycopg2.extensions.connection, int]] = []  # with the generation it was opened in
         self._generation = 0  # bumped when a reused connection is found dead: older ones are suspect too
@@ -171,6 +172,7 @@ class Database:
         self._pool_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(pool_max)
         self._queries: dict[tuple, sql.Composed] = {}
+        self._reads: dict[tuple, sql.Composed] = {}  # the same, behind the read's statement timeout
         # Time limits per transaction, never per session: a transaction-mode pooler runs each transaction on any
         # server connection, and PgBouncer refuses the `options` startup parameter that would set them per session.
         ms = int(timeout * 1000)
@@ -255,11 +257,19 @@ class Database:
 
     def query(self, name: str, **fragments: sql.Composable) -> sql.Composed:
         """`sql/<name>.sql` with this database's identifiers and the given fragments composed in (cached)."""
+        return self._composed(self._queries, (), name, fragments)
+
+    def _read_query(self, name: str, fragments: dict[str, sql.Composable]) -> sql.Composed:
+        """The same query behind this database's statement timeout, for one-message reads (cached)."""
+        return self._composed(self._reads, (self._read_limit,), name, fragments)
+
+    def _composed(self, cache: dict[tuple, sql.Composed], prefix: tuple[sql.Composable, ...], name: str,
+                  fragments: dict[str, sql.Composable]) -> sql.Composed:
         key = (name, *sorted((k, repr(v)) for k, v in fragments.items()))
-        composed = self._queries.get(key)
+        composed = cache.get(key)
         if composed is None:
-            composed = _RenderedOnce(sql.SQL(sql_text(name)).format(**self.identifiers, **fragments).seq)
-            self._queries[key] = composed
+            body = sql.SQL(sql_text(name)).format(**self.identifiers, **fragments)
+            composed = cache[key] = _RenderedOnce([*prefix, *body.seq])
         return composed
 
     @contextmanager
@@ -332,7 +342,7 @@ class Database:
         """
         try:
             with self._slot():
-                query = self.query(name, **fragments)
+                query = self._read_query(name, fragments)
                 reused = self._checkout()
                 if reused is not None:
                     try:
@@ -352,11 +362,12 @@ class Database:
 
     def _read(self, conn: psycopg2.extensions.connection, generation: int, query: sql.Composed,
               params: dict[str, Any]) -> list[dict]:
-        """Run `query` on `conn` outside any explicit transaction, under the statement timeout (sent in the same
-        message, so the same implicit transaction); the connection goes back to the pool unless closed."""
+        """Run `query` (a _read_query: the statement timeout comes in the same message, so the same implicit
+        transaction) on `conn` outside any explicit transaction; the connection goes back to the pool unless
+        closed."""
         try:
             with self._timed(conn.cursor(cursor_factory=TimedCursor)) as cur:
-                cur.execute(sql.Composed([self._read_limit, query]), params)
+                cur.execute(query, params)
                 return cur.fetchall()
         finally:
             self._checkin(conn, generation, conn.closed != 0)

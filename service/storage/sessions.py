@@ -82,11 +82,17 @@ def list_statement(filters: dict[str, Any], sort_by: str, sort_order: str, limit
             {**filters, "limit": limit, "offset": offset})
 
 
+def list_total(db: Database, filters: dict[str, Any]) -> sql.Composable:
+    """How the list counts: from the session counts when it filters by type alone and they can be trusted, else
+    by counting the filtered rows."""
+    by_type_only = all(filters.get(k) is None for k in ("user_id", "component_id", "session_name"))
+    return counts.total_fragment(db) if by_type_only and counts.ready(db) else COUNT_ROWS
+
+
 def list_sessions(db: Database, filters: dict[str, Any], sort_by: str, sort_order: str, limit: int, page: int
                   ) -> tuple[int, list[dict]]:
     """The total under the filters and one page of rows, each with `name_run` for name derivation."""
-    by_type_only = all(filters.get(k) is None for k in ("user_id", "component_id", "session_name"))
-    total = counts.total_fragment(db) if by_type_only and counts.ready(db) else COUNT_ROWS
+    total = list_total(db, filters)
     try:
         fragments, params = list_statement(filters, sort_by, sort_order, limit, page, total)
         rows = db.read_all("list_sessions", params, **fragments)
