@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from service.config import ConfigError, Settings, load_settings
 from service.logs import LOGGER, configure_logging
+from service.storage import counts
 from service.storage.errors import StorageError
 from service.storage.pool import Database
 from service.storage.schema import create_tables, table_columns
@@ -48,6 +49,8 @@ def check(settings: Settings) -> int:
             legacy = "runs" in sessions
             print(f"{c.db_id}: {state}; {c.schema}.{c.session_table} ({len(sessions)} columns"
                   f"{', legacy runs column' if legacy else ''}), {c.schema}.{c.runs_table} ({len(runs)} columns)")
+            if sessions:
+                failures += not _report_counts(db)
         except StorageError as exc:
             failures += 1
             print(f"{c.db_id}: cannot connect: {exc.message}")
@@ -56,6 +59,19 @@ def check(settings: Settings) -> int:
         if db.replica is not None:
             failures += not _replica_answers(db.replica)
     return 1 if failures else 0
+
+
+def _report_counts(db: Database) -> bool:
+    """Say whether the list's session counts are in use and still equal the table; False when they drifted."""
+    agree = counts.agree(db)
+    if agree is None:
+        print(f"{db.config.db_id}: session counts not installed: lists count rows (`agno-session migrate --indexes`)")
+    elif agree:
+        print(f"{db.config.db_id}: session counts ok")
+    else:
+        print(f"{db.config.db_id}: session counts differ from the table (a trigger was off): run "
+              "`agno-session migrate --indexes` to recount")
+    return agree is not False
 
 
 def _replica_answers(replica: Database) -> bool:

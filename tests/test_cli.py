@@ -247,7 +247,26 @@ def test_check_reports_the_layout(pg_dsn: str, catalog: Inspector) -> None:
     result = run_cli("check", AGNO_PG_DSN=pg_dsn, AGNO_DB_SCHEMA=SCHEMA, AGNO_DB_ID="cli-db")
     assert result.returncode == 0, result.stderr
     assert result.stdout == (f"cli-db: ok; {SCHEMA}.agno_sessions (14 columns), "
-                             f"{SCHEMA}.agno_runs (13 columns)\n")
+                             f"{SCHEMA}.agno_runs (13 columns)\n"
+                             "cli-db: session counts not installed: lists count rows "
+                             "(`agno-session migrate --indexes`)\n")
+
+
+def test_check_fails_when_the_session_counts_drifted_until_migrate_recounts(pg_dsn: str, catalog: Inspector) -> None:
+    env = {"AGNO_PG_DSN": pg_dsn, "AGNO_DB_SCHEMA": SCHEMA, "AGNO_DB_ID": "cli-db"}
+    assert run_cli("migrate", "--indexes", **env).returncode == 0
+    table = f"{SCHEMA}.agno_sessions"
+    catalog.rows(f"INSERT INTO {table} (session_id, session_type, created_at) VALUES ('a', 'agent', 1)")
+    result = run_cli("check", **env)
+    assert result.returncode == 0 and "cli-db: session counts ok\n" in result.stdout
+    catalog.rows(f"ALTER TABLE {table} DISABLE TRIGGER agno_sessions_svc_count_insert")
+    catalog.rows(f"INSERT INTO {table} (session_id, session_type, created_at) VALUES ('b', 'team', 1)")
+    catalog.rows(f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER agno_sessions_svc_count_insert")
+    result = run_cli("check", **env)
+    assert result.returncode == 1 and "cli-db: session counts differ from the table" in result.stdout
+    assert run_cli("migrate", "--indexes", **env).returncode == 0
+    result = run_cli("check", **env)
+    assert result.returncode == 0 and "cli-db: session counts ok\n" in result.stdout
 
 
 def test_check_uses_agentos_db_id_by_default(pg_dsn: str, catalog: Inspector) -> None:
@@ -287,7 +306,7 @@ def test_check_reports_each_database_and_fails_on_an_unreachable_one(pg_dsn: str
     mapping = json.dumps({"good": {"dsn": pg_dsn, "schema": SCHEMA}, "gone": other_database(pg_dsn, "nope")})
     result = run_cli("check", AGNO_SESSION_DSN_MAP=mapping)
     assert result.returncode == 1
-    lines = result.stdout.splitlines()
+    lines = [line for line in result.stdout.splitlines() if "session counts" not in line]
     assert lines[0].startswith("good: ok;")
     assert lines[1].startswith("gone: cannot connect:") and "nope" in lines[1]
 

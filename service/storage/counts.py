@@ -105,6 +105,14 @@ def ready(db: Database) -> bool:
     return state.ready
 
 
+def agree(db: Database) -> bool | None:
+    """Whether the counts equal the table's rows (None: not installed or not trusted, so not used)."""
+    forget(db)
+    if not ready(db):
+        return None
+    return bool(db.fetch_one("session_counts_agree", {}, counts=_of(db).counts)["agree"])
+
+
 def forget(db: Database) -> None:
     """Check again on the next list (after migrate, or when the counts table turned out to be gone)."""
     _readiness(db).checked = float("-inf")
