@@ -72,6 +72,11 @@ class Settings:
     data_dir: Path | None = None
     log_level: str = "INFO"
     max_body_bytes: int = 10 * 1024 * 1024
+    max_head_bytes: int = 128 * 1024  # request line + header fields, what AgentOS's uvicorn/h11 takes at once
+    keepalive_timeout: float = 5.0  # idle connection before its next (or first) request's first byte
+    header_timeout: float = 10.0  # first byte to the end of the request head
+    body_timeout: float = 30.0  # end of the head to the end of the body (and any single send of the answer)
+    max_connections: int = 1000  # open connections per worker; idle ones cost a file descriptor, not a thread
     jwt: JwtSettings | None = None  # JWT mode; OS_SECURITY_KEY is ignored once it is on, as in AgentOS
 
     @property
@@ -239,5 +244,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=Path(data_dir).expanduser() if data_dir else None,
         log_level=(env.get("AGNO_LOG_LEVEL") or "INFO").upper(),
         max_body_bytes=_int(env, "AGNO_MAX_BODY_BYTES", 10 * 1024 * 1024, 1, 1024**3),
+        max_head_bytes=_int(env, "AGNO_MAX_HEAD_BYTES", 128 * 1024, 8 * 1024, 1024**2),
+        keepalive_timeout=float(_int(env, "AGNO_KEEPALIVE_TIMEOUT", 5, 1, 3600)),
+        header_timeout=float(_int(env, "AGNO_HEADER_TIMEOUT", 10, 1, 3600)),
+        body_timeout=float(_int(env, "AGNO_BODY_TIMEOUT", 30, 1, 3600)),
+        max_connections=_int(env, "AGNO_MAX_CONNECTIONS", 1000, 16, 100000),
         jwt=jwt,
     )
