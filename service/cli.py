@@ -87,13 +87,9 @@ def _replica_answers(replica: Database) -> bool:
 
 def serve(settings: Settings) -> None:
     """Run under gunicorn with threaded workers; embedded PostgreSQL starts first when no DSN is set."""
-    from gunicorn.app.base import BaseApplication
-
-    from service import metrics_dir
-    from service.app import create_app
     from service.embedded import with_embedded_dsn
+    from service.server import gunicorn_app
 
-    _, remove_metrics_dir = metrics_dir.prepare()  # before create_app imports prometheus_client
     settings = with_embedded_dsn(settings)
     try:
         migrate(settings)
@@ -101,30 +97,7 @@ def serve(settings: Settings) -> None:
         if settings.embedded:
             raise
         log.warning("could not create tables at start-up", extra={"fields": {"error": exc.message}})
-    port = settings.port
-
-    class Server(BaseApplication):
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{settings.host}:{port}")
-            self.cfg.set("workers", settings.workers)
-            self.cfg.set("threads", settings.threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("timeout", int(settings.request_timeout) + 30)
-            self.cfg.set("graceful_timeout", 30)
-            self.cfg.set("preload_app", True)
-            self.cfg.set("accesslog", None)
-            # AgentOS (uvicorn) takes a request head of up to ~128 KiB; gunicorn's defaults (8190 bytes per
-            # line) would answer 414/431 to ids, filters and headers AgentOS serves. 0: no request-line limit.
-            self.cfg.set("limit_request_line", 0)
-            self.cfg.set("limit_request_field_size", 128 * 1024)
-            self.cfg.set("when_ready", lambda _server: log.info(f"session service listening on :{port}"))
-            self.cfg.set("child_exit", metrics_dir.worker_exited)
-            self.cfg.set("on_exit", lambda _server: remove_metrics_dir())
-
-        def load(self) -> object:
-            return create_app(settings)
-
-    Server().run()
+    gunicorn_app.run(settings, f"{settings.host}:{settings.port}")
 
 
 def main(argv: list[str] | None = None) -> int:
