@@ -11,6 +11,7 @@ from service.config import Settings
 from service.logs import LOGGER
 
 log = logging.getLogger(LOGGER)
+BUFFER_BUDGET = 64 * 1024 * 1024  # request bodies one worker holds in its event loop at once (at least one body)
 
 
 def gunicorn_options(settings: Settings, bind: str) -> dict[str, object]:
@@ -19,15 +20,30 @@ def gunicorn_options(settings: Settings, bind: str) -> dict[str, object]:
         "bind": bind,
         "workers": settings.workers,
         "threads": settings.threads,
-        "worker_class": "gthread",
+        "worker_class": "service.server.worker.ParkingWorker",
+        "worker_connections": settings.max_connections,
+        "keepalive": int(settings.keepalive_timeout),
         "timeout": int(settings.request_timeout) + 30,
         "graceful_timeout": 30,
         "preload_app": True,
         "accesslog": None,
-        # AgentOS (uvicorn) takes a request head of up to ~128 KiB; gunicorn's defaults (8190 bytes per
-        # line) would answer 414/431 to ids, filters and headers AgentOS serves. 0: no request-line limit.
+        # The worker's event loop bounds the whole head (max_head_bytes, 431/414) before gunicorn parses it, so
+        # gunicorn's own per-line and per-field limits (8190 bytes by default, below what AgentOS serves) are
+        # opened up to that bound: 0 is "no request-line limit of its own".
         "limit_request_line": 0,
-        "limit_request_field_size": 128 * 1024,
+        "limit_request_field_size": settings.max_head_bytes,
+        "limit_request_fields": 32768,
+    }
+
+
+def worker_limits(settings: Settings) -> dict[str, float]:
+    """What the parking worker reads from the application: time limits, sizes, and its body-buffer budget."""
+    return {
+        "header_timeout": settings.header_timeout,
+        "body_timeout": settings.body_timeout,
+        "max_head_bytes": settings.max_head_bytes,
+        "max_body_bytes": settings.max_body_bytes,
+        "buffer_budget": max(BUFFER_BUDGET, settings.max_body_bytes),
     }
 
 
@@ -45,6 +61,8 @@ def run(settings: Settings, bind: str, on_exit: list | None = None) -> None:
             self.cfg.set("when_ready", lambda _server: log.info(f"session service listening on :{settings.port}"))
             self.cfg.set("child_exit", metrics_dir.worker_exited)
             self.cfg.set("on_exit", lambda _server: [stop() for stop in exits])
+
+        agno_limits = worker_limits(settings)
 
         def load(self) -> object:
             return create_app(settings)
