@@ -82,3 +82,9 @@ def rows(pg_dsn: str, app) -> Iterator[Rows]:
     helper = Rows(pg_dsn)
     yield helper
     helper.close()
+
+
+@pytest.fixture
+def db_env(make_app, pg_dsn: str) -> dict[str, str]:
+    """The test server, schema `ai` emptied (by make_app's reset) and left for `serve` to migrate."""
+    return {"AGNO_PG_DSN": pg_dsn, "AGNO_DB_ID": "srv"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.test_server import serving
@@ -81,12 +80,6 @@ def test_dashboard_queries_name_only_exported_metrics(client) -> None:
         >= {"agno_session_http_requests", "agno_session_http_request_duration_seconds",
             "agno_session_db_pool_connections_in_use", "agno_session_db_pool_connections_waiting",
             "agno_session_db_query_duration_seconds", "agno_session_errors", "agno_session_build_info"}
-
-
-@pytest.fixture
-def db_env(make_app, pg_dsn: str) -> dict[str, str]:
-    """Schema `ai` emptied by make_app, left for `serve` to migrate."""
-    return {"AGNO_PG_DSN": pg_dsn, "AGNO_DB_ID": "srv"}
 
 
 def test_counts_are_summed_across_gunicorn_workers(db_env, tmp_path: Path) -> None:

@@ -97,12 +97,6 @@ def serving(env: dict[str, str], workers: int = 2, threads: int = 4):
         server.kill()
 
 
-@pytest.fixture
-def db_env(make_app, pg_dsn: str) -> dict[str, str]:
-    """The test server, schema `ai` emptied (by make_app's reset) and left for `serve` to migrate."""
-    return {"AGNO_PG_DSN": pg_dsn, "AGNO_DB_ID": "srv"}
-
-
 def worker_pids(parent: int) -> list[int]:
     """Child processes of the gunicorn arbiter (its workers)."""
     children = []

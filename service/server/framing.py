@@ -53,17 +53,20 @@ class RequestBuffer:
             found = self.data.find(_HEAD_END, max(0, self._scanned - 3))
             if found < 0:
                 self._scanned = len(self.data)
-                if len(self.data) <= self.max_head:
+                if len(self.data) < self.max_head:
                     return Verdict.WAIT
-                first_line = self.data.find(b"\r\n", 0, self.max_head + 2)
-                return Verdict.LINE_TOO_LONG if first_line < 0 else Verdict.HEAD_TOO_LARGE
+                return self._too_large()
             self.head_end = found + 4
-            if self.head_end > self.max_head + 4:
-                first_line = self.data.find(b"\r\n", 0, self.max_head + 2)
-                return Verdict.LINE_TOO_LONG if first_line < 0 else Verdict.HEAD_TOO_LARGE
+            if self.head_end > self.max_head:  # the limit counts the head with its blank line
+                return self._too_large()
             if not self._read_framing():
                 return Verdict.READY
         return self._body_verdict()
+
+    def _too_large(self) -> Verdict:
+        """414 when the request line alone does not fit the limit, else 431."""
+        ends_line = self.data.find(b"\r\n", 0, self.max_head)
+        return Verdict.LINE_TOO_LONG if ends_line < 0 else Verdict.HEAD_TOO_LARGE
 
     def buffered_body(self) -> int:
         """Body bytes held so far (what a memory budget counts)."""
