@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.test_server import serving
+from tests.test_server import serving, worker_pids
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -83,18 +87,36 @@ def test_dashboard_queries_name_only_exported_metrics(client) -> None:
 
 
 def test_counts_are_summed_across_gunicorn_workers(db_env, tmp_path: Path) -> None:
+    """Which worker the kernel gives a connection to is not ours to decide, so the workers serve one after another:
+    one worker answers, is replaced (SIGTERM to it; the arbiter forks another), the new one answers; every scrape
+    then sums both workers' files, and the gauges count only the live worker."""
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     (metrics_dir / "counter_1.db").write_bytes(b"stale from a previous run")
-    requests = 60
-    with serving({**db_env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}, workers=2, threads=2) as server:
-        for _ in range(requests):  # a new connection each: either worker may accept it
+    requests = 30
+    with serving({**db_env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}, workers=1, threads=2) as server:
+        first = wait_for_workers(server.proc.pid, lambda pids: len(pids) == 1)[0]
+        for _ in range(requests):
+            assert server.request("GET", "/healthz", headers={"Connection": "close"})[0] == 200
+        os.kill(first, signal.SIGTERM)
+        wait_for_workers(server.proc.pid, lambda pids: len(pids) == 1 and first not in pids)
+        for _ in range(requests):
             assert server.request("GET", "/healthz", headers={"Connection": "close"})[0] == 200
         writers = {p.name for p in metrics_dir.glob("counter_*.db")}
-        scrapes = [server.request("GET", "/metrics")[2].decode() for _ in range(4)]
-    assert "counter_1.db" not in writers and len(writers) >= 2, writers  # both workers served and wrote
-    for text in scrapes:  # whichever worker answers, it reports all of them
+        scrapes = [server.request("GET", "/metrics")[2].decode() for _ in range(2)]
+    assert "counter_1.db" not in writers and len(writers) == 2, writers  # both workers served and wrote
+    for text in scrapes:
         assert value(text, "agno_session_http_requests_total", route="/healthz", method="GET",
-                     status="200") == requests
+                     status="200") == 2 * requests
         assert value(text, "agno_session_db_pool_connections_in_use", db_id="srv", pool="primary") == 0
+        assert value(text, "agno_session_db_pool_connections_max", db_id="srv", pool="primary") == 2  # live only
         assert [v for (name, _), v in samples(text).items() if name == "agno_session_build_info"] == [1.0]
+
+
+def wait_for_workers(arbiter: int, ready: Callable[[list[int]], bool], within: float = 30) -> list[int]:
+    """The arbiter's worker pids once `ready` holds for them (forking is not instantaneous)."""
+    deadline = time.monotonic() + within
+    while not ready(pids := worker_pids(arbiter)):
+        assert time.monotonic() < deadline, f"workers never became ready: {pids}"
+        time.sleep(0.05)
+    return pids
