@@ -33,6 +33,8 @@ def gunicorn_options(settings: Settings, bind: str) -> dict[str, object]:
         "limit_request_line": 0,
         "limit_request_field_size": settings.max_head_bytes,
         "limit_request_fields": 32768,
+        # gunicorn 27's runtime control socket lives at one path per user, shared by every server it starts.
+        "control_socket_disable": True,
     }
 
 
