@@ -5,8 +5,8 @@ Usage: python3 scripts/attack.py URL [--idle 256] [--slowloris 64] [--slow-body 
                                  [--seconds 20] [--probe PATH ...] [--header 'Name: value' ...] [--json FILE]
                                  [--only PHASE ...] [--insecure]
 
-Standard library only: an operator can copy this one file and point it at their own deployment (http or https;
-URL may carry a path prefix, e.g. https://example.org/agno). It attacks only URL's host and port.
+Standard library only (Python 3.8+): an operator can copy this one file and point it at their own deployment
+(http or https; URL may carry a path prefix, e.g. https://example.org/agno). It attacks only URL's host and port.
 
 Phases, one after the other:
   idle+slowloris  --idle connections that send nothing, plus --slowloris connections sending a request head one
@@ -114,6 +114,10 @@ class Outcome:
     seconds: float
     status: int | None = None
     error: str = ""
+
+    def describe(self) -> str:
+        """`/path verdict (why)`, for reports."""
+        return f"{self.path} {self.verdict} ({self.error or self.status})"
 
 
 class Probe:
@@ -462,10 +466,12 @@ def _wait_answering(probe: Probe, within: float) -> None:
         outcomes = [probe.once(path) for path in probe.paths]
         if all(o.verdict == "ok" for o in outcomes):
             return
-        if time.monotonic() >= deadline:
-            reasons = "; ".join(f"{o.path}: {o.verdict} {o.status or ''} {o.error}".strip() for o in outcomes)
+        untrusted = any(o.error.startswith("SSLCertVerificationError") for o in outcomes)
+        if untrusted or time.monotonic() >= deadline:
+            reasons = "; ".join(o.describe() for o in outcomes if o.verdict != "ok")
+            hint = " (--insecure accepts a certificate this machine does not trust)" if untrusted else ""
             raise NotAnswering(f"{probe.target.scheme}://{probe.target.host_header}{probe.target.base} "
-                               f"does not answer normally before the attack ({reasons})")
+                               f"does not answer normally before the attack ({reasons}){hint}")
         time.sleep(0.5)
 
 
@@ -504,7 +510,7 @@ def run_phase(phase: str, counts: dict[str, int], probe: Probe, seconds: float,
     recovery = probe.answers(RECOVERY_PROBES)
     outcomes = probe.take()
     latencies = [o.seconds for o in outcomes]
-    errors = Counter(f"{o.path} {o.verdict} ({o.error or o.status})" for o in outcomes if o.verdict != "ok")
+    errors = Counter(o.describe() for o in outcomes if o.verdict != "ok")
     report = PhaseReport(
         phase=phase, hostile=swarm.counts, established=established, closed_by_server=swarm.closed_by_server,
         reopened=swarm.reopened, connect_failures=swarm.connect_failures, probes=len(outcomes),
@@ -532,10 +538,10 @@ def run(url: str, idle: int = 256, slowloris: int = 64, slow_body: int = 64, hal
     _raise_open_files(idle + slowloris + max(slow_body, half_head) + 256)
     counts = {"idle+slowloris": {"idle": idle, "slowloris": slowloris}, "slow-body": {"slow-body": slow_body},
               "half-head": {"half-head": half_head}}
-    phases = []
+    phases: list[PhaseReport] = []
     for phase in PHASES:
         if phase in chosen and sum(counts[phase].values()) > 0:
-            _wait_answering(probe, within=30.0)
+            _wait_answering(probe, within=30.0 if phases else 5.0)  # later: time to get over the previous phase
             phases.append(run_phase(phase, counts[phase], probe, seconds, say))
     return Report(url, phases)
 

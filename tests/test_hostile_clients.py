@@ -31,7 +31,6 @@ def test_the_bare_server_holds_and_recovers(server_env: dict[str, str], phase: s
                      **COUNTS)
     (result,) = report.phases
     print(report.table())
-    assert result.established == sum(result.hostile.values()), report.table()
     assert result.probes >= PHASE_SECONDS / 0.2 * 3 * 0.8  # the prober itself kept its pace (3 paths every 0.2 s)
     assert result.recovered, f"not answering normally right after the attack: {result.recovery}"
     assert result.ok >= 0.99 * result.probes, report.table()
