@@ -127,7 +127,7 @@ class Probe:
                  headers: dict[str, str] | None = None, deadline: float = DEADLINE) -> None:
         self.target = url if isinstance(url, Target) else Target.parse(url)
         self.paths = tuple(paths)
-        self.headers = {"Host": self.target.host_header, **(headers or {})}
+        self.headers = {"Host": self.target.host_header, "User-Agent": "attack.py probe", **(headers or {})}
         self.deadline = deadline
         self.outcomes: list[Outcome] = []
         self._lock = threading.Lock()
