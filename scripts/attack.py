@@ -434,13 +434,17 @@ class Report:
 
     url: str
     phases: list[PhaseReport]
+    heads: HeadCost | None = None
 
     @property
     def held(self) -> bool:
-        return bool(self.phases) and all(phase.held for phase in self.phases)
+        measured = bool(self.phases) or self.heads is not None
+        return measured and all(phase.held for phase in self.phases) and (self.heads is None or self.heads.linear)
 
     def to_dict(self) -> dict:
-        return {"url": self.url, "held": self.held, "phases": [phase.to_dict() for phase in self.phases]}
+        heads = None if self.heads is None else {**asdict(self.heads), "linear": self.heads.linear}
+        return {"url": self.url, "held": self.held, "phases": [phase.to_dict() for phase in self.phases],
+                "heads": heads}
 
     def table(self) -> str:
         """One line per phase, for people."""
@@ -456,7 +460,75 @@ class Report:
             if p.errors:
                 reasons = ", ".join(f"{reason} x{n}" for reason, n in p.errors.items())
                 lines.append(f"{p.phase}: probes not ok: {reasons}")
+        if self.heads is not None:
+            lines.append(self.heads.line())
         return "\n".join(lines)
+
+
+@dataclass
+class HeadCost:
+    """What a request head costs the service per byte at its size limit and at eight times it."""
+
+    limit: int
+    at_limit: dict[str, float | int]  # bytes, seconds (median), status
+    at_8x: dict[str, float | int]
+
+    @property
+    def linear(self) -> bool:
+        """A head eight times the limit may cost more in all, never more per byte (allowing for noise: 2x)."""
+        return self.per_byte(self.at_8x) <= 2 * self.per_byte(self.at_limit)
+
+    @staticmethod
+    def per_byte(sample: dict[str, float | int]) -> float:
+        return float(sample["seconds"]) / float(sample["bytes"])
+
+    def line(self) -> str:
+        def one(sample: dict[str, float | int]) -> str:
+            return (f"{sample['bytes']} bytes -> {sample['status']} in {float(sample['seconds']) * 1000:.1f} ms "
+                    f"({self.per_byte(sample) * 1e9:.1f} ns/byte)")
+        return (f"request heads: {one(self.at_limit)}; 8x: {one(self.at_8x)} -> "
+                f"{'linear' if self.linear else 'NOT linear'}")
+
+
+def measure_heads(target: Target, limit: int, repeats: int = 5) -> HeadCost:
+    """Send a head of `limit` bytes and one of 8 x `limit` (one padded header field), `repeats` times each; the
+    median time from the first byte sent to the answer's status line."""
+
+    def head(size: int) -> bytes:
+        start = f"GET {target.base}/healthz HTTP/1.1\r\nHost: {target.host_header}\r\nX-Pad: ".encode()
+        end = b"\r\nConnection: close\r\n\r\n"
+        return start + b"p" * max(0, size - len(start) - len(end)) + end
+
+    def once(data: bytes) -> tuple[float, int]:
+        raw = socket.create_connection((target.host, target.port), timeout=30)
+        context = target.tls()
+        sock = context.wrap_socket(raw, server_hostname=target.host) if context else raw
+        with sock:
+            started = time.perf_counter()
+            try:
+                sock.sendall(data)
+            except OSError:
+                pass  # refused before the end: the answer is already on its way
+            answer = b""
+            try:
+                while b"\r\n" not in answer:
+                    chunk = sock.recv(4096)
+                    if not chunk:
+                        break
+                    answer += chunk
+            except OSError:
+                pass
+            took = time.perf_counter() - started
+        status = answer.split(b" ", 2)[1] if answer.count(b" ") >= 2 else b"0"
+        return took, int(status) if status.isdigit() else 0
+
+    samples = {}
+    for name, size in (("at_limit", limit), ("at_8x", 8 * limit)):
+        data = head(size)
+        runs = sorted(once(data) for _ in range(repeats))
+        seconds, status = runs[len(runs) // 2]
+        samples[name] = {"bytes": len(data), "seconds": seconds, "status": status}
+    return HeadCost(limit, samples["at_limit"], samples["at_8x"])
 
 
 def _wait_answering(probe: Probe, within: float) -> None:
@@ -527,7 +599,7 @@ def run_phase(phase: str, counts: dict[str, int], probe: Probe, seconds: float,
 def run(url: str, idle: int = 256, slowloris: int = 64, slow_body: int = 64, half_head: int = 64,
         seconds: float = 20.0, probes: Iterable[str] = DEFAULT_PROBES, headers: dict[str, str] | None = None,
         only: Iterable[str] | None = None, insecure: bool = False,
-        progress: Callable[[str], None] | None = None) -> Report:
+        progress: Callable[[str], None] | None = None, head_limit: int = 0) -> Report:
     """Every phase (or those in `only`) in turn against `url`; raises NotAnswering when it is down beforehand."""
     chosen = list(only) if only else list(PHASES)
     unknown = [name for name in chosen if name not in PHASES]
@@ -543,7 +615,11 @@ def run(url: str, idle: int = 256, slowloris: int = 64, slow_body: int = 64, hal
         if phase in chosen and sum(counts[phase].values()) > 0:
             _wait_answering(probe, within=30.0 if phases else 5.0)  # later: time to get over the previous phase
             phases.append(run_phase(phase, counts[phase], probe, seconds, say))
-    return Report(url, phases)
+    heads = None
+    if head_limit:
+        say(f"[heads] {head_limit} bytes and 8 x {head_limit}, 5 times each")
+        heads = measure_heads(probe.target, head_limit)
+    return Report(url, phases, heads)
 
 
 def _raise_open_files(needed: int) -> None:
@@ -589,6 +665,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", choices=PHASES, metavar="PHASE",
                         help=f"run only these phases ({', '.join(PHASES)})")
     parser.add_argument("--insecure", action="store_true", help="https: do not verify the certificate")
+    parser.add_argument("--head-limit", type=_count, default=131072, metavar="BYTES",
+                        help="the service's request-head limit: heads of that size and 8 times it are timed, "
+                             "and must cost no more per byte at 8x (0: skip; default 131072)")
     args = parser.parse_args(argv)
     if args.seconds <= 0:
         parser.error("--seconds must be positive")
@@ -603,7 +682,7 @@ def main(argv: list[str] | None = None) -> int:
         report = run(args.url, idle=args.idle, slowloris=args.slowloris, slow_body=args.slow_body,
                      half_head=args.half_head, seconds=args.seconds, probes=args.probes or DEFAULT_PROBES,
                      headers=dict(args.header), only=args.only, insecure=args.insecure,
-                     progress=lambda line: print(line, file=sys.stderr, flush=True))
+                     progress=lambda line: print(line, file=sys.stderr, flush=True), head_limit=args.head_limit)
     except NotAnswering as exc:
         print(f"attack.py: {exc}", file=sys.stderr)
         return 2

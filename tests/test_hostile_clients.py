@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from scripts.attack import PHASES, main, run
+from scripts.attack import PHASES, Target, main, measure_heads, run
 from scripts.servers import free_port
 from tests.test_server import serving
 
@@ -18,15 +18,9 @@ PHASE_SECONDS = 12  # longer than the default header timeout (10 s), so the serv
 COUNTS = {"idle": 256, "slowloris": 64, "slow_body": 64, "half_head": 64}
 
 
-@pytest.fixture
-def server_env(make_app, pg_dsn: str) -> dict[str, str]:
-    """Schema `ai` emptied (by make_app's reset) and left for `serve` to migrate; timeouts left at their defaults."""
-    return {"AGNO_PG_DSN": pg_dsn, "AGNO_DB_ID": "hostile"}
-
-
 @pytest.mark.parametrize("phase", PHASES)
-def test_the_bare_server_holds_and_recovers(server_env: dict[str, str], phase: str) -> None:
-    with serving(server_env, workers=2, threads=4) as server:
+def test_the_bare_server_holds_and_recovers(db_env: dict[str, str], phase: str) -> None:
+    with serving(db_env, workers=2, threads=4) as server:
         report = run(f"http://127.0.0.1:{server.port}", only=[phase], seconds=PHASE_SECONDS, progress=print,
                      **COUNTS)
     (result,) = report.phases
@@ -34,6 +28,16 @@ def test_the_bare_server_holds_and_recovers(server_env: dict[str, str], phase: s
     assert result.probes >= PHASE_SECONDS / 0.2 * 3 * 0.8  # the prober itself kept its pace (3 paths every 0.2 s)
     assert result.recovered, f"not answering normally right after the attack: {result.recovery}"
     assert result.ok >= 0.99 * result.probes, report.table()
+
+
+def test_request_heads_cost_no_more_per_byte_past_the_limit(db_env: dict[str, str]) -> None:
+    """A head at the limit is served, one of eight times the limit is refused as soon as the limit is passed: the
+    service never reads, let alone parses, the rest (before the parking worker, 8 MiB took ~7 s of a core)."""
+    with serving(db_env, workers=1, threads=2) as server:
+        cost = measure_heads(Target.parse(f"http://127.0.0.1:{server.port}"), 128 * 1024)
+    print(cost.line())
+    assert (cost.at_limit["status"], cost.at_8x["status"]) == (200, 431)
+    assert cost.linear, cost.line()
 
 
 def test_the_tool_refuses_what_it_cannot_attack(capsys: pytest.CaptureFixture[str]) -> None:
@@ -48,15 +52,17 @@ def test_the_tool_refuses_what_it_cannot_attack(capsys: pytest.CaptureFixture[st
     assert "does not answer normally before the attack" in capsys.readouterr().err
 
 
-def test_the_tool_reports_as_json_and_by_exit_code(server_env: dict[str, str], tmp_path) -> None:
+def test_the_tool_reports_as_json_and_by_exit_code(db_env: dict[str, str], tmp_path) -> None:
     out = tmp_path / "attack.json"
-    with serving(server_env, workers=1, threads=4) as server:
+    with serving(db_env, workers=1, threads=4) as server:
         code = main([f"http://127.0.0.1:{server.port}", "--only", "half-head", "--half-head", "2", "--seconds", "2",
-                     "--probe", "/healthz", "--header", "X-Request-ID: attack-probe", "--json", str(out)])
+                     "--probe", "/healthz", "--header", "X-Request-ID: attack-probe", "--json", str(out),
+                     "--head-limit", "0"])
         logged = server.access_log()
     written = json.loads(out.read_text())
     assert code == (0 if written["held"] else 1)
     (phase,) = written["phases"]
+    assert written["heads"] is None
     assert phase["phase"] == "half-head" and phase["hostile"] == {"half-head": 2} and len(phase["recovery"]) == 10
     assert phase["probes"] == phase["ok"] + phase["slow"] + phase["failed"] > 0
     assert {e["path"] for e in logged} == {"/healthz"} and {e["request_id"] for e in logged} == {"attack-probe"}
