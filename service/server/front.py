@@ -172,10 +172,6 @@ class _Child:
     code: int | None = None
 
 
-def _exit_code(status: int) -> int:
-    return os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status >> 8
-
-
 def _connects(family: int, address: object) -> bool:
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.settimeout(1)
@@ -284,7 +280,7 @@ class Front:
                 return ended
             child = self.children.get(pid)
             if child is not None:
-                child.code = _exit_code(status)
+                child.code = os.waitstatus_to_exitcode(status)
                 ended.append(child)
 
     def _wait_until(self, ready: Callable[[], bool], child: _Child) -> bool:
