@@ -89,6 +89,7 @@ def test_answers_through_nginx_as_the_bare_server_does(db_env, pg_dsn: str) -> N
             assert replay.compare(a, b, compared) == [], req.label()  # status line, every header, body bytes
         assert len(requests) > 100
         assert b.headers["server"] == "gunicorn"  # nginx passes gunicorn's own Server and Date on
+        assert fronted_server.stop()[0] == 0  # (a SIGKILL would leave its runtime directory behind)
     finally:
         rows.close()
         bare.kill()
