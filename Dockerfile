@@ -24,14 +24,16 @@ RUN --mount=type=secret,id=cacert \
     && /opt/agno-session/bin/pip uninstall -y -q pip \
     && find /opt/agno-session -name __pycache__ -prune -exec rm -rf {} +
 
-# --- final: the interpreter, the virtualenv, an unprivileged user; nothing else
+# --- final: the interpreter, the virtualenv, nginx (the buffering front), an unprivileged user; nothing else.
+# Debian's `nginx` is its smallest build and has every module the front uses (proxy, upstream keepalive, limit_conn);
+# its configuration is rendered at start from the settings (service/server/front.py), not baked in here.
 FROM ${BASE}
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # hadolint ignore=DL3008
-RUN if ! command -v python3 >/dev/null; then \
-      apt-get update && apt-get install -y --no-install-recommends python3 \
-      && rm -rf /var/lib/apt/lists/* /var/cache/apt/*; \
-    fi \
+RUN packages=(nginx) \
+    && if ! command -v python3 >/dev/null; then packages+=(python3); fi \
+    && apt-get update && apt-get install -y --no-install-recommends "${packages[@]}" \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /etc/nginx/sites-enabled/* \
     && (getent group agno >/dev/null || groupadd --system --gid 10001 agno) \
     && (id agno >/dev/null 2>&1 || useradd --system --uid 10001 --gid 10001 --no-create-home \
         --home-dir /nonexistent --shell /usr/sbin/nologin agno)
@@ -40,12 +42,16 @@ ENV PATH=/opt/agno-session/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     AGNO_SERVICE_HOST=0.0.0.0 \
-    AGNO_SERVICE_PORT=8080
+    AGNO_SERVICE_PORT=8080 \
+    AGNO_FRONT=nginx
 USER 10001:10001
 WORKDIR /tmp
 EXPOSE 8080
-# gunicorn's arbiter is PID 1: SIGTERM stops accepting and lets in-flight requests finish (graceful_timeout 30 s).
+# `agno-session serve` is PID 1 and supervises nginx (on :8080) and gunicorn (on a unix socket under /tmp, which must
+# be writable: a tmpfs beside a read-only root). SIGTERM: nginx stops accepting and finishes what it holds (25 s at
+# most), then gunicorn stops. AGNO_FRONT=none serves gunicorn directly on :8080 (behind an ingress that buffers).
 STOPSIGNAL SIGTERM
+# Through the front, as clients and Kubernetes' probes reach the service.
 HEALTHCHECK --interval=15s --timeout=4s --start-period=20s --retries=3 \
     CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('AGNO_SERVICE_PORT', '8080'), timeout=3)"]
 ENTRYPOINT ["agno-session"]

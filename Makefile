@@ -21,7 +21,7 @@ SHADOW_ARGS ?=
 
 .PHONY: install run test unit-test contract-test proxy-test proxy-bench shadow fuzz lint clean bench bench-check wrk
 .PHONY: bench-soak bench-scale
-.PHONY: deploy-tools image compose-up compose-down chart smoke deploy-test
+.PHONY: deploy-tools image compose-up compose-down chart smoke deploy-test system-packages
 
 DEPLOY_VENV ?= .venv-deploy
 DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
@@ -153,6 +153,18 @@ bench-scale:
 # agno-session's throughput over AgentOS's on 2,000 sessions; fails when one loses more than a third of its ratio.
 bench-check: $(STAMP) $(REF_STAMP) wrk
 	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python scripts/bench_check.py $(BENCH_ARGS)
+
+# System packages the tests need, from Debian (CI runs this before `make test`; needs root or sudo): nginx for the
+# front's tests (tests/test_front*.py fail without it), jq for the smoke test.
+SYSTEM_PACKAGES := nginx jq
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends $$missing; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends $$missing; fi; \
+	else echo "system packages present: $(SYSTEM_PACKAGES)"; fi
 
 # wrk from Debian, installed when missing (needs root or sudo).
 wrk:

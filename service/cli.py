@@ -85,10 +85,14 @@ def _replica_answers(replica: Database) -> bool:
     return True
 
 
-def serve(settings: Settings) -> None:
-    """Run under gunicorn with threaded workers; embedded PostgreSQL starts first when no DSN is set."""
+def serve(settings: Settings) -> int:
+    """Run under gunicorn with threaded workers (behind nginx with AGNO_FRONT=nginx); embedded PostgreSQL starts
+    first when no DSN is set."""
     from service.embedded import with_embedded_dsn
-    from service.server import gunicorn_app
+    from service.server import front, gunicorn_app
+
+    if settings.front == "nginx":
+        front.nginx_binary()  # a missing nginx is a configuration error, before anything starts
 
     settings = with_embedded_dsn(settings)
     try:
@@ -97,7 +101,12 @@ def serve(settings: Settings) -> None:
         if settings.embedded:
             raise
         log.warning("could not create tables at start-up", extra={"fields": {"error": exc.message}})
+    if settings.front == "nginx":
+        keepalive = float(gunicorn_app.gunicorn_options(settings, "").get("keepalive", 2))  # type: ignore[arg-type]
+        return front.serve(settings, lambda behind, bind: gunicorn_app.run(
+            behind, bind, ready_message=f"gunicorn listening on {bind} behind nginx"), keepalive)
     gunicorn_app.run(settings, f"{settings.host}:{settings.port}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,8 +140,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(command: str, settings: Settings, args: argparse.Namespace) -> int:
     """One command with validated settings."""
     if command == "serve":
-        serve(settings)
-        return 0
+        return serve(settings)
     from service.embedded import with_embedded_dsn
 
     settings = with_embedded_dsn(settings)

@@ -77,6 +77,8 @@ class Settings:
     header_timeout: float = 10.0  # first byte to the end of the request head
     body_timeout: float = 30.0  # end of the head to the end of the body (and any single send of the answer)
     max_connections: int = 1000  # open connections per worker; idle ones cost a file descriptor, not a thread
+    front: str = "none"  # "nginx": serve puts a buffering nginx in front of gunicorn (the image's default)
+    front_conn_per_ip: int = 256  # requests in progress per client address through the front (nginx limit_conn)
     jwt: JwtSettings | None = None  # JWT mode; OS_SECURITY_KEY is ignored once it is on, as in AgentOS
 
     @property
@@ -195,6 +197,22 @@ def _table_names(env: Mapping[str, str]) -> dict[str, str]:
     return {"schema": schema, "session_table": session_table, "runs_table": runs_table}
 
 
+FRONTS = ("none", "nginx")
+
+
+def _front(env: Mapping[str, str], max_connections: int) -> tuple[str, int]:
+    """AGNO_FRONT and its per-client limit; one client at its limit must leave the front room for the others."""
+    front = (env.get("AGNO_FRONT") or "none").strip().lower()
+    if front not in FRONTS:
+        raise ConfigError(f"AGNO_FRONT must be one of {', '.join(FRONTS)}, got {env['AGNO_FRONT']!r}")
+    per_ip = _int(env, "AGNO_FRONT_CONN_PER_IP", 256, 1, 100000)
+    # Each request in progress holds two of nginx's connections (the client's and gunicorn's).
+    if front == "nginx" and 2 * per_ip >= max_connections:
+        raise ConfigError(f"AGNO_FRONT_CONN_PER_IP ({per_ip}) must be below half of AGNO_MAX_CONNECTIONS "
+                          f"({max_connections}): one client at its limit would fill the front")
+    return front, per_ip
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting; raise ConfigError naming the first mistake."""
     env = os.environ if env is None else env
@@ -228,6 +246,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     origins = env.get("AGNO_CORS_ORIGINS")
     data_dir = env.get("AGNO_DATA_DIR")
     timeout = _int(env, "AGNO_REQUEST_TIMEOUT", 60, 1, 3600)
+    max_connections = _int(env, "AGNO_MAX_CONNECTIONS", 1000, 16, 100000)
+    front, front_conn_per_ip = _front(env, max_connections)
     return Settings(
         databases=tuple(databases),
         default_db_id=default_db_id,
@@ -248,6 +268,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         keepalive_timeout=float(_int(env, "AGNO_KEEPALIVE_TIMEOUT", 5, 1, 3600)),
         header_timeout=float(_int(env, "AGNO_HEADER_TIMEOUT", 10, 1, 3600)),
         body_timeout=float(_int(env, "AGNO_BODY_TIMEOUT", 30, 1, 3600)),
-        max_connections=_int(env, "AGNO_MAX_CONNECTIONS", 1000, 16, 100000),
+        max_connections=max_connections,
+        front=front,
+        front_conn_per_ip=front_conn_per_ip,
         jwt=jwt,
     )

@@ -158,27 +158,33 @@ def test_serve_creates_missing_tables(db_env, pg_dsn: str) -> None:
         assert server.stop()[0] == 0
 
 
+def patch_during_sigterm(server: Server, pg_dsn: str) -> tuple[int, bytes]:
+    """A PATCH waiting on a row lock when SIGTERM arrives; the lock is released after it: its status and body."""
+    rows = Rows(pg_dsn)
+    rows.session("busy", "agent", component_id="a")
+    locker = psycopg2.connect(pg_dsn)
+    try:
+        with locker.cursor() as cur:
+            cur.execute("SELECT 1 FROM ai.agno_sessions WHERE session_id = 'busy' FOR UPDATE")
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(server.request, "PATCH", "/sessions/busy", {"session_name": "late"})
+            time.sleep(0.5)
+            server.proc.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            locker.rollback()
+            status, _, body = pending.result(20)
+        return status, body
+    finally:
+        locker.close()
+        rows.close()
+
+
 def test_in_flight_request_finishes_during_graceful_stop(db_env, pg_dsn: str) -> None:
     """A request waiting on a row lock when SIGTERM arrives is still answered before the process exits."""
     with serving(db_env, workers=1, threads=2) as server:
-        rows = Rows(pg_dsn)
-        rows.session("busy", "agent", component_id="a")
-        locker = psycopg2.connect(pg_dsn)
-        try:
-            with locker.cursor() as cur:
-                cur.execute("SELECT 1 FROM ai.agno_sessions WHERE session_id = 'busy' FOR UPDATE")
-            with ThreadPoolExecutor(1) as pool:
-                pending = pool.submit(server.request, "PATCH", "/sessions/busy", {"session_name": "late"})
-                time.sleep(0.5)
-                server.proc.send_signal(signal.SIGTERM)
-                time.sleep(0.5)
-                locker.rollback()
-                status, _, body = pending.result(10)
-            assert status == 200 and json.loads(body)["session_name"] == "late"
-            assert server.proc.wait(10) == 0
-        finally:
-            locker.close()
-            rows.close()
+        status, body = patch_during_sigterm(server, pg_dsn)
+        assert status == 200 and json.loads(body)["session_name"] == "late"
+        assert server.proc.wait(10) == 0
 
 
 def test_statement_timeout_answers_504(db_env, pg_dsn: str) -> None:

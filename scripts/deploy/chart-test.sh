@@ -44,7 +44,8 @@ step "chart: checkov security scan of both renderings"
   || die "checkov found problems"
 
 for case in "over-budget:connection budget exceeded" "no-database:set database.existingSecret" \
-            "bad-values:additional properties 'replicas' not allowed"; do
+            "bad-values:additional properties 'replicas' not allowed" \
+            "front-limit:must be below half of front.maxConnections"; do
   name="${case%%:*}" expected="${case#*:}"
   step "chart: refuses $name"
   if helm render "$CHART" --values "$CHART/ci/refuse-$name.yaml" >/dev/null 2>"$out/err"; then

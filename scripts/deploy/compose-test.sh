@@ -29,4 +29,6 @@ step "compose: every profile resolves (agentos, shadow)"
 compose --profile agentos --profile shadow config >/dev/null
 step "compose: smoke test on 127.0.0.1:$AGNO_SESSION_PORT"
 "$ROOT/scripts/test-session-api.sh" "http://127.0.0.1:$AGNO_SESSION_PORT" compose
+step "compose: attack (idle, slowloris, slow bodies, half heads) through the front; probes must hold"
+attack "http://127.0.0.1:$AGNO_SESSION_PORT"
 step "compose: down"

@@ -24,6 +24,11 @@ if [ ! -s "$AGNO_SECRETS_DIR/pg_password" ]; then
     > "$AGNO_SECRETS_DIR/agno_pg_dsn"
   chmod 0644 "$AGNO_SECRETS_DIR/pg_password" "$AGNO_SECRETS_DIR/agno_pg_dsn"
 fi
+# The metrics token is optional: an empty file leaves /metrics open (AGNO_METRICS_TOKEN=... to set one here).
+if [ ! -e "$AGNO_SECRETS_DIR/agno_metrics_token" ]; then
+  printf '%s' "${AGNO_METRICS_TOKEN:-}" > "$AGNO_SECRETS_DIR/agno_metrics_token"
+  chmod 0644 "$AGNO_SECRETS_DIR/agno_metrics_token"
+fi
 
 step "compose: up postgres (waiting for its healthcheck)"
 compose up -d postgres >/dev/null 2>&1

@@ -56,6 +56,22 @@ curl -fsS "http://127.0.0.1:$port/readyz" | jq -e '.databases.container == "ok"'
 step "container: smoke test (with a key)"
 OS_SECURITY_KEY="$key" "$ROOT/scripts/test-session-api.sh" "http://127.0.0.1:$port" container
 
+step "container: nginx in front (a body over AGNO_MAX_BODY_BYTES is refused by it, in the service's JSON)"
+head -c 10485761 /dev/zero | curl -sS -D "$secrets/head" -o "$secrets/body" -H "Authorization: Bearer $key" \
+  -H 'Content-Type: application/json' --data-binary @- "http://127.0.0.1:$port/sessions" >/dev/null || true
+grep -qi '^server: nginx' "$secrets/head" && grep -q ' 413 ' "$secrets/head" \
+  || die "no 413 from nginx: $(head -1 "$secrets/head")"
+[ "$(cat "$secrets/body")" = '{"detail":"Request body is larger than 10485760 bytes"}' ] \
+  || die "nginx's 413 body: $(cat "$secrets/body")"
+curl -fsS -o /dev/null -H 'X-Forwarded-For: 203.0.113.9' -H 'X-Request-ID: spoofed-xff' "http://127.0.0.1:$port/healthz"
+logged="$(podman logs "$svc" 2>&1 | grep '"spoofed-xff"' | jq -r .client_ip)"
+[ -n "$logged" ] && [ "$logged" != 203.0.113.9 ] || die "the access log believed a client's X-Forwarded-For: '$logged'"
+step "container: nginx answered the 413; the access log shows $logged, not the client's forged address"
+
+step "container: attack (idle, slowloris, slow bodies, half heads) through the front; probes must hold"
+attack "http://127.0.0.1:$port" --header "Authorization: Bearer $key"
+[ "$(podman inspect "$svc" --format '{{.State.Running}}')" = true ] || die "the container stopped during the attack"
+
 step "container: SIGTERM while a request waits on a row lock"
 auth=(-H "Authorization: Bearer $key" -H 'Content-Type: application/json')
 curl -fsS -o /dev/null "${auth[@]}" -d '{"session_id":"drain","session_name":"before"}' "http://127.0.0.1:$port/sessions"

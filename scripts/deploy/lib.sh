@@ -29,6 +29,14 @@ wait_http() {
   return 1
 }
 
+# scripts/attack.py against a deployed URL (extra arguments passed on): fails the deploy test unless every phase held.
+attack() {
+  local url="$1"
+  shift
+  python3 "$ROOT/scripts/attack.py" "$url" --seconds "${ATTACK_SECONDS:-10}" "$@" >&2 \
+    || die "scripts/attack.py: the service at $url did not hold (see the table above)"
+}
+
 # podman and its helpers from Debian, when this machine does not have them yet.
 ensure_podman() {
   if command -v podman >/dev/null && command -v runc >/dev/null && command -v debootstrap >/dev/null \

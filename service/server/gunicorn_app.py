@@ -49,8 +49,11 @@ def worker_limits(settings: Settings) -> dict[str, float]:
     }
 
 
-def run(settings: Settings, bind: str, on_exit: list | None = None) -> None:
-    """Serve `create_app(settings)` on `bind` until gunicorn's arbiter stops; `on_exit` callables run last."""
+def run(settings: Settings, bind: str, on_exit: list | None = None, ready_message: str | None = None) -> None:
+    """Serve `create_app(settings)` on `bind` until gunicorn's arbiter stops; `on_exit` callables run last.
+
+    `ready_message` replaces the "listening" line when something else (the front) is what clients reach."""
+    ready = ready_message or f"session service listening on :{settings.port}"
     from service.app import create_app
 
     _, remove_metrics_dir = metrics_dir.prepare()  # before create_app imports prometheus_client
@@ -60,7 +63,7 @@ def run(settings: Settings, bind: str, on_exit: list | None = None) -> None:
         def load_config(self) -> None:
             for key, value in gunicorn_options(settings, bind).items():
                 self.cfg.set(key, value)
-            self.cfg.set("when_ready", lambda _server: log.info(f"session service listening on :{settings.port}"))
+            self.cfg.set("when_ready", lambda _server: log.info(ready))
             self.cfg.set("child_exit", metrics_dir.worker_exited)
             self.cfg.set("on_exit", lambda _server: [stop() for stop in exits])
 

@@ -44,6 +44,10 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- default (printf "%s-key" (include "agno-session.fullname" .)) .Values.auth.securityKey.existingSecret -}}
 {{- end -}}
 
+{{- define "agno-session.metricsSecretName" -}}
+{{- default (printf "%s-metrics" (include "agno-session.fullname" .)) .Values.auth.metricsToken.existingSecret -}}
+{{- end -}}
+
 {{- define "agno-session.useDsnMap" -}}
 {{- if .Values.database.existingSecret -}}{{- if .Values.database.dsnMapKey -}}true{{- end -}}
 {{- else if .Values.database.dsnMap -}}true{{- end -}}

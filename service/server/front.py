@@ -1,0 +1,369 @@
+"""The buffering front: nginx reads whole requests (slow and idle clients cost it a socket, not a gunicorn thread),
+configured from the same settings as the service, started and supervised by `agno-session serve`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from service.config import ConfigError, Settings
+from service.logs import LOGGER
+
+log = logging.getLogger(LOGGER)
+
+# Upstream and response margins: gunicorn answers its own 504 at request_timeout; nginx waits a little longer.
+READ_MARGIN_SECONDS = 10
+# What one request's body may occupy in nginx's memory before it goes to a temporary file in the runtime dir.
+BODY_MEMORY_BYTES = 128 * 1024
+# In-flight requests nginx lets finish on SIGTERM before gunicorn is told to stop (inside Kubernetes' 45 s).
+SHUTDOWN_SECONDS = 25
+STARTUP_SECONDS = 60
+POLL_SECONDS = 0.1
+REFUSED = "/.agno-front/refused/"  # nginx-internal locations of the refusals' bodies
+
+
+def refusals(settings: Settings) -> dict[int, tuple[int, str]]:
+    """nginx's own refusals, by the code nginx raises: the status sent and the `detail` of the JSON body sent."""
+    return {
+        400: (400, "Invalid HTTP request received."),
+        408: (408, "Request timed out waiting for the client"),
+        413: (413, f"Request body is larger than {settings.max_body_bytes} bytes"),
+        # Heads nginx will not hold: 400 as AgentOS's uvicorn/h11 answers them (nginx has no reason phrase for 431).
+        414: (400, "Request line is too long"),
+        494: (400, "Request header fields are too large"),
+        502: (502, "Service is not reachable"),
+        503: (503, "Too many requests in progress from this address"),
+        504: (504, "Request timed out"),
+        404: (404, "Not Found"),  # only the refusals' own internal paths, asked for from outside (as the app says)
+    }
+
+
+def _seconds(value: float) -> str:
+    """nginx's time syntax, in whole milliseconds so sub-second settings survive."""
+    return f"{round(value * 1000)}ms"
+
+
+def _refusal_blocks(settings: Settings) -> str:
+    """error_page rules and the named locations that answer them with the service's JSON shape."""
+    lines = []
+    for code, (status, detail) in refusals(settings).items():
+        body = json.dumps({"detail": detail}, separators=(",", ":"))
+        if any(c in body for c in "'$\\"):
+            raise ValueError(f"refusal body {body!r} needs escaping in nginx.conf")
+        # A URI, not a named location: nginx cannot redirect a request whose line it could not read to a name.
+        lines.append(f"        error_page {code} ={status} {REFUSED}{code};")
+        lines.append(f"        location = {REFUSED}{code} {{ internal; default_type application/json; "
+                     f"return {status} '{body}'; }}")
+    return "\n".join(lines)
+
+
+def render(settings: Settings, runtime: Path, upstream: str, user: str | None = None,
+           gunicorn_keepalive: float = 2.0) -> str:
+    """nginx.conf for `settings`: nginx listens where the service would, gunicorn at `upstream` (a unix socket path).
+
+    Every path nginx writes is under `runtime`; `user` is set only when started as root (nginx's workers would
+    otherwise become `nobody` and could not reach the socket).
+    """
+    head_line = settings.max_head_bytes  # a request line or one header field as large as the whole head gunicorn takes
+    listen = settings.port if settings.host in ("0.0.0.0", "") else f"{settings.host}:{settings.port}"
+    if settings.host == "::":
+        listen = f"[::]:{settings.port} ipv6only=off"
+    # nginx must drop an idle upstream connection before gunicorn does, or a POST can meet a closing socket.
+    upstream_idle = max(0.5, gunicorn_keepalive / 2)
+    user_line = f"user {user};\n" if user else ""
+    return f"""# Rendered by agno-session serve from its settings at start (service/server/front.py); not edited.
+{user_line}daemon off;
+master_process on;
+worker_processes 1;
+pid {runtime}/nginx.pid;
+error_log stderr warn;
+worker_shutdown_timeout {SHUTDOWN_SECONDS}s;
+
+events {{
+    worker_connections {settings.max_connections};
+}}
+
+http {{
+    access_log off;
+    server_tokens off;
+    default_type application/octet-stream;
+    client_body_temp_path {runtime}/body;
+    proxy_temp_path {runtime}/proxy;
+    fastcgi_temp_path {runtime}/fastcgi;
+    uwsgi_temp_path {runtime}/uwsgi;
+    scgi_temp_path {runtime}/scgi;
+
+    # Slow and idle clients: each phase of a request has its own deadline (AGNO_*_TIMEOUT).
+    client_header_timeout {_seconds(settings.header_timeout)};
+    client_body_timeout {_seconds(settings.body_timeout)};
+    send_timeout {_seconds(settings.body_timeout)};
+    keepalive_timeout {_seconds(settings.keepalive_timeout)};
+    reset_timedout_connection on;
+
+    # Sizes: the head as gunicorn takes it (AGNO_MAX_HEAD_BYTES), the body as the app takes it (AGNO_MAX_BODY_BYTES).
+    client_header_buffer_size 1k;
+    large_client_header_buffers 2 {head_line};
+    client_max_body_size {settings.max_body_bytes};
+    client_body_buffer_size {min(settings.max_body_bytes, BODY_MEMORY_BYTES)};
+
+    # Requests in progress per client address (AGNO_FRONT_CONN_PER_IP); idle connections are bounded by the timeouts.
+    limit_conn_zone $binary_remote_addr zone=per_client:10m;
+    limit_conn per_client {settings.front_conn_per_ip};
+    limit_conn_status 503;
+    limit_conn_log_level warn;
+
+    upstream agno_session {{
+        server unix:{upstream};
+        keepalive {settings.workers * settings.threads};
+        keepalive_timeout {_seconds(upstream_idle)};
+    }}
+
+    server {{
+        listen {listen} backlog=1024;
+        location / {{
+            proxy_pass http://agno_session;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Real-IP $remote_addr;
+            # Whole requests only reach gunicorn; answers are passed on with gunicorn's own Server and Date.
+            proxy_request_buffering on;
+            proxy_buffering on;
+            proxy_pass_header Server;
+            proxy_pass_header Date;
+            proxy_connect_timeout 5s;
+            proxy_send_timeout {_seconds(settings.body_timeout)};
+            proxy_read_timeout {_seconds(settings.request_timeout + READ_MARGIN_SECONDS)};
+        }}
+{_refusal_blocks(settings)}
+    }}
+}}
+"""
+
+
+def nginx_binary() -> str:
+    """The nginx executable (Debian puts it in /usr/sbin, which is not on every user's PATH)."""
+    found = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx")
+                                           if os.access(p, os.X_OK)), None)
+    if found is None:
+        raise ConfigError("AGNO_FRONT=nginx but nginx is not installed (apt-get install nginx; in this project "
+                          "`make system-packages`), or set AGNO_FRONT=none")
+    return found
+
+
+@dataclass
+class _Child:
+    """One supervised process: its pid, what it is, and its exit code once reaped."""
+
+    name: str
+    pid: int
+    code: int | None = None
+
+
+def _connects(family: int, address: object) -> bool:
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1)
+        try:
+            sock.connect(address)
+        except OSError:
+            return False
+        return True
+
+
+def _raise_open_files() -> None:
+    """nginx holds two descriptors per proxied request: lift the soft limit to the hard one (no privilege needed)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else max(soft, 65536), hard))
+
+
+class Front:
+    """gunicorn (forked, on a unix socket) and nginx (in front, on the service's port), stopped together."""
+
+    def __init__(self, settings: Settings, run_gunicorn: Callable[[Settings, str], None],
+                 gunicorn_keepalive: float = 2.0) -> None:
+        self.settings = settings
+        self.run_gunicorn = run_gunicorn
+        self.nginx = nginx_binary()
+        self.runtime = Path(tempfile.mkdtemp(prefix="agno-front-"))
+        self.socket = self.runtime / "gunicorn.sock"
+        user = _user_name() if os.geteuid() == 0 else None
+        (self.runtime / "nginx.conf").write_text(render(settings, self.runtime, str(self.socket), user,
+                                                        gunicorn_keepalive))
+        self.children: dict[int, _Child] = {}
+        self.stopping = False
+
+    def serve(self) -> int:
+        """Run both until SIGTERM/SIGINT (0 when both stopped cleanly) or until one dies (non-zero)."""
+        _raise_open_files()
+        try:
+            gunicorn = self._fork_gunicorn()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, self._on_signal)
+            if not self._wait_until(lambda: _connects(socket.AF_UNIX, str(self.socket)), gunicorn):
+                return self._shut_down("gunicorn did not start")
+            nginx = self._spawn_nginx()
+            host = "127.0.0.1" if self.settings.host in ("0.0.0.0", "", "::") else self.settings.host
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            if not self._wait_until(lambda: _connects(family, (host, self.settings.port)), nginx):
+                return self._shut_down("nginx did not start")
+            log.info(f"session service listening on :{self.settings.port} (nginx in front of gunicorn)")
+            return self._supervise(gunicorn, nginx)
+        finally:
+            shutil.rmtree(self.runtime, ignore_errors=True)
+
+    def _fork_gunicorn(self) -> _Child:
+        behind = replace(self.settings, trusted_proxies=self.settings.trusted_proxies + 1)
+        pid = os.fork()
+        if pid == 0:  # the child: gunicorn's arbiter; it never returns into the parent's code
+            code = 1
+            try:
+                _die_with_parent(signal.SIGTERM)
+                self.run_gunicorn(behind, f"unix:{self.socket}")
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            except BaseException:
+                log.exception("gunicorn failed")
+            finally:
+                os._exit(code)
+        child = _Child("gunicorn", pid)
+        self.children[pid] = child
+        return child
+
+    def _spawn_nginx(self) -> _Child:
+        proc = subprocess.Popen([self.nginx, "-p", f"{self.runtime}/", "-c", str(self.runtime / "nginx.conf"),
+                                 "-e", "stderr"], start_new_session=True,  # its group: killable with its workers
+                                preexec_fn=lambda: _die_with_parent(signal.SIGTERM))
+        child = _Child("nginx", proc.pid)
+        self.children[proc.pid] = child
+        return child
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        """Graceful stop, nginx first: it stops accepting and finishes what it holds; gunicorn after it."""
+        if self.stopping:
+            return
+        self.stopping = True
+        log.info("stopping: nginx finishes its requests, then gunicorn stops",
+                 extra={"fields": {"signal": signal.Signals(signum).name}})
+        self._signal("nginx", signal.SIGQUIT)
+
+    def _signal(self, name: str, sig: int) -> None:
+        for child in self.children.values():
+            if child.name == name and child.code is None:
+                try:
+                    os.kill(child.pid, sig)
+                except ProcessLookupError:
+                    pass
+
+    def _reap(self) -> list[_Child]:
+        """Children that exited since the last call."""
+        ended = []
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return ended
+            if pid == 0:
+                return ended
+            child = self.children.get(pid)
+            if child is not None:
+                child.code = os.waitstatus_to_exitcode(status)
+                ended.append(child)
+
+    def _wait_until(self, ready: Callable[[], bool], child: _Child) -> bool:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline and not self.stopping:
+            self._reap()
+            if child.code is not None:
+                return False
+            if ready():
+                return True
+            time.sleep(POLL_SECONDS)
+        return False
+
+    def _supervise(self, gunicorn: _Child, nginx: _Child) -> int:
+        failed = ""
+        while gunicorn.code is None:
+            for child in self._reap():
+                if child is nginx and not self.stopping:
+                    failed = f"nginx exited unexpectedly with {child.code}"
+                    log.error(failed)
+                    self.stopping = True
+                    _kill_group(nginx.pid)  # a master killed outright leaves its workers listening
+                if child is nginx:
+                    self._signal("gunicorn", signal.SIGTERM)
+                elif child is gunicorn and nginx.code is None:
+                    if not self.stopping:
+                        failed = f"gunicorn exited unexpectedly with {child.code}"
+                        log.error(failed)
+                    self.stopping = True
+                    self._signal("nginx", signal.SIGTERM)
+            time.sleep(POLL_SECONDS)
+        self._wait_for(nginx)
+        if failed:
+            return 1
+        return gunicorn.code or (nginx.code or 0)
+
+    def _wait_for(self, child: _Child, seconds: float = 10) -> None:
+        deadline = time.monotonic() + seconds
+        while child.code is None and time.monotonic() < deadline:
+            self._reap()
+            time.sleep(POLL_SECONDS)
+        if child.code is None:
+            self._signal(child.name, signal.SIGKILL)
+            if child.name == "nginx":
+                _kill_group(child.pid)
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL a process group (nginx's master and its workers); nothing when it is already gone."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+    def _shut_down(self, why: str) -> int:
+        """Start-up failed or was interrupted: stop whatever runs; non-zero unless a signal asked for it."""
+        asked = self.stopping
+        if not asked:
+            log.error(why)
+        self.stopping = True
+        for name in ("nginx", "gunicorn"):
+            self._signal(name, signal.SIGTERM)
+        for child in list(self.children.values()):
+            self._wait_for(child, 35)
+        return 0 if asked else 1
+
+
+def _user_name() -> str:
+    import pwd
+
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+def _die_with_parent(sig: int) -> None:
+    """Linux: the child gets `sig` if the supervising process dies without stopping it (no orphaned listeners)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(sig))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def serve(settings: Settings, run_gunicorn: Callable[[Settings, str], None], gunicorn_keepalive: float = 2.0) -> int:
+    """`agno-session serve` with AGNO_FRONT=nginx: the exit code of the pair."""
+    return Front(settings, run_gunicorn, gunicorn_keepalive).serve()

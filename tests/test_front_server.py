@@ -1,0 +1,166 @@
+"""`AGNO_FRONT=nginx agno-session serve` for real: the real nginx in front of the real gunicorn, on a real database."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from service.config import ConfigError
+from service.server import front
+from tests.contract import replay
+from tests.rows import Rows
+from tests.test_server import Server, patch_during_sigterm, worker_pids
+
+CORPUS = Path(__file__).resolve().parent / "contract" / "requests.txt"
+VOLATILE = {"date", "x-request-id"}  # per answer; every other header must be the same through nginx
+
+
+@pytest.fixture(scope="module", autouse=True)
+def nginx_installed() -> None:
+    """These tests need the real nginx: missing, they fail and say how to install it (never a skip)."""
+    try:
+        front.nginx_binary()
+    except ConfigError as exc:
+        pytest.fail(f"{exc}", pytrace=False)
+
+
+@pytest.fixture
+def db_env(make_app, pg_dsn: str) -> dict[str, str]:
+    return {"AGNO_PG_DSN": pg_dsn, "AGNO_DB_ID": "srv"}
+
+
+def fronted(env: dict[str, str], workers: int = 1, threads: int = 4) -> Server:
+    return Server({**env, "AGNO_FRONT": "nginx"}, workers, threads)
+
+
+def raw(port: int, data: bytes, timeout: float = 15) -> bytes:
+    """Send bytes as they are and read the answer until the server closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def alive(pids: list[int], within: float = 10) -> list[int]:
+    """The processes still running after up to `within` seconds (a killed one may take a moment; zombies are gone)."""
+    deadline = time.monotonic() + within
+    while True:
+        running = []
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state != "Z":
+                running.append(pid)
+        if not running or time.monotonic() > deadline:
+            return running
+        time.sleep(0.1)
+
+
+def status_and_body(answer: bytes) -> tuple[str, str, bytes]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    content_type = next(line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("content-type:"))
+    return lines[0], content_type, body
+
+
+def test_answers_through_nginx_as_the_bare_server_does(db_env, pg_dsn: str) -> None:
+    rows = Rows(pg_dsn)
+    bare = Server(db_env, 1, 4)
+    fronted_server = None
+    try:
+        rows.session("agent-sess-1", "agent", component_id="a", session_data={"session_name": "one"})
+        rows.session("team-sess-1", "team", component_id="t", user_id="u1")
+        fronted_server = fronted(db_env)
+        requests = replay.parse_corpus(CORPUS.read_text(encoding="utf-8"), variables={"DB_ID": "srv"})
+        for req in requests:
+            a = replay.send(f"http://127.0.0.1:{bare.port}", req)
+            b = replay.send(f"http://127.0.0.1:{fronted_server.port}", req)
+            compared = tuple(sorted((set(a.headers) | set(b.headers)) - VOLATILE))
+            assert replay.compare(a, b, compared) == [], req.label()  # status line, every header, body bytes
+        assert len(requests) > 100
+        assert b.headers["server"] == "gunicorn"  # nginx passes gunicorn's own Server and Date on
+        assert fronted_server.stop()[0] == 0  # (a SIGKILL would leave its runtime directory behind)
+    finally:
+        rows.close()
+        bare.kill()
+        if fronted_server is not None:
+            fronted_server.kill()
+
+
+def test_refusals_are_json_in_the_service_shape(db_env) -> None:
+    server = fronted({**db_env, "AGNO_MAX_BODY_BYTES": "1000", "AGNO_MAX_HEAD_BYTES": "8192"})
+    try:
+        status, headers, body = server.request("POST", "/sessions", {"session_id": "x" * 2000})
+        assert (status, headers["content-type"], body) == (
+            413, "application/json", b'{"detail":"Request body is larger than 1000 bytes"}')
+        assert headers["server"] == "nginx"
+        head = b"GET /sessions HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n"
+        assert status_and_body(raw(server.port, head)) == (
+            "HTTP/1.1 400 Bad Request", "application/json", b'{"detail":"Request header fields are too large"}')
+        line = b"GET /sessions?q=" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        assert status_and_body(raw(server.port, line)) == (
+            "HTTP/1.1 400 Bad Request", "application/json", b'{"detail":"Request line is too long"}')
+        assert status_and_body(raw(server.port, b"NOT HTTP AT ALL\r\n\r\n")) == (
+            "HTTP/1.1 400 Bad Request", "application/json", b'{"detail":"Invalid HTTP request received."}')
+        status, _, body = server.request("GET", "/healthz")
+        assert (status, body) == (200, b'{"status":"ok"}')
+        assert server.stop()[0] == 0
+    finally:
+        server.kill()
+
+
+def test_the_log_shows_the_real_client_and_a_client_cannot_spoof_it(db_env) -> None:
+    direct = fronted(db_env)
+    behind_one = fronted({**db_env, "AGNO_TRUSTED_PROXIES": "1"})
+    try:
+        direct.request("GET", "/healthz", headers={"X-Request-ID": "spoof", "X-Forwarded-For": "203.0.113.9",
+                                                   "X-Real-IP": "203.0.113.9"})
+        # an ingress in front of the pod appended the client it saw; nginx appends the ingress (here: us)
+        behind_one.request("GET", "/healthz", headers={"X-Request-ID": "ingress",
+                                                       "X-Forwarded-For": "198.51.100.1, 203.0.113.7"})
+        assert direct.stop()[0] == 0 and behind_one.stop()[0] == 0
+    finally:
+        direct.kill()
+        behind_one.kill()
+    (spoofed,) = [e for e in direct.access_log() if e["request_id"] == "spoof"]
+    assert spoofed["client_ip"] == "127.0.0.1"
+    (forwarded,) = [e for e in behind_one.access_log() if e["request_id"] == "ingress"]
+    assert forwarded["client_ip"] == "203.0.113.7"
+
+
+def test_sigterm_answers_the_request_in_flight_and_stops_both(db_env, pg_dsn: str) -> None:
+    server = fronted(db_env)
+    try:
+        children = worker_pids(server.proc.pid)  # gunicorn's arbiter and nginx's master
+        assert len(children) == 2
+        processes = children + [w for c in children for w in worker_pids(c)]
+        status, body = patch_during_sigterm(server, pg_dsn)
+        assert status == 200 and json.loads(body)["session_name"] == "late"
+        assert server.proc.wait(40) == 0
+        assert alive(processes) == []
+    finally:
+        server.kill()
+
+
+def test_the_service_exits_non_zero_when_nginx_dies(db_env) -> None:
+    server = fronted(db_env)
+    try:
+        (nginx,) = [pid for pid in worker_pids(server.proc.pid)
+                    if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"nginx")]
+        workers = worker_pids(nginx)  # the master is killed outright: its workers must not stay behind
+        os.kill(nginx, signal.SIGKILL)
+        assert server.proc.wait(40) == 1
+        assert any("nginx exited unexpectedly" in line for line in server.lines)
+        assert workers and alive(workers) == []
+    finally:
+        server.kill()
