@@ -33,10 +33,10 @@ def _early_answer(status: str, detail: str) -> bytes:
 
 
 ANSWERS = {
-    Verdict.HEAD_TOO_LARGE: _early_answer("431 Request Header Fields Too Large", "Request header fields too large"),
-    Verdict.LINE_TOO_LONG: _early_answer("414 Request-URI Too Long", "Request line too long"),
+    Verdict.HEAD_TOO_LARGE: _early_answer("431 Request Header Fields Too Large", "Request header fields are too large"),
+    Verdict.LINE_TOO_LONG: _early_answer("414 Request-URI Too Long", "Request line is too long"),
 }
-TIMED_OUT = _early_answer("408 Request Timeout", "Request not received in time")
+TIMED_OUT = _early_answer("408 Request Timeout", "Request timed out waiting for the client")
 
 
 class Parked:
