@@ -78,6 +78,18 @@ class Settings:
     body_timeout: float = 30.0  # end of the head to the end of the body (and any single send of the answer)
     max_connections: int = 1000  # open connections per worker; idle ones cost a file descriptor, not a thread
     jwt: JwtSettings | None = None  # JWT mode; OS_SECURITY_KEY is ignored once it is on, as in AgentOS
+    metrics_token: str | None = None  # Prometheus's own bearer credential for GET /metrics
+    readyz_details: bool = False  # /readyz names each database's state to any caller
+
+    @property
+    def authenticated(self) -> bool:
+        """True when routes need credentials (OS_SECURITY_KEY or JWT mode); without, the whole API is open."""
+        return self.jwt is not None or bool(self.security_key)
+
+    @property
+    def tenants(self) -> bool:
+        """True when callers are pinned to tenants: db_ids are then not for every caller's eyes."""
+        return self.jwt is not None and self.jwt.tenant_claim is not None
 
     @property
     def embedded(self) -> bool:
@@ -225,6 +237,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         if untenanted:
             raise ConfigError(f"AGNO_JWT_TENANT_CLAIM is set: every AGNO_SESSION_DSN_MAP entry needs a \"tenant\" "
                               f"(missing for {untenanted})")
+    readyz_details = _bool(env, "AGNO_READYZ_DETAILS", False)
+    if readyz_details and jwt is not None and jwt.tenant_claim:
+        raise ConfigError("AGNO_READYZ_DETAILS=true would show every tenant's db_id to any caller: unset it with "
+                          "AGNO_JWT_TENANT_CLAIM (an admin token still gets the details of its tenant)")
     origins = env.get("AGNO_CORS_ORIGINS")
     data_dir = env.get("AGNO_DATA_DIR")
     timeout = _int(env, "AGNO_REQUEST_TIMEOUT", 60, 1, 3600)
@@ -250,4 +266,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         body_timeout=float(_int(env, "AGNO_BODY_TIMEOUT", 30, 1, 3600)),
         max_connections=_int(env, "AGNO_MAX_CONNECTIONS", 1000, 16, 100000),
         jwt=jwt,
+        metrics_token=env.get("AGNO_METRICS_TOKEN") or None,
+        readyz_details=readyz_details,
     )
