@@ -67,18 +67,16 @@ def key_accepted(header: str | None, key: str) -> bool:
     """OS_SECURITY_KEY's check as AgentOS does it: `Bearer <key>` with any-case scheme, or the bare key."""
     if not header:
         return False
-    scheme, _, rest = header.partition(" ")
-    token = rest.strip() if scheme.lower() == "bearer" else header.strip()
-    if scheme.lower() == "bearer" and not rest.strip():
-        return False
-    return hmac.compare_digest(token.encode("utf-8"), key.encode("utf-8"))
+    if header.partition(" ")[0].lower() == "bearer":
+        return bearer_matches(header, key)
+    return hmac.compare_digest(header.strip().encode("utf-8"), key.encode("utf-8"))
 
 
 def bearer_matches(header: str | None, token: str) -> bool:
     """`Authorization: Bearer <token>` (scheme in any case), compared in constant time."""
     scheme, _, rest = (header or "").partition(" ")
     offered = rest.strip() if scheme.lower() == "bearer" else ""
-    return bool(offered) and hmac.compare_digest(offered.encode("utf-8", "surrogateescape"), token.encode("utf-8"))
+    return bool(offered) and hmac.compare_digest(offered.encode("utf-8"), token.encode("utf-8"))
 
 
 def current_caller() -> Caller:

@@ -165,7 +165,7 @@ class TimedCursor(psycopg2.extensions.cursor):
 def _begun(conn: psycopg2.extensions.connection, begin: str) -> psycopg2.extensions.cursor:
     """A dict cursor on `conn` (in autocommit mode) that has begun a transaction with the `begin` statements."""
     cur = conn.cursor(cursor_factory=TimedCursor)
-    cur.execute(begin)
+    psycopg2.extensions.cursor.execute(cur, begin)  # sent as is: it sets the limits itself
     return cur
 
 
