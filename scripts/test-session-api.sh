@@ -56,6 +56,7 @@ if [ -n "$KEY" ]; then
   saved="$KEY"; KEY=""
   call GET /sessions 401; expect '.detail == "Authorization header required"'
   call GET /sessions 401 "" -H "Authorization: Bearer wrong-$RUN"; expect '.detail == "Invalid authentication token"'
+  call GET /readyz 200; expect '. == {"status": "ok"}'  # the databases are named to the key's bearer only
   KEY="$saved"
 fi
 

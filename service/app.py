@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 from flask import Flask
 
 from service.config import Settings, load_settings
 from service.json_codec import allow_deep_values
-from service.logs import configure_logging
+from service.logs import LOGGER, configure_logging
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -20,6 +21,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = with_embedded_dsn(settings or load_settings())
     configure_logging(settings.log_level)
     allow_deep_values()
+    warning = metrics.tenant_warning(settings)
+    if warning:
+        logging.getLogger(LOGGER).warning(warning)
     app = Flask(__name__)
     observed = metrics.Metrics(settings)
     app.url_map.merge_slashes = False  # `//` (e.g. a %2F-leading id) matches no route, as in AgentOS; no redirect

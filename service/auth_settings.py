@@ -14,6 +14,9 @@ from service.env_values import env_flag
 DEFAULT_ALGORITHM = "RS256"  # AgentOS's default
 DEFAULT_ADMIN_SCOPE = "agent_os:admin"
 DEFAULT_LEEWAY = 10
+# RFC 7518 §3.2: an HMAC key at least as long as the hash output (bytes).
+HMAC_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
+WEAK_KEY_SWITCH = "AGNO_JWT_ALLOW_WEAK_KEY"
 
 
 class AuthConfigError(ValueError):
@@ -88,6 +91,16 @@ def _prepared(name: str, implementation: Any, key: str, where: str) -> Any:
         raise AuthConfigError(f"{where} is not a usable {name} key: {exc}") from None
 
 
+def _strong_enough(name: str, secret: bytes, where: str, env: Mapping[str, str]) -> None:
+    """An HS secret shorter than its hash is refused (AgentOS accepts it; the switch restores that)."""
+    needed = HMAC_KEY_BYTES.get(name)
+    if needed is None or len(secret) >= needed or _flag(env, WEAK_KEY_SWITCH, False):
+        return
+    raise AuthConfigError(f"{where} is {len(secret)} bytes, too short for {name}: RFC 7518 asks for at least {needed} "
+                          f"bytes (a random secret: `openssl rand -base64 {needed}`); set {WEAK_KEY_SWITCH}=true "
+                          "to accept it anyway, as AgentOS does")
+
+
 def _jwks(path: str) -> tuple[tuple[str, Any], ...]:
     """Every key of a static JWKS file; a file that does not parse, or a key that does not, stops the start."""
     from jwt import PyJWK
@@ -142,6 +155,12 @@ def load_jwt_settings(env: Mapping[str, str]) -> JwtSettings | None:
     name, implementation = _algorithm(env)
     where = "JWT_VERIFICATION_KEY_FILE" if env.get("JWT_VERIFICATION_KEY_FILE") else "JWT_VERIFICATION_KEY"
     keys = (_prepared(name, implementation, key, where),) if key else ()
+    if key:
+        _strong_enough(name, key.encode("utf-8"), where, env)
+    jwks = _jwks(jwks_path) if jwks_path else ()
+    for kid, jwk in jwks:
+        if isinstance(jwk.key, bytes):  # an `oct` key: an HMAC secret
+            _strong_enough(name, jwk.key, f"JWT_JWKS_FILE key {kid or '(no kid)'!r}", env)
     verify_audience = _flag(env, "AGNO_JWT_VERIFY_AUDIENCE", False)
     audience = (env.get("AGNO_JWT_AUDIENCE") or env.get("AGNO_OS_ID") or "").strip() or None
     if verify_audience and not audience:
@@ -149,7 +168,7 @@ def load_jwt_settings(env: Mapping[str, str]) -> JwtSettings | None:
     admin_scope = (env.get("AGNO_JWT_ADMIN_SCOPE") or DEFAULT_ADMIN_SCOPE).strip()
     return JwtSettings(
         keys=keys,
-        jwks=_jwks(jwks_path) if jwks_path else (),
+        jwks=jwks,
         algorithm=name,
         authorization=authorization,
         verify_audience=verify_audience,

@@ -80,6 +80,18 @@ class Settings:
     front: str = "none"  # "nginx": serve puts a buffering nginx in front of gunicorn (the image's default)
     front_conn_per_ip: int = 256  # requests in progress per client address through the front (nginx limit_conn)
     jwt: JwtSettings | None = None  # JWT mode; OS_SECURITY_KEY is ignored once it is on, as in AgentOS
+    metrics_token: str | None = None  # Prometheus's own bearer credential for GET /metrics
+    readyz_details: bool = False  # /readyz names each database's state to any caller
+
+    @property
+    def authenticated(self) -> bool:
+        """True when routes need credentials (OS_SECURITY_KEY or JWT mode); without, the whole API is open."""
+        return self.jwt is not None or bool(self.security_key)
+
+    @property
+    def tenants(self) -> bool:
+        """True when callers are pinned to tenants: db_ids are then not for every caller's eyes."""
+        return self.jwt is not None and self.jwt.tenant_claim is not None
 
     @property
     def embedded(self) -> bool:
@@ -243,6 +255,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         if untenanted:
             raise ConfigError(f"AGNO_JWT_TENANT_CLAIM is set: every AGNO_SESSION_DSN_MAP entry needs a \"tenant\" "
                               f"(missing for {untenanted})")
+    readyz_details = _bool(env, "AGNO_READYZ_DETAILS", False)
+    if readyz_details and jwt is not None and jwt.tenant_claim:
+        raise ConfigError("AGNO_READYZ_DETAILS=true would show every tenant's db_id to any caller: unset it with "
+                          "AGNO_JWT_TENANT_CLAIM (an admin token still gets the details of its tenant)")
     origins = env.get("AGNO_CORS_ORIGINS")
     data_dir = env.get("AGNO_DATA_DIR")
     timeout = _int(env, "AGNO_REQUEST_TIMEOUT", 60, 1, 3600)
@@ -272,4 +288,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         front=front,
         front_conn_per_ip=front_conn_per_ip,
         jwt=jwt,
+        metrics_token=env.get("AGNO_METRICS_TOKEN") or None,
+        readyz_details=readyz_details,
     )

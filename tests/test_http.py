@@ -322,6 +322,35 @@ def test_readyz_is_503_naming_the_database_that_does_not_answer(make_app, pg_dsn
         app.config["REGISTRY"].close()
 
 
+def test_readyz_answers_status_alone_unless_the_caller_holds_the_key(make_app) -> None:
+    """With OS_SECURITY_KEY the db_ids are for the key's bearer; anyone else (wrong key too) gets the status, never
+    a 401: an orchestrator's probe needs no credential."""
+    app = make_app(OS_SECURITY_KEY=KEY)
+    client, db_id = app.test_client(), app.config["SETTINGS"].default_db_id
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Bearer"}):
+        response = client.get("/readyz", headers=headers)
+        assert (response.status_code, response.data) == (200, b'{"status":"ok"}'), headers
+    for header in (f"Bearer {KEY}", KEY):
+        assert client.get("/readyz", headers={"Authorization": header}).get_json() == {
+            "status": "ok", "databases": {db_id: "ok"}}
+    detailed = make_app(OS_SECURITY_KEY=KEY, AGNO_READYZ_DETAILS="true").test_client()
+    assert detailed.get("/readyz").get_json() == {"status": "ok", "databases": {db_id: "ok"}}
+
+
+def test_readyz_unready_names_nothing_without_credentials(make_app, pg_dsn: str) -> None:
+    mapping = {"main": pg_dsn, "gone": other_database(pg_dsn, "nope")}
+    make_app()
+    app = create_app(load_settings({"AGNO_SESSION_DSN_MAP": json.dumps(mapping), "OS_SECURITY_KEY": KEY}))
+    try:
+        client = app.test_client()
+        response = client.get("/readyz")
+        assert (response.status_code, response.data) == (503, b'{"status":"unavailable"}')
+        detailed = client.get("/readyz", headers={"Authorization": f"Bearer {KEY}"})
+        assert detailed.status_code == 503 and detailed.get_json()["detail"] == "Database 'gone' is not answering"
+    finally:
+        app.config["REGISTRY"].close()
+
+
 # --- request ids and the access log ---------------------------------------------------------------------------
 
 

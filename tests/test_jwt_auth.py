@@ -229,3 +229,38 @@ def test_custom_admin_scope_replaces_the_default(make_app) -> None:
                       AGNO_JWT_ADMIN_SCOPE="platform:root").test_client()
     assert client.get("/sessions", headers=bearer(hs(SECRET, scopes=["platform:root"]))).status_code == 200
     assert client.get("/sessions", headers=bearer(hs(SECRET, scopes=["agent_os:admin"]))).status_code == 403
+
+
+UNSTORABLE_SUBS = ["alice\x00", "\x00", "a\ud800b"]  # NUL; a lone surrogate (a `\ud800` escape in the JSON)
+EVERY_ROUTE = [
+    ("GET", "/sessions", None), ("POST", "/sessions", {"session_name": "x"}), ("DELETE", "/sessions",
+                                                                                 {"session_ids": ["s"]}),
+    ("GET", "/sessions/s", None), ("PATCH", "/sessions/s", {"session_name": "y"}), ("DELETE", "/sessions/s", None),
+    ("POST", "/sessions/s/rename", {"session_name": "z"}), ("GET", "/sessions/s/runs", None),
+    ("GET", "/sessions/s/runs/r", None), ("PATCH", "/sessions/s/state", {"k": 1}),
+]
+
+
+@pytest.mark.parametrize("isolation", ["true", "false"])
+@pytest.mark.parametrize("sub", UNSTORABLE_SUBS)
+def test_a_subject_postgresql_cannot_store_is_401_on_every_route(make_app, isolation: str, sub: str) -> None:
+    """Deviation `jwt-unstorable-sub`: a validly signed token whose `sub` PostgreSQL text cannot hold is refused
+    at the gate with AgentOS's wording for a subject it will not act as (it used to reach the database: 500)."""
+    client = make_app(JWT_VERIFICATION_KEY=SECRET, AGNO_JWT_ALGORITHM="HS256", AGNO_AUTHORIZATION="true",
+                      AGNO_USER_ISOLATION=isolation).test_client()
+    headers = bearer(hs(SECRET, sub=sub, scopes=["agent_os:admin"] if isolation == "false" else
+                        ["sessions:read", "sessions:write", "sessions:delete"]))
+    for method, path, body in EVERY_ROUTE:
+        response = client.open(path, method=method, json=body, headers=headers)
+        assert (response.status_code, detail(response)) == (401, "Invalid token subject"), (method, path)
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_tenant_claim_postgresql_cannot_store_is_401(make_app, pg_dsn: str) -> None:
+    mapping = {"acme-db": {"dsn": pg_dsn, "tenant": "acme"}}
+    client = make_app(JWT_VERIFICATION_KEY=SECRET, AGNO_JWT_ALGORITHM="HS256", AGNO_JWT_TENANT_CLAIM="tenant",
+                      AGNO_SESSION_DSN_MAP=json.dumps(mapping)).test_client()
+    for tenant in ("acme\x00", "a\udfffb"):
+        assert refused(client, "Bearer " + hs(SECRET, sub="alice", tenant=tenant)) == \
+            'Invalid token: The "tenant" claim must be a non-empty string'
+    assert client.get("/sessions", headers=bearer(hs(SECRET, sub="alice", tenant="acme"))).status_code == 200

@@ -87,6 +87,32 @@ def test_mistakes_stop_the_start(env: dict, message: str) -> None:
         settings(**env)
 
 
+@pytest.mark.parametrize(("algorithm", "needed"), [("HS256", 32), ("HS384", 48), ("HS512", 64)])
+def test_hs_secrets_shorter_than_the_hash_are_refused_unless_allowed(algorithm: str, needed: int) -> None:
+    """RFC 7518 §3.2; AgentOS accepts any length, so AGNO_JWT_ALLOW_WEAK_KEY=true takes them as it does."""
+    short = "s" * (needed - 1)
+    with pytest.raises(ConfigError, match=re.escape(f"JWT_VERIFICATION_KEY is {needed - 1} bytes, too short for "
+                                                    f"{algorithm}: RFC 7518 asks for at least {needed} bytes")):
+        settings(JWT_VERIFICATION_KEY=short, AGNO_JWT_ALGORITHM=algorithm)
+    with pytest.raises(ConfigError, match="AGNO_JWT_ALLOW_WEAK_KEY=true"):
+        settings(JWT_VERIFICATION_KEY="k", AGNO_JWT_ALGORITHM=algorithm)
+    assert settings(JWT_VERIFICATION_KEY=short, AGNO_JWT_ALGORITHM=algorithm, AGNO_JWT_ALLOW_WEAK_KEY="true").jwt
+    assert settings(JWT_VERIFICATION_KEY="é" * (needed // 2), AGNO_JWT_ALGORITHM=algorithm).jwt  # bytes, not chars
+    with pytest.raises(ConfigError, match="AGNO_JWT_ALLOW_WEAK_KEY must be true or false"):
+        settings(JWT_VERIFICATION_KEY=short, AGNO_JWT_ALGORITHM=algorithm, AGNO_JWT_ALLOW_WEAK_KEY="perhaps")
+
+
+def test_short_oct_keys_in_a_jwks_file_are_refused(tmp_path) -> None:
+    import base64
+
+    path = tmp_path / "jwks.json"
+    secret = base64.urlsafe_b64encode(b"sixteen byte key").rstrip(b"=").decode()
+    path.write_text(json.dumps({"keys": [{"kty": "oct", "kid": "hmac-1", "k": secret, "alg": "HS256"}]}))
+    with pytest.raises(ConfigError, match="JWT_JWKS_FILE key 'hmac-1' is 16 bytes, too short for HS256"):
+        settings(JWT_JWKS_FILE=str(path), AGNO_JWT_ALGORITHM="HS256")
+    assert settings(JWT_JWKS_FILE=str(path), AGNO_JWT_ALGORITHM="HS256", AGNO_JWT_ALLOW_WEAK_KEY="true").jwt
+
+
 def test_a_public_key_is_refused_as_an_hs_secret() -> None:
     """Key confusion closed at start-up: PyJWT would refuse it per request."""
     with pytest.raises(ConfigError, match="JWT_VERIFICATION_KEY is not a usable HS256 key"):

@@ -241,3 +241,37 @@ def test_memory_library_takes_the_callers_identity() -> None:
         CallerMemory(memory, Caller("", isolated=True)).get_messages("alice")
     admin = CallerMemory(memory, Caller("root"))
     assert admin.get_messages("alice") == [{"role": "user", "content": "alice's"}]
+
+
+def test_readyz_and_metrics_name_no_tenant_to_a_caller_without_credentials(tenants) -> None:
+    """Under tenants /readyz is status only but to an admin token, which sees its own tenant's databases; /metrics
+    (db_id labels) refuses every scrape until AGNO_METRICS_TOKEN is set."""
+    client, _, _ = tenants
+    for headers in ({}, token("alice", tenant="acme"), token("root", scopes=("agent_os:admin",))):
+        response = client.get("/readyz", headers=headers)
+        assert (response.status_code, response.data) == (200, b'{"status":"ok"}'), headers
+    admin = client.get("/readyz", headers=token("root", scopes=("agent_os:admin",), tenant="globex"))
+    assert admin.get_json() == {"status": "ok", "databases": {"globex-db": "ok"}}
+    for headers in ({}, ADMIN, token("root", scopes=("agent_os:admin",), tenant="acme")):
+        scrape = client.get("/metrics", headers=headers)
+        assert scrape.status_code == 401 and b"-db" not in scrape.data
+        assert scrape.get_json()["detail"] == ("Metrics name every tenant's databases: set AGNO_METRICS_TOKEN and "
+                                               "scrape with it")
+
+
+def test_readyz_details_switch_is_refused_under_tenants(pg_dsn) -> None:
+    from service.config import ConfigError, load_settings
+
+    mapping = {"acme-db": {"dsn": pg_dsn, "tenant": "acme"}}
+    with pytest.raises(ConfigError, match="AGNO_READYZ_DETAILS=true would show every tenant's db_id"):
+        load_settings({**JWT_ENV, "AGNO_SESSION_DSN_MAP": json.dumps(mapping), "AGNO_JWT_TENANT_CLAIM": "tenant",
+                       "AGNO_READYZ_DETAILS": "true"})
+
+
+def test_a_metrics_token_opens_metrics_under_tenants(make_app, pg_dsn) -> None:
+    mapping = {"acme-db": {"dsn": pg_dsn, "schema": "ai", "tenant": "acme"}}
+    client = make_app(**JWT_ENV, AGNO_SESSION_DSN_MAP=json.dumps(mapping), AGNO_JWT_TENANT_CLAIM="tenant",
+                      AGNO_METRICS_TOKEN="prom-credential").test_client()
+    scrape = client.get("/metrics", headers={"Authorization": "Bearer prom-credential"})
+    assert scrape.status_code == 200 and b'db_id="acme-db"' in scrape.data
+    assert client.get("/sessions", headers={"Authorization": "Bearer prom-credential"}).status_code == 401

@@ -120,3 +120,129 @@ def wait_for_workers(arbiter: int, ready: Callable[[list[int]], bool], within: f
         assert time.monotonic() < deadline, f"workers never became ready: {pids}"
         time.sleep(0.05)
     return pids
+
+
+def test_a_metrics_token_guards_metrics_alone(make_app) -> None:
+    """AGNO_METRICS_TOKEN is Prometheus's own credential: it opens /metrics only, the API key does not open it."""
+    client = make_app(AGNO_METRICS_TOKEN="prom-credential", OS_SECURITY_KEY="k").test_client()
+    refusals = {
+        None: "Authorization header required",
+        "Bearer wrong": "Invalid authentication token",
+        "Bearer k": "Invalid authentication token",
+        "prom-credential": "Invalid authentication token",  # the bare value: Bearer is required
+        "Bearer prom-credential-and-more": "Invalid authentication token",
+    }
+    for header, detail in refusals.items():
+        response = client.get("/metrics", headers={"Authorization": header} if header else {})
+        assert (response.status_code, response.get_json()) == (401, {"detail": detail}), header
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+    for header in ("Bearer prom-credential", "bearer  prom-credential "):
+        response = client.get("/metrics", headers={"Authorization": header})
+        assert response.status_code == 200 and b"agno_session_http_requests_total" in response.data
+    assert client.get("/sessions", headers={"Authorization": "Bearer prom-credential"}).status_code == 401
+
+
+def test_tenants_without_a_metrics_token_are_warned_at_start(make_app, pg_dsn) -> None:
+    import json
+    import logging
+
+    from service.logs import LOGGER
+    from tests.test_http import Capture
+    from tests.tokens import hs_secret
+
+    mapping = {"acme-db": {"dsn": pg_dsn, "tenant": "acme"}}
+    handler, logger = Capture(), logging.getLogger(LOGGER)
+    logger.addHandler(handler)
+    try:
+        make_app(JWT_VERIFICATION_KEY=hs_secret(), AGNO_JWT_ALGORITHM="HS256", AGNO_JWT_TENANT_CLAIM="tenant",
+                 AGNO_SESSION_DSN_MAP=json.dumps(mapping))
+    finally:
+        logger.removeHandler(handler)
+    assert any('"level":"warning"' in line and "AGNO_METRICS_TOKEN" in line for line in handler.lines)
+
+
+def _series(text: str) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
+    """The series of an exposition (name and labels), values left out."""
+    return set(samples(text))
+
+
+def _random_requests(count: int, seed: int) -> list[tuple[str, str]]:
+    """Made-up methods and paths no route matches: junk segments, trailing junk, %-encodings, overlong ones."""
+    import random
+    import string
+
+    rng = random.Random(seed)
+    upper = string.ascii_uppercase
+
+    def junk(n: int) -> str:
+        return "".join(rng.choice(string.ascii_letters + string.digits + "-._~") for _ in range(n))
+
+    paths = [
+        lambda: f"/{junk(rng.randint(1, 40))}",
+        lambda: f"/sessions/{junk(8)}/{junk(8)}/{junk(3)}",  # trailing segments after a real route
+        lambda: f"/sessions/{junk(6)}/runs/{junk(6)}/{junk(4)}",
+        lambda: "/" + "".join(f"%{rng.randrange(256):02X}" for _ in range(rng.randint(1, 12))),
+        lambda: f"/healthz{junk(5)}",
+        lambda: f"/metrics/{junk(5)}",
+        lambda: f"/{junk(3)}?" + "&".join(f"{junk(3)}={junk(5)}" for _ in range(3)),
+        lambda: "/" + "/".join(junk(2) for _ in range(rng.randint(2, 30))),
+    ]
+    out = []
+    for _ in range(count):
+        method = rng.choice(["GET", "POST", "DELETE", "PATCH", "PUT"]) if rng.random() < 0.3 else \
+            "".join(rng.choice(upper) for _ in range(12))
+        path = rng.choice(paths)()
+        if rng.random() < 0.1:
+            method, path = "".join(rng.choice(upper) for _ in range(12)), "/sessions"  # a route, a method it lacks
+        out.append((method, path))
+    return out
+
+
+def _send_all(port: int, calls: list[tuple[str, str]]) -> list[int]:
+    """Every call over keep-alive connections (a new one whenever the server closed the last)."""
+    import http.client
+
+    statuses: list[int] = []
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for i, (method, path) in enumerate(calls):
+        for attempt in (1, 2):
+            try:
+                conn.request(method, path)
+                response = conn.getresponse()
+                response.read()
+                statuses.append(response.status)
+                if response.will_close:
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                break
+            except (ConnectionError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                if attempt == 2:
+                    raise
+        if (i + 1) % 2500 == 0:
+            print(f"  {i + 1}/{len(calls)} random requests sent", flush=True)
+    conn.close()
+    return statuses
+
+
+def test_random_methods_and_paths_add_no_series(db_env, tmp_path: Path) -> None:
+    """10,000 made-up methods and unmatched paths against real gunicorn workers: every series they leave was
+    already there after a normal request set with one made-up method and one unmatched path (issue 16 saw
+    /metrics grow to 6 MB from 3,000 random methods)."""
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    normal = [("GET", "/sessions"), ("GET", "/sessions/absent"), ("POST", "/sessions"), ("GET", "/healthz"),
+              ("GET", "/no/such/route"), ("ANYTHINGELSE", "/no/such/route"), ("ANYTHINGELSE", "/sessions"),
+              ("PUT", "/no/such/route"), ("DELETE", "/elsewhere"), ("PATCH", "/x"), ("POST", "/x"),
+              ("GET", "/metrics")]
+    with serving({**db_env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}, workers=2, threads=4) as server:
+        for _ in range(3):  # over new connections, so both workers are likely to serve some
+            _send_all(server.port, normal)
+        before = _series(server.request("GET", "/metrics")[2].decode())
+        statuses = _send_all(server.port, _random_requests(10_000, seed=16))
+        after = _series(server.request("GET", "/metrics")[2].decode())
+    assert len(statuses) == 10_000 and set(statuses) <= {400, 404, 405}, set(statuses)
+    assert after - before == set(), sorted(after - before)[:20]
+    methods = {dict(labels).get("method") for _, labels in after} - {None}
+    assert methods <= {"GET", "POST", "PUT", "PATCH", "DELETE", "other"}, methods

@@ -162,6 +162,12 @@ def test_guarded_operations_declare_optional_bearer_auth() -> None:
         if template.startswith("/sessions"):
             assert operation["security"] == [{}, {"bearerAuth": []}], (method, template)
             assert "401" in operation["responses"], (method, template)
+        elif template == "/readyz":  # credentials only add details, never a 401
+            assert operation["security"] == [{}, {"bearerAuth": []}], (method, template)
+            assert "401" not in operation["responses"]
+        elif template == "/metrics":  # AGNO_METRICS_TOKEN, not the API's credential
+            assert operation["security"] == [{}, {"metricsToken": []}], (method, template)
+            assert "401" in operation["responses"]
         else:
             assert operation["security"] == [], (method, template)
 
@@ -512,8 +518,12 @@ def test_auth_answers_conform(make_app, rows) -> None:
         ("GET", "/sessions/agent-sess-1/runs/run-a1", {"headers": {"Authorization": KEY}}, 200),
         ("GET", "/health", {}, 200),
         ("GET", "/readyz", {}, 200),
+        ("GET", "/readyz", {"headers": {"Authorization": f"Bearer {KEY}"}}, 200),
     ]
     assert _run(client, requests, "") == []
+    guarded = make_app(AGNO_METRICS_TOKEN="scrape").test_client()
+    assert _run(guarded, [("GET", "/metrics", {}, 401),
+                          ("GET", "/metrics", {"headers": {"Authorization": "Bearer scrape"}}, 200)], "") == []
 
 
 def test_jwt_answers_conform(make_app, rows) -> None:
@@ -524,6 +534,7 @@ def test_jwt_answers_conform(make_app, rows) -> None:
     client = make_app(JWT_VERIFICATION_KEY=secret, AGNO_JWT_ALGORITHM="HS256", AGNO_AUTHORIZATION="true"
                       ).test_client()
     user, reader = hs(secret, sub="user-1"), hs(secret, sub="user-1", scopes=["sessions:read"])
+    nul, admin = hs(secret, sub="a\x00b"), hs(secret, scopes=["agent_os:admin"])
     requests = [
         ("GET", "/sessions", {}, 401),
         ("GET", "/sessions?limit=0", {"headers": {"Authorization": "Bearer x.y.z"}}, 401),
@@ -532,7 +543,10 @@ def test_jwt_answers_conform(make_app, rows) -> None:
         ("GET", "/sessions", {"headers": {"Authorization": f"Bearer {hs(secret, sub='')}"}}, 403),
         ("GET", "/sessions/agent-sess-1", {"headers": {"Authorization": f"Bearer {user}"}}, 200),
         ("GET", "/sessions/agent-sess-2", {"headers": {"Authorization": f"Bearer {user}"}}, 404),
+        ("GET", "/sessions", {"headers": {"Authorization": f"Bearer {nul}"}}, 401),
         ("GET", "/health", {}, 200),
+        ("GET", "/readyz", {"headers": {"Authorization": f"Bearer {user}"}}, 200),
+        ("GET", "/readyz", {"headers": {"Authorization": f"Bearer {admin}"}}, 200),
     ]
     assert _run(client, requests, "") == []
 
@@ -578,5 +592,7 @@ def test_error_statuses_use_the_error_envelopes(status: str) -> None:
         schema = documented["content"]["application/json"]["schema"]
         wanted = {"422": "ValidationErrorResponse"}.get(status, "Error")
         if (template, status) == ("/readyz", "503"):
-            wanted = "NotReadyResponse"
+            assert schema == {"oneOf": [{"$ref": "#/components/schemas/NotReadyResponse"},
+                                        {"$ref": "#/components/schemas/NotReadyStatus"}]}
+            continue
         assert schema == {"$ref": f"#/components/schemas/{wanted}"}, (method, template, status)

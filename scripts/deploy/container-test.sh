@@ -51,7 +51,8 @@ step "container: answering after $(( ($(date +%s%N) - started) / 1000000 )) ms"
 podman healthcheck run "$svc" >/dev/null || die "the image's HEALTHCHECK failed"
 step "container: HEALTHCHECK healthy; running as $(podman exec "$svc" id -u):$(podman exec "$svc" id -g)"
 [ "$(podman exec "$svc" id -u)" != 0 ] || die "the service runs as root"
-curl -fsS "http://127.0.0.1:$port/readyz" | jq -e '.databases.container == "ok"' >/dev/null || die "/readyz not ready"
+curl -fsS -H "Authorization: Bearer $key" "http://127.0.0.1:$port/readyz" | jq -e '.databases.container == "ok"' >/dev/null \
+  || die "/readyz not ready"
 
 step "container: smoke test (with a key)"
 OS_SECURITY_KEY="$key" "$ROOT/scripts/test-session-api.sh" "http://127.0.0.1:$port" container

@@ -3,12 +3,14 @@ becomes the request's Caller, which every route and the database resolution appl
 
 from __future__ import annotations
 
+import hmac
+
 from flask import g, request
 
 from service.auth_settings import JwtSettings
 from service.identity import UNRESTRICTED, Caller
 from service.rules.scopes import grants, insufficient, is_admin, required_scope, token_scopes
-from service.rules.tokens import TokenRejected, bearer_token, verified_claims
+from service.rules.tokens import TokenRejected, bearer_token, storable, verified_claims
 
 
 class AuthDenied(Exception):
@@ -45,9 +47,36 @@ def _tenant(claims: dict, cfg: JwtSettings) -> str | None:
     value = claims.get(cfg.tenant_claim)
     if value is None:
         raise AuthDenied(401, f'Invalid token: Token is missing the "{cfg.tenant_claim}" claim')
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str) or not value or not storable(value):
         raise AuthDenied(401, f'Invalid token: The "{cfg.tenant_claim}" claim must be a non-empty string')
     return value
+
+
+def admin_tenant(cfg: JwtSettings) -> tuple[bool, str | None]:
+    """Whether the request carries a valid token with the admin scope, and the tenant it is pinned to (if any);
+    never raises: operator endpoints answer less, not 401, to a caller without one."""
+    try:
+        claims = verified_claims(bearer_token(request.headers.get("Authorization")), cfg)
+        tenant = _tenant(claims, cfg)
+    except (TokenRejected, AuthDenied):
+        return False, None
+    return is_admin(token_scopes(claims.get("scopes", [])), cfg.admin_scope), tenant
+
+
+def key_accepted(header: str | None, key: str) -> bool:
+    """OS_SECURITY_KEY's check as AgentOS does it: `Bearer <key>` with any-case scheme, or the bare key."""
+    if not header:
+        return False
+    if header.partition(" ")[0].lower() == "bearer":
+        return bearer_matches(header, key)
+    return hmac.compare_digest(header.strip().encode("utf-8"), key.encode("utf-8"))
+
+
+def bearer_matches(header: str | None, token: str) -> bool:
+    """`Authorization: Bearer <token>` (scheme in any case), compared in constant time."""
+    scheme, _, rest = (header or "").partition(" ")
+    offered = rest.strip() if scheme.lower() == "bearer" else ""
+    return bool(offered) and hmac.compare_digest(offered.encode("utf-8"), token.encode("utf-8"))
 
 
 def current_caller() -> Caller:

@@ -15,6 +15,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from werkzeug.wrappers import Response
 
+from service.api.auth import bearer_matches
+from service.api.responses import error_response
 from service.config import Settings
 from service.storage.pool import PRIMARY, REPLICA
 
@@ -23,6 +25,11 @@ MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 QUERY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0)
 _CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
+# Methods counted under their own name; any other (a client may send any token) is `other`, so a flood of made-up
+# methods adds no series. The routes' own methods are added at install.
+STANDARD_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
+TOKEN_VARIABLE = "AGNO_METRICS_TOKEN"
 
 bp = Blueprint("metrics", __name__)
 
@@ -122,7 +129,30 @@ def _version() -> str:
 
 @bp.get("/metrics")
 def metrics() -> Response:
+    refused = _refusal(current_app.config["SETTINGS"])
+    if refused:
+        return error_response(401, refused, {"WWW-Authenticate": "Bearer"})
     return Response(current_app.config["METRICS"].exposition(), content_type=CONTENT_TYPE_PLAIN_0_0_4)
+
+
+def _refusal(settings: Settings) -> str | None:
+    """Why this scrape is refused, or None. With AGNO_METRICS_TOKEN only its bearer reads; without it the
+    metrics are open, except under tenants, where their `db_id` labels would list every tenant's databases."""
+    if settings.metrics_token:
+        header = request.headers.get("Authorization")
+        if not header:
+            return "Authorization header required"
+        return None if bearer_matches(header, settings.metrics_token) else "Invalid authentication token"
+    if settings.tenants:
+        return f"Metrics name every tenant's databases: set {TOKEN_VARIABLE} and scrape with it"
+    return None
+
+
+def tenant_warning(settings: Settings) -> str | None:
+    """The start-up warning for a configuration whose /metrics refuses every scrape, or None."""
+    if settings.tenants and not settings.metrics_token:
+        return f"/metrics answers 401 to every scrape: AGNO_JWT_TENANT_CLAIM is set without {TOKEN_VARIABLE}"
+    return None
 
 
 def install(app: Flask, metrics: Metrics) -> None:
@@ -136,12 +166,13 @@ def install(app: Flask, metrics: Metrics) -> None:
         metrics.serving()
 
     app.before_request_funcs.setdefault(None, []).insert(0, start)  # first, so an early answer is timed too
+    counted = STANDARD_METHODS | {m for rule in app.url_map.iter_rules() for m in rule.methods or ()}
 
     @app.after_request
     def record(response: Response) -> Response:
         route = route_template(request.url_rule.rule if request.url_rule is not None else None)
         status = str(response.status_code)
-        method = request.method
+        method = request.method if request.method in counted else OTHER_METHOD
         metrics.child(metrics.requests, route, method, status).inc()
         started = g.get("metrics_started")
         if started is not None:

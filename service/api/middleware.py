@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import itertools
 import logging
 import os
@@ -15,11 +14,12 @@ from http import HTTPStatus
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 
-from service.api.auth import AuthDenied, authenticate
+from service.api.auth import AuthDenied, authenticate, key_accepted
 from service.api.responses import error_response
 from service.config import Settings
 from service.identity import UNRESTRICTED
 from service.logs import LOGGER
+from service.storage import deadline
 
 OPEN_PATHS = {"/", "/health", "/healthz", "/readyz", "/info", "/docs", "/redoc", "/openapi.json", "/openapi.yaml",
               "/docs/oauth2-redirect", "/metrics"}
@@ -99,15 +99,6 @@ def client_ip(trusted_proxies: int) -> str | None:
     return request.remote_addr
 
 
-def _token_ok(header: str, key: str) -> bool:
-    """AgentOS accepts `Bearer <key>` with any-case scheme, or the bare key."""
-    scheme, _, rest = header.partition(" ")
-    token = rest.strip() if scheme.lower() == "bearer" else header.strip()
-    if scheme.lower() == "bearer" and not rest.strip():
-        return False
-    return hmac.compare_digest(token.encode("utf-8"), key.encode("utf-8"))
-
-
 def install(app: Flask, settings: Settings) -> None:
     """Wire request ids, auth, CORS and the access log into `app`."""
     origins = set(settings.cors_origins)
@@ -120,6 +111,7 @@ def install(app: Flask, settings: Settings) -> None:
 
     @app.before_request
     def start() -> Response | None:
+        deadline.start(settings.request_timeout)  # pool waits and statements share what is left of it
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else _new_request_id()
         g.started = time.perf_counter()
@@ -139,7 +131,7 @@ def install(app: Flask, settings: Settings) -> None:
             header = request.headers.get("Authorization")
             if not header:
                 return _unauthorized("Authorization header required", allowed(origin))
-            if not _token_ok(header, settings.security_key):
+            if not key_accepted(header, settings.security_key):
                 return _unauthorized("Invalid authentication token", allowed(origin))
         if (request.content_length or 0) > settings.max_body_bytes:  # refused before a byte of it is read
             raise RequestEntityTooLarge()
@@ -147,6 +139,10 @@ def install(app: Flask, settings: Settings) -> None:
             # Starlette routes no implicit HEAD/OPTIONS: 405 naming the path's first route's method.
             raise MethodNotAllowed(valid_methods=sorted(request.url_rule.methods - {"HEAD", "OPTIONS"}))
         return None
+
+    @app.teardown_request
+    def no_deadline(_exc: BaseException | None) -> None:
+        deadline.clear()
 
     @app.after_request
     def finish(response: Response) -> Response:

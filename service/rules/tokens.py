@@ -13,6 +13,7 @@ SERVICE_ACCOUNT_TOKEN = "agno_pat_"
 RESERVED_SUB_PREFIXES = ("sa:", "__oauth__:")  # service accounts, MCP OAuth clients
 SCHEDULER_SUB = "__scheduler__"
 MISSING_HEADER = "Authorization header missing"
+INVALID_SUBJECT = "Invalid token subject"  # AgentOS's 401 for a `sub` it will not act as
 
 
 class TokenRejected(Exception):
@@ -30,6 +31,18 @@ def bearer_token(header: str | None) -> str:
     if header.lower().startswith("bearer "):
         return header[7:].strip()
     return header.strip()
+
+
+def storable(value: str) -> bool:
+    """Whether PostgreSQL text can hold `value`: no NUL, and UTF-8 encodable (no lone surrogate from a `\\ud800`
+    escape)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def verified_claims(token: str, cfg: JwtSettings) -> dict[str, Any]:
@@ -52,7 +65,9 @@ def verified_claims(token: str, cfg: JwtSettings) -> dict[str, Any]:
         raise TokenRejected(f"Error decoding token: {exc}") from None
     sub = payload.get("sub")
     if isinstance(sub, str) and (sub.startswith(RESERVED_SUB_PREFIXES) or sub == SCHEDULER_SUB):
-        raise TokenRejected("Invalid token subject")
+        raise TokenRejected(INVALID_SUBJECT)
+    if isinstance(sub, str) and not storable(sub):  # deviation `jwt-unstorable-sub`: a 401 here, never a 500 later
+        raise TokenRejected(INVALID_SUBJECT)
     return payload
 
 

@@ -28,6 +28,7 @@ from psycopg2 import sql
 from service.config import DatabaseConfig
 from service.json_codec import loads
 from service.logs import LOGGER
+from service.storage import deadline
 from service.storage.errors import (
     DatabaseUnavailable,
     StorageError,
@@ -53,8 +54,15 @@ def sql_text(name: str) -> str:
     return resources.files("service.storage").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
 
 
+class DeadlinePassed(psycopg2.errors.QueryCanceled):
+    """The request's deadline passed before this statement was sent: it is not sent (a 504, like a server-side
+    cancel)."""
+
+
 def translate(exc: psycopg2.Error, db_id: str) -> StorageError:
     """The storage error a driver error means; the caller raises it `from` the driver's."""
+    if isinstance(exc, DeadlinePassed):
+        return StorageTimeout(db_id, "request deadline passed")
     if isinstance(exc, psycopg2.errors.QueryCanceled):
         return StorageTimeout(db_id, "statement timed out")
     if isinstance(exc, _UNSTORABLE):
@@ -91,13 +99,36 @@ class _RenderedOnce(sql.Composed):
         return self._text
 
 
+def statement_ms(default: float) -> int:
+    """Milliseconds the next statement may run: what the request has left, else `default` seconds; DeadlinePassed
+    once nothing is left (0 would mean no limit at all to PostgreSQL)."""
+    ms = int(deadline.remaining(default) * 1000)
+    if ms <= 0:
+        raise DeadlinePassed("request deadline passed")
+    return ms
+
+
+def _limited(query: Any, ms: int, context: Any) -> str | bytes:
+    """`query` behind `SET LOCAL statement_timeout`, in the same message: one implicit transaction outside a
+    transaction block, the current one inside; psycopg2 answers with the last statement's result."""
+    prefix = f"SET LOCAL statement_timeout = {ms};\n"
+    if isinstance(query, bytes):  # execute_values composes bytes
+        return prefix.encode("ascii") + query
+    return prefix + (query if isinstance(query, str) else query.as_string(context))
+
+
 class TimedCursor(psycopg2.extensions.cursor):
     """A cursor whose rows are plain dicts, reporting each statement's round trip once `observed` is set.
+
+    Each statement is sent behind the statement timeout it may still use: with `statement_timeout` (seconds, a
+    read outside a transaction) always, at most that long; in a transaction (its BEGIN set the limit) only while a
+    request deadline is set, so each statement gets what the request has left, not the whole budget again.
 
     Rows are built with dict(zip()) in C: psycopg2's RealDictCursor fills each row key by key in Python, which
     cost more than the rest of rendering a 20-session list page."""
 
     observed: Any = None  # (seconds) -> None
+    statement_timeout: float | None = None
 
     def _names(self) -> list[str]:
         return [column[0] for column in self.description]
@@ -119,6 +150,9 @@ class TimedCursor(psycopg2.extensions.cursor):
         return (dict(zip(names, row, strict=True)) for row in super().__iter__())
 
     def execute(self, query: Any, vars: Any = None) -> None:  # noqa: A002 - psycopg2's parameter name
+        left = deadline.remaining(self.statement_timeout)
+        if left is not None:
+            query = _limited(query, statement_ms(left), self)
         if self.observed is None:
             return super().execute(query, vars)
         started = time.perf_counter()
@@ -131,7 +165,7 @@ class TimedCursor(psycopg2.extensions.cursor):
 def _begun(conn: psycopg2.extensions.connection, begin: str) -> psycopg2.extensions.cursor:
     """A dict cursor on `conn` (in autocommit mode) that has begun a transaction with the `begin` statements."""
     cur = conn.cursor(cursor_factory=TimedCursor)
-    cur.execute(begin)
+    psycopg2.extensions.cursor.execute(cur, begin)  # sent as is: it sets the limits itself
     return cur
 
 
@@ -172,13 +206,6 @@ class Database:
         self._pool_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(pool_max)
         self._queries: dict[tuple, sql.Composed] = {}
-        self._reads: dict[tuple, sql.Composed] = {}  # the same, behind the read's statement timeout
-        # Time limits per transaction, never per session: a transaction-mode pooler runs each transaction on any
-        # server connection, and PgBouncer refuses the `options` startup parameter that would set them per session.
-        ms = int(timeout * 1000)
-        self._begin_sql = (f"BEGIN; SET LOCAL statement_timeout = {ms}; "
-                           f"SET LOCAL idle_in_transaction_session_timeout = {ms}")
-        self._read_limit = sql.SQL(f"SET LOCAL statement_timeout = {ms};\n")  # a one-message read is one transaction
         self.identifiers = {
             "schema": sql.Identifier(config.schema),
             "sessions": sql.Identifier(config.schema, config.session_table),
@@ -191,7 +218,7 @@ class Database:
         conn = psycopg2.connect(
             self.config.dsn,
             application_name="agno-session",
-            connect_timeout=max(1, int(min(self.timeout, 10))),
+            connect_timeout=max(1, int(min(deadline.remaining(self.timeout), 10))),
         )
         psycopg2.extras.register_default_jsonb(conn, loads=loads)
         psycopg2.extras.register_default_json(conn, loads=loads)
@@ -228,6 +255,14 @@ class Database:
         for conn in stale:
             conn.close()
 
+    def _begin_sql(self) -> str:
+        """BEGIN with the transaction's time limits: what the request has left (else the timeout).
+
+        Per transaction, never per session: a transaction-mode pooler runs each transaction on any server
+        connection, and PgBouncer refuses the `options` startup parameter that would set them per session."""
+        ms = statement_ms(self.timeout)
+        return f"BEGIN; SET LOCAL statement_timeout = {ms}; SET LOCAL idle_in_transaction_session_timeout = {ms}"
+
     def _begin(self) -> tuple[psycopg2.extensions.connection, psycopg2.extensions.cursor, int]:
         """A dict cursor inside a new transaction, on an idle connection when there is one.
 
@@ -236,11 +271,12 @@ class Database:
         idle: only BEGIN was sent, nothing can have been written, so the transaction begins once more on a new
         connection. A new connection that fails, or any later failure, is the caller's error (503), never retried.
         """
+        begin = self._begin_sql()
         reused = self._checkout()
         if reused is not None:
             conn, generation = reused
             try:
-                return conn, _begun(conn, self._begin_sql), generation
+                return conn, _begun(conn, begin), generation
             except BaseException as exc:
                 dead = isinstance(exc, psycopg2.Error) and conn.closed != 0
                 conn.close()
@@ -250,26 +286,22 @@ class Database:
         generation = self._generation
         conn = self._connect()
         try:
-            return conn, _begun(conn, self._begin_sql), generation
+            return conn, _begun(conn, begin), generation
         except BaseException:
             conn.close()
             raise
 
     def query(self, name: str, **fragments: sql.Composable) -> sql.Composed:
         """`sql/<name>.sql` with this database's identifiers and the given fragments composed in (cached)."""
-        return self._composed(self._queries, (), name, fragments)
+        return self._composed(self._queries, name, fragments)
 
-    def _read_query(self, name: str, fragments: dict[str, sql.Composable]) -> sql.Composed:
-        """The same query behind this database's statement timeout, for one-message reads (cached)."""
-        return self._composed(self._reads, (self._read_limit,), name, fragments)
-
-    def _composed(self, cache: dict[tuple, sql.Composed], prefix: tuple[sql.Composable, ...], name: str,
+    def _composed(self, cache: dict[tuple, sql.Composed], name: str,
                   fragments: dict[str, sql.Composable]) -> sql.Composed:
         key = (name, *sorted((k, repr(v)) for k, v in fragments.items()))
         composed = cache.get(key)
         if composed is None:
             body = sql.SQL(sql_text(name)).format(**self.identifiers, **fragments)
-            composed = cache[key] = _RenderedOnce([*prefix, *body.seq])
+            composed = cache[key] = _RenderedOnce(body.seq)
         return composed
 
     @contextmanager
@@ -289,7 +321,8 @@ class Database:
         if observer is not None:
             observer.pool_waiting_changed(db_id, pool, 1)
         try:
-            acquired = self._slots.acquire(timeout=self.timeout)
+            left = deadline.remaining(self.timeout)
+            acquired = left > 0 and self._slots.acquire(timeout=left)
         finally:
             if observer is not None:
                 observer.pool_waiting_changed(db_id, pool, -1)
@@ -342,7 +375,7 @@ class Database:
         """
         try:
             with self._slot():
-                query = self._read_query(name, fragments)
+                query = self.query(name, **fragments)
                 reused = self._checkout()
                 if reused is not None:
                     try:
@@ -362,11 +395,11 @@ class Database:
 
     def _read(self, conn: psycopg2.extensions.connection, generation: int, query: sql.Composed,
               params: dict[str, Any]) -> list[dict]:
-        """Run `query` (a _read_query: the statement timeout comes in the same message, so the same implicit
-        transaction) on `conn` outside any explicit transaction; the connection goes back to the pool unless
-        closed."""
+        """Run `query` on `conn` outside any explicit transaction, behind the statement timeout (TimedCursor); the
+        connection goes back to the pool unless closed."""
         try:
             with self._timed(conn.cursor(cursor_factory=TimedCursor)) as cur:
+                cur.statement_timeout = self.timeout
                 cur.execute(query, params)
                 return cur.fetchall()
         finally:
