@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from service.config import ConfigError, load_settings
-from service.server import front
+from service.server import front, nginx_conf
 
 DSN = "postgresql://u:p@127.0.0.1:5432/db"
 ENV = {"AGNO_PG_DSN": DSN, "AGNO_FRONT": "nginx", "AGNO_HEADER_TIMEOUT": "7", "AGNO_BODY_TIMEOUT": "11",
@@ -20,7 +20,7 @@ ENV = {"AGNO_PG_DSN": DSN, "AGNO_FRONT": "nginx", "AGNO_HEADER_TIMEOUT": "7", "A
 
 
 def rendered(tmp_path: Path, **env: str) -> str:
-    return front.render(load_settings({**ENV, **env}), tmp_path, str(tmp_path / "gunicorn.sock"))
+    return nginx_conf.render(load_settings({**ENV, **env}), tmp_path, str(tmp_path / "gunicorn.sock"))
 
 
 def directive(conf: str, name: str) -> str:
@@ -53,22 +53,22 @@ def test_deadlines_and_limits_come_from_the_settings(tmp_path: Path) -> None:
     assert directive(conf, "proxy_set_header X-Forwarded-For") == "$proxy_add_x_forwarded_for"
     assert directive(conf, "proxy_set_header X-Real-IP") == "$remote_addr"
     large = rendered(tmp_path, AGNO_MAX_BODY_BYTES=str(50 * 1024 * 1024), AGNO_SERVICE_HOST="127.0.0.1")
-    assert directive(large, "client_body_buffer_size") == str(front.BODY_MEMORY_BYTES)  # the rest goes to a file
+    assert directive(large, "client_body_buffer_size") == str(nginx_conf.BODY_MEMORY_BYTES)  # the rest goes to a file
     assert directive(large, "listen") == "127.0.0.1:9123 backlog=1024"
 
 
 def test_nginx_writes_only_under_its_runtime_directory(tmp_path: Path) -> None:
     conf = rendered(tmp_path)
     paths = re.findall(r"[\s:](/[\w.-][\w./-]*)", re.sub(r"#.*", "", conf))
-    files = [p for p in paths if not p.startswith(front.REFUSED)]  # the refusals' URIs are no files
+    files = [p for p in paths if not p.startswith(nginx_conf.REFUSED)]  # the refusals' URIs are no files
     assert files and all(p.startswith(str(tmp_path)) for p in files), files
     assert "user " not in conf
-    assert re.search(r"^user nobody;$", front.render(load_settings(ENV), tmp_path, "/x.sock", user="nobody"),
+    assert re.search(r"^user nobody;$", nginx_conf.render(load_settings(ENV), tmp_path, "/x.sock", user="nobody"),
                      flags=re.MULTILINE)
 
 
 def test_upstream_idle_connections_close_before_gunicorn_closes_them(tmp_path: Path) -> None:
-    conf = front.render(load_settings(ENV), tmp_path, "/x.sock", gunicorn_keepalive=4)
+    conf = nginx_conf.render(load_settings(ENV), tmp_path, "/x.sock", gunicorn_keepalive=4)
     assert directive(conf.split("upstream agno_session", 1)[1], "keepalive_timeout") == "2000ms"
 
 
@@ -78,7 +78,7 @@ def test_refusals_answer_the_service_json_shape(tmp_path: Path) -> None:
                               r"return \d+ '([^']*)'; \}", conf))
     assert set(answers) == {"400", "404", "408", "413", "414", "494", "502", "503", "504"}
     for code, body in answers.items():
-        status, detail = front.refusals(load_settings({**ENV}))[int(code)]
+        status, detail = nginx_conf.refusals(load_settings({**ENV}))[int(code)]
         assert json.loads(body) == {"detail": detail}
         assert f"error_page {code} ={status} /.agno-front/refused/{code};" in conf
     assert answers["413"] == '{"detail":"Request body is larger than 5000 bytes"}'

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from service.config import ConfigError
 from service.server import front
 from tests.contract import replay
 from tests.rows import Rows
-from tests.test_server import Server, patch_during_sigterm, worker_pids
+from tests.test_server import CLI, Server, patch_during_sigterm, worker_pids
 
 CORPUS = Path(__file__).resolve().parent / "contract" / "requests.txt"
 VOLATILE = {"date", "x-request-id"}  # per answer; every other header must be the same through nginx
@@ -28,11 +29,6 @@ def nginx_installed() -> None:
         front.nginx_binary()
     except ConfigError as exc:
         pytest.fail(f"{exc}", pytrace=False)
-
-
-@pytest.fixture
-def db_env(make_app, pg_dsn: str) -> dict[str, str]:
-    return {"AGNO_PG_DSN": pg_dsn, "AGNO_DB_ID": "srv"}
 
 
 def fronted(env: dict[str, str], workers: int = 1, threads: int = 4) -> Server:
@@ -164,3 +160,17 @@ def test_the_service_exits_non_zero_when_nginx_dies(db_env) -> None:
         assert workers and alive(workers) == []
     finally:
         server.kill()
+
+
+def test_a_front_that_cannot_start_stops_the_service(db_env: dict[str, str]) -> None:
+    """nginx cannot listen (the port is bound elsewhere, not listening, so nothing answers there): gunicorn is
+    stopped too and serve exits 1, saying why."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AGNO_", "OS_SECURITY_KEY", "DATABASE_URL"))}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        done = subprocess.run([CLI, "serve", "--port", str(port), "--workers", "1", "--threads", "2"],
+                              env={**base, **db_env, "AGNO_SERVICE_HOST": "127.0.0.1", "AGNO_FRONT": "nginx"},
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "nginx did not start" in done.stderr
