@@ -156,7 +156,7 @@ bench-check: $(STAMP) $(REF_STAMP) wrk
 
 # System packages the tests need, from Debian (CI runs this before `make test`; needs root or sudo): nginx for the
 # front's tests (tests/test_front*.py fail without it), jq for the smoke test.
-SYSTEM_PACKAGES := nginx jq
+SYSTEM_PACKAGES := nginx jq pgbouncer postgresql
 system-packages:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \

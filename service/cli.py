@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import sys
 from dataclasses import replace
@@ -85,6 +86,22 @@ def _replica_answers(replica: Database) -> bool:
     return True
 
 
+def _warn_if_open(settings: Settings) -> None:
+    """Listening beyond loopback with neither a key nor JWT serves every session to anyone who reaches the port."""
+    if settings.security_key or settings.jwt is not None or _loopback(settings.host):
+        return
+    log.warning(f"listening on {settings.host}:{settings.port} without authentication: anyone who reaches this port "
+                "can read, change and delete every session; set OS_SECURITY_KEY (or a JWT key), or "
+                "AGNO_SERVICE_HOST=127.0.0.1", extra={"fields": {"host": settings.host}})
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def serve(settings: Settings) -> int:
     """Run under gunicorn with threaded workers (behind nginx with AGNO_FRONT=nginx); embedded PostgreSQL starts
     first when no DSN is set."""
@@ -95,6 +112,7 @@ def serve(settings: Settings) -> int:
         front.nginx_binary()  # a missing nginx is a configuration error, before anything starts
 
     settings = with_embedded_dsn(settings)
+    _warn_if_open(settings)
     try:
         migrate(settings)
     except StorageError as exc:
@@ -102,9 +120,8 @@ def serve(settings: Settings) -> int:
             raise
         log.warning("could not create tables at start-up", extra={"fields": {"error": exc.message}})
     if settings.front == "nginx":
-        keepalive = float(gunicorn_app.gunicorn_options(settings, "").get("keepalive", 2))  # type: ignore[arg-type]
         return front.serve(settings, lambda behind, bind: gunicorn_app.run(
-            behind, bind, ready_message=f"gunicorn listening on {bind} behind nginx"), keepalive)
+            behind, bind, ready_message=f"gunicorn listening on {bind} behind nginx"))
     gunicorn_app.run(settings, f"{settings.host}:{settings.port}")
     return 0
 

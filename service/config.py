@@ -60,7 +60,7 @@ class Settings:
     databases: tuple[DatabaseConfig, ...]
     default_db_id: str
     require_db_id: bool = False
-    host: str = "0.0.0.0"
+    host: str = "127.0.0.1"  # the image and the chart listen on every interface (AGNO_SERVICE_HOST=0.0.0.0)
     port: int = 8080
     workers: int = 2
     threads: int = 8
@@ -268,7 +268,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         databases=tuple(databases),
         default_db_id=default_db_id,
         require_db_id=_bool(env, "AGNO_REQUIRE_DB_ID", False),
-        host=env.get("AGNO_SERVICE_HOST") or "0.0.0.0",
+        host=env.get("AGNO_SERVICE_HOST") or "127.0.0.1",
         port=_int(env, "AGNO_SERVICE_PORT", 8080, 1, 65535),
         workers=_int(env, "AGNO_WORKERS", 2, 1, 64),
         threads=_int(env, "AGNO_THREADS", 8, 1, 256),

@@ -16,7 +16,7 @@ DSN = "postgresql://u:p@127.0.0.1:5432/db"
 ENV = {"AGNO_PG_DSN": DSN, "AGNO_FRONT": "nginx", "AGNO_HEADER_TIMEOUT": "7", "AGNO_BODY_TIMEOUT": "11",
        "AGNO_KEEPALIVE_TIMEOUT": "3", "AGNO_MAX_BODY_BYTES": "5000", "AGNO_MAX_HEAD_BYTES": "16384",
        "AGNO_REQUEST_TIMEOUT": "20", "AGNO_FRONT_CONN_PER_IP": "40", "AGNO_MAX_CONNECTIONS": "500",
-       "AGNO_WORKERS": "3", "AGNO_THREADS": "5", "AGNO_SERVICE_PORT": "9123"}
+       "AGNO_WORKERS": "3", "AGNO_THREADS": "5", "AGNO_SERVICE_PORT": "9123", "AGNO_SERVICE_HOST": "0.0.0.0"}
 
 
 def rendered(tmp_path: Path, **env: str) -> str:
@@ -36,7 +36,7 @@ def test_deadlines_and_limits_come_from_the_settings(tmp_path: Path) -> None:
     assert directive(conf, "send_timeout") == "11000ms"
     http, upstream = conf.split("upstream agno_session", 1)
     assert directive(http, "keepalive_timeout") == "3000ms"
-    assert directive(upstream, "keepalive_timeout") == "1000ms"  # half of gunicorn's keep-alive (2 s by default)
+    assert directive(upstream, "keepalive_timeout") == "1500ms"  # half of AGNO_KEEPALIVE_TIMEOUT
     assert directive(conf, "proxy_read_timeout") == "30000ms"  # request timeout + margin: the app's 504 comes first
     assert directive(conf, "client_max_body_size") == "5000"
     assert directive(conf, "client_body_buffer_size") == "5000"  # a small limit: bodies stay in memory
@@ -68,7 +68,7 @@ def test_nginx_writes_only_under_its_runtime_directory(tmp_path: Path) -> None:
 
 
 def test_upstream_idle_connections_close_before_gunicorn_closes_them(tmp_path: Path) -> None:
-    conf = nginx_conf.render(load_settings(ENV), tmp_path, "/x.sock", gunicorn_keepalive=4)
+    conf = nginx_conf.render(load_settings({**ENV, "AGNO_KEEPALIVE_TIMEOUT": "4"}), tmp_path, "/x.sock")
     assert directive(conf.split("upstream agno_session", 1)[1], "keepalive_timeout") == "2000ms"
 
 

@@ -173,4 +173,6 @@ def test_a_front_that_cannot_start_stops_the_service(db_env: dict[str, str]) -> 
                               env={**base, **db_env, "AGNO_SERVICE_HOST": "127.0.0.1", "AGNO_FRONT": "nginx"},
                               capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stderr
-    assert "nginx did not start" in done.stderr
+    entries = [json.loads(line) for line in done.stderr.splitlines()]  # nginx's own lines too: every line JSON
+    assert any(e["logger"] == "agno_session.nginx" and "bind()" in e["msg"] for e in entries)
+    assert any(e["msg"] == "nginx did not start" for e in entries)

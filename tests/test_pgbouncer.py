@@ -10,7 +10,6 @@ import getpass
 import json
 import os
 import pwd
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -32,6 +31,7 @@ from service.lib.memory import StoreMemory
 from service.lib.workflow import Step, Workflow
 from service.storage.pool import Database
 from tests.rows import Rows
+from tests.system import system_binary
 from tests.test_server import Server, free_port, serving
 
 POOL_SIZE = 3  # server connections PgBouncer may open: fewer than the service's client connections
@@ -42,24 +42,8 @@ POOLER_TRACKED = ("application_name", "client_encoding", "DateStyle", "TimeZone"
 
 
 def pgbouncer_binary() -> str:
-    """PgBouncer's executable, installed from the distribution when missing and we may (CI runs as root)."""
-    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
-    found = shutil.which("pgbouncer", path=search)
-    if found:
-        return found
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        pytest.fail("pgbouncer is not installed and cannot be installed here: run `apt-get install -y pgbouncer` as "
-                    "root (or put a pgbouncer binary on PATH), then run this test again")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "pgbouncer"]):
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
-        if done.returncode != 0:
-            output = (done.stdout + done.stderr)[-3000:]
-            pytest.fail(f"`{' '.join(command)}` failed ({done.returncode}):\n{output}")
-    found = shutil.which("pgbouncer", path=search)
-    if not found:
-        pytest.fail("apt-get installed pgbouncer but no pgbouncer binary was found")
-    return found
+    """PgBouncer's executable, from the distribution (`make system-packages`)."""
+    return system_binary("pgbouncer", "pgbouncer")
 
 
 class PgBouncer:

@@ -23,13 +23,18 @@ from service.config import Settings, load_settings
 from service.lib.memory import StoreMemory
 from service.logs import LOGGER
 from service.storage import pool
+from tests.system import postgres_bindir
 from tests.test_db_restart import execute
 from tests.test_metrics import value
 from tests.test_openapi import conformance_problems
 from tests.test_server import free_port
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 OWNER = "postgres" if os.geteuid() == 0 else None  # PostgreSQL refuses to run as root
+
+
+def _pg(program: str) -> str:
+    """A PostgreSQL server program from the distribution's newest version."""
+    return str(postgres_bindir() / program)
 
 
 def _run(*argv: str) -> None:
@@ -49,12 +54,12 @@ class Cluster:
 
     def start(self) -> None:
         """Start and return once it accepts connections (a standby: once it accepts read-only ones)."""
-        _run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-t", "30", "-l", str(self.data / "log"), "-o",
+        _run(_pg("pg_ctl"), "-D", str(self.data), "-w", "-t", "30", "-l", str(self.data / "log"), "-o",
              f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.data} -c wal_level=replica "
              "-c max_wal_senders=4 -c hot_standby=on -c fsync=off", "start")
 
     def stop(self, mode: str = "fast") -> None:
-        _run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-m", mode, "stop")
+        _run(_pg("pg_ctl"), "-D", str(self.data), "-w", "-m", mode, "stop")
 
     def running(self) -> bool:
         return (self.data / "postmaster.pid").exists()
@@ -71,10 +76,10 @@ class Replication:
         self.standby = Cluster(root / "standby")
 
     def start(self) -> None:
-        _run(str(PG_BIN / "initdb"), "-D", str(self.primary.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+        _run(_pg("initdb"), "-D", str(self.primary.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
              "--no-locale")  # trust covers 127.0.0.1 and its replication connections
         self.primary.start()
-        _run(str(PG_BIN / "pg_basebackup"), "-D", str(self.standby.data), "-h", "127.0.0.1", "-p",
+        _run(_pg("pg_basebackup"), "-D", str(self.standby.data), "-h", "127.0.0.1", "-p",
              str(self.primary.port), "-U", "postgres", "-R", "-X", "stream", "-c", "fast")
         self.standby.start()
         assert self.standby.execute("SELECT pg_is_in_recovery()") == [(True,)]
@@ -111,9 +116,7 @@ def _until(condition: Callable[[], bool], what: str, within: float = 15) -> None
 @pytest.fixture(scope="module")
 def replication() -> Iterator[Replication]:
     """Both servers for the module, agno's tables made on the primary and replayed; everything stopped after."""
-    if not (PG_BIN / "pg_basebackup").exists():
-        pytest.fail(f"PostgreSQL 15 server binaries not found in {PG_BIN}: the read-replica tests start a primary and "
-                    "a streaming standby with them (Debian: apt-get install postgresql-15)")
+    postgres_bindir()  # a primary and a streaming standby are started with the distribution's server binaries
     root = Path(tempfile.mkdtemp(prefix="agno-session-replica-"))
     if OWNER:
         shutil.chown(root, OWNER, OWNER)

@@ -356,3 +356,20 @@ def test_embedded_database_survives_restarts(data_dir: Path) -> None:
         assert json.loads(body)["session_name"] == "Kept across restarts"
         assert second.stop()[0] == 0
     assert not pid_file.exists()
+
+
+def test_every_line_is_json_and_listening_openly_is_warned(db_env) -> None:
+    """Beyond loopback with neither key nor JWT, serve warns at start; every line it writes, gunicorn's own
+    included, is a JSON object."""
+    warned = "without authentication"
+    for env, expect_warning in (({"AGNO_SERVICE_HOST": "0.0.0.0"}, True), ({}, False),
+                                ({"AGNO_SERVICE_HOST": "0.0.0.0", "OS_SECURITY_KEY": "k"}, False)):
+        server = Server({**db_env, **env}, workers=1, threads=2)
+        try:
+            assert server.request("GET", "/healthz")[0] == 200
+            assert server.stop()[0] == 0
+        finally:
+            server.kill()
+        entries = [json.loads(line) for line in server.lines]  # fails on any line that is not JSON
+        assert {e["logger"] for e in entries} >= {"agno_session", "gunicorn.error"}
+        assert any(warned in e["msg"] and e["level"] == "warning" for e in entries) == expect_warning, env

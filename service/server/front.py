@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import resource
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import IO
 
 from service.config import ConfigError, Settings
 from service.logs import LOGGER
@@ -65,16 +68,14 @@ def _raise_open_files() -> None:
 class Front:
     """gunicorn (forked, on a unix socket) and nginx (in front, on the service's port), stopped together."""
 
-    def __init__(self, settings: Settings, run_gunicorn: Callable[[Settings, str], None],
-                 gunicorn_keepalive: float = 2.0) -> None:
+    def __init__(self, settings: Settings, run_gunicorn: Callable[[Settings, str], None]) -> None:
         self.settings = settings
         self.run_gunicorn = run_gunicorn
         self.nginx = nginx_binary()
         self.runtime = Path(tempfile.mkdtemp(prefix="agno-front-"))
         self.socket = self.runtime / "gunicorn.sock"
         user = _user_name() if os.geteuid() == 0 else None
-        (self.runtime / "nginx.conf").write_text(render(settings, self.runtime, str(self.socket), user,
-                                                        gunicorn_keepalive))
+        (self.runtime / "nginx.conf").write_text(render(settings, self.runtime, str(self.socket), user))
         self.children: dict[int, _Child] = {}
         self.stopping = False
 
@@ -119,7 +120,8 @@ class Front:
     def _spawn_nginx(self) -> _Child:
         proc = subprocess.Popen([self.nginx, "-p", f"{self.runtime}/", "-c", str(self.runtime / "nginx.conf"),
                                  "-e", "stderr"], start_new_session=True,  # its group: killable with its workers
-                                preexec_fn=lambda: _die_with_parent(signal.SIGTERM))
+                                preexec_fn=lambda: _die_with_parent(signal.SIGTERM), stderr=subprocess.PIPE)
+        threading.Thread(target=_relay_nginx_log, args=(proc.stderr,), name="nginx-log", daemon=True).start()
         child = _Child("nginx", proc.pid)
         self.children[proc.pid] = child
         return child
@@ -213,6 +215,22 @@ class Front:
         return 0 if asked else 1
 
 
+_NGINX_LINE = re.compile(r"^\S+ \S+ \[(\w+)\] \d+#\d+: (?:\*\d+ )?(.*)$")
+_NGINX_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "notice": logging.INFO, "warn": logging.WARNING,
+                 "error": logging.ERROR, "crit": logging.CRITICAL, "alert": logging.CRITICAL,
+                 "emerg": logging.CRITICAL}
+
+
+def _relay_nginx_log(stream: IO[bytes]) -> None:
+    """nginx's error log lines (its own format) as the service's JSON lines, level and message taken apart."""
+    nginx_log = logging.getLogger(f"{LOGGER}.nginx")
+    for raw in stream:
+        line = raw.decode("utf-8", "replace").rstrip("\n")
+        parsed = _NGINX_LINE.match(line)
+        level, message = (_NGINX_LEVELS.get(parsed[1], logging.WARNING), parsed[2]) if parsed else (logging.INFO, line)
+        nginx_log.log(level, message)
+
+
 def _kill_group(pid: int) -> None:
     """SIGKILL a process group (nginx's master and its workers); nothing when it is already gone."""
     try:
@@ -237,6 +255,6 @@ def _die_with_parent(sig: int) -> None:
         pass
 
 
-def serve(settings: Settings, run_gunicorn: Callable[[Settings, str], None], gunicorn_keepalive: float = 2.0) -> int:
+def serve(settings: Settings, run_gunicorn: Callable[[Settings, str], None]) -> int:
     """`agno-session serve` with AGNO_FRONT=nginx: the exit code of the pair."""
-    return Front(settings, run_gunicorn, gunicorn_keepalive).serve()
+    return Front(settings, run_gunicorn).serve()

@@ -27,6 +27,7 @@ def gunicorn_options(settings: Settings, bind: str) -> dict[str, object]:
         "graceful_timeout": 30,
         "preload_app": True,
         "accesslog": None,
+        "logger_class": "service.server.gunicorn_logs.JsonLogger",
         # The worker's event loop bounds the whole head (max_head_bytes, 431/414) before gunicorn parses it, so
         # gunicorn's own per-line and per-field limits (8190 bytes by default, below what AgentOS serves) are
         # opened up to that bound: 0 is "no request-line limit of its own".

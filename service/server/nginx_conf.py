@@ -52,8 +52,7 @@ def _refusal_blocks(settings: Settings) -> str:
     return "\n".join(lines)
 
 
-def render(settings: Settings, runtime: Path, upstream: str, user: str | None = None,
-           gunicorn_keepalive: float = 2.0) -> str:
+def render(settings: Settings, runtime: Path, upstream: str, user: str | None = None) -> str:
     """nginx.conf for `settings`: nginx listens where the service would, gunicorn at `upstream` (a unix socket path).
 
     Every path nginx writes is under `runtime`; `user` is set only when started as root (nginx's workers would
@@ -64,7 +63,7 @@ def render(settings: Settings, runtime: Path, upstream: str, user: str | None = 
     if settings.host == "::":
         listen = f"[::]:{settings.port} ipv6only=off"
     # nginx must drop an idle upstream connection before gunicorn does, or a POST can meet a closing socket.
-    upstream_idle = max(0.5, gunicorn_keepalive / 2)
+    upstream_idle = max(0.5, int(settings.keepalive_timeout) / 2)  # gunicorn's keepalive is whole seconds
     user_line = f"user {user};\n" if user else ""
     return f"""# Rendered by agno-session serve from its settings at start (service/server/front.py); not edited.
 {user_line}daemon off;
