@@ -100,6 +100,14 @@ def test_refusals_are_json_in_the_service_shape(db_env) -> None:
         assert (status, headers["content-type"], body) == (
             413, "application/json", b'{"detail":"Request body is larger than 1000 bytes"}')
         assert headers["server"] == "nginx"
+        start, end = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ", b"\r\nConnection: close\r\n\r\n"
+        at_limit = start + b"p" * (8192 - len(start) - len(end)) + end  # nginx adds fields: still served
+        assert status_and_body(raw(server.port, at_limit)) == ("HTTP/1.1 200 OK", "application/json",
+                                                               b'{"status":"ok"}')
+        over = start + b"p" * 5000 + b"\r\nX-Pad-2: " + b"p" * 5000 + end  # fields nginx holds, a head over the limit
+        assert status_and_body(raw(server.port, over)) == ("HTTP/1.1 431 Request Header Fields Too Large",
+                                                           "application/json",
+                                                           b'{"detail":"Request header fields are too large"}')
         head = b"GET /sessions HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n"
         assert status_and_body(raw(server.port, head)) == (
             "HTTP/1.1 400 Bad Request", "application/json", b'{"detail":"Request header fields are too large"}')

@@ -26,6 +26,7 @@ from service.server.nginx_conf import render
 log = logging.getLogger(LOGGER)
 
 STARTUP_SECONDS = 60
+FORWARDED_FIELDS_BYTES = 1024
 POLL_SECONDS = 0.1
 
 
@@ -99,7 +100,10 @@ class Front:
             shutil.rmtree(self.runtime, ignore_errors=True)
 
     def _fork_gunicorn(self) -> _Child:
-        behind = replace(self.settings, trusted_proxies=self.settings.trusted_proxies + 1)
+        # One more proxy to trust (nginx), and room in the head for the fields nginx adds (Host, X-Forwarded-For,
+        # X-Real-IP, Connection), so a client's head of exactly AGNO_MAX_HEAD_BYTES is still served.
+        behind = replace(self.settings, trusted_proxies=self.settings.trusted_proxies + 1,
+                         max_head_bytes=self.settings.max_head_bytes + FORWARDED_FIELDS_BYTES)
         pid = os.fork()
         if pid == 0:  # the child: gunicorn's arbiter; it never returns into the parent's code
             code = 1
