@@ -155,8 +155,9 @@ bench-check: $(STAMP) $(REF_STAMP) wrk
 	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python scripts/bench_check.py $(BENCH_ARGS)
 
 # System packages the tests need, from Debian (CI runs this before `make test`; needs root or sudo): nginx for the
-# front's tests (tests/test_front*.py fail without it), jq for the smoke test.
-SYSTEM_PACKAGES := nginx jq
+# front's tests (tests/test_front*.py fail without it), jq for the smoke test, chromium (headless) for the proxy's
+# report test (tests/proxy/e2e/test_report_browser.py fails without it).
+SYSTEM_PACKAGES := nginx jq chromium
 system-packages:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
