@@ -90,6 +90,8 @@ proxy-bench: $(STAMP) $(REF_STAMP) $(PROXY_STAMP)
 		$(BIN)/python scripts/proxy_overhead.py --scenario
 
 # The proxy in the foreground: make shadow AGENTOS_URL=… SESSIONS_URL=… SHADOW_MODE=shadow|cutover|reverse
+# (the starting mode; switch at run time with PUT /mode on the control port). One report directory per mode run
+# in SHADOW_REPORT_DIR; mitmproxy's per-connection log lines are filtered by the addon.
 shadow: $(PROXY_STAMP)
 	PYTHONPATH=$(CURDIR) $(PROXY_VENV)/bin/mitmdump -s proxy/shadow.py --set flow_detail=0 \
 		--mode reverse:$(AGENTOS_URL)@$(SHADOW_PORT) \
