@@ -3,6 +3,7 @@ library, no driver; a missing chromium is a failure that names the Makefile targ
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -30,14 +31,19 @@ class Chromium:
 
     def __init__(self) -> None:
         self.profile = tempfile.mkdtemp(prefix="agno-chromium-")
-        to_browser_r, self._to_browser = os.pipe()
-        self._from_browser, from_browser_w = os.pipe()
         argv = [executable(), "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--no-first-run", "--remote-debugging-pipe", f"--user-data-dir={self.profile}", "about:blank"]
-        # chromium reads commands on fd 3 and writes answers on fd 4
-        self.proc = subprocess.Popen(
-            ["sh", "-c", f'exec "$@" 3<&{to_browser_r} 4>&{from_browser_w}', "sh", *argv],
-            pass_fds=(to_browser_r, from_browser_w), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        to_browser_r, self._to_browser = os.pipe()
+        self._from_browser, from_browser_w = os.pipe()
+        # moved above 4 first, so that placing them at 3 and 4 in the child never overwrites one with the other
+        to_browser_r, from_browser_w = (_above_four(fd) for fd in (to_browser_r, from_browser_w))
+
+        def as_fd3_and_fd4() -> None:  # in the child, before exec; close_fds then keeps 3 and 4 (pass_fds)
+            os.dup2(to_browser_r, 3)
+            os.dup2(from_browser_w, 4)
+
+        self.proc = subprocess.Popen(argv, pass_fds=(3, 4), preexec_fn=as_fd3_and_fd4,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_browser_r)
         os.close(from_browser_w)
         self._buffer = b""
@@ -101,3 +107,10 @@ class Chromium:
         os.close(self._to_browser)
         os.close(self._from_browser)
         shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def _above_four(fd: int) -> int:
+    """The same pipe end on a descriptor numbered 10 or more (the old one closed)."""
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+    os.close(fd)
+    return moved
