@@ -90,6 +90,8 @@ proxy-bench: $(STAMP) $(REF_STAMP) $(PROXY_STAMP)
 		$(BIN)/python scripts/proxy_overhead.py --scenario
 
 # The proxy in the foreground: make shadow AGENTOS_URL=… SESSIONS_URL=… SHADOW_MODE=shadow|cutover|reverse
+# (the starting mode; switch at run time with PUT /mode on the control port). One report directory per mode run
+# in SHADOW_REPORT_DIR; mitmproxy's per-connection log lines are filtered by the addon.
 shadow: $(PROXY_STAMP)
 	PYTHONPATH=$(CURDIR) $(PROXY_VENV)/bin/mitmdump -s proxy/shadow.py --set flow_detail=0 \
 		--mode reverse:$(AGENTOS_URL)@$(SHADOW_PORT) \
@@ -155,8 +157,9 @@ bench-check: $(STAMP) $(REF_STAMP) wrk
 	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python scripts/bench_check.py $(BENCH_ARGS)
 
 # System packages the tests need, from Debian (CI runs this before `make test`; needs root or sudo): nginx for the
-# front's tests (tests/test_front*.py fail without it), jq for the smoke test.
-SYSTEM_PACKAGES := nginx jq pgbouncer postgresql
+# front's tests (tests/test_front*.py fail without it), PostgreSQL's server and PgBouncer for the replica and pooler
+# tests, jq for the smoke test, chromium (headless) for the proxy's report test (tests/proxy/e2e/test_report_browser.py).
+SYSTEM_PACKAGES := nginx jq pgbouncer postgresql chromium
 system-packages:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \

@@ -1,4 +1,4 @@
-"""The control API on its own local listener: summary, reset, sampling at runtime, metrics, the HTML report."""
+"""The control API on its own local listener: the mode, summary, reset, sampling at runtime, metrics, the report."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from mitmproxy import http
+
+from proxy.settings import MODES
 
 if TYPE_CHECKING:
     from proxy.addon import ShadowAddon
@@ -16,6 +18,15 @@ JSON = {"content-type": "application/json"}
 def answer(addon: ShadowAddon, method: str, path: str, body: bytes) -> http.Response:
     """Dispatch one control request; answered inside mitmproxy, never forwarded."""
     path = path.split("?", 1)[0].rstrip("/") or "/"
+    if path == "/mode" and method == "GET":
+        return _json(200, addon.mode_status())
+    if path == "/mode" and method == "PUT":
+        try:
+            mode = requested_mode(body)
+        except ValueError as exc:
+            return _json(400, {"detail": str(exc)})
+        changed = addon.switch_mode(mode)
+        return _json(200, {**addon.mode_status(), "changed": changed})
     if path == "/summary" and method == "GET":
         return _json(200, addon.summary())
     if path == "/reset" and method == "POST":
@@ -37,10 +48,24 @@ def answer(addon: ShadowAddon, method: str, path: str, body: bytes) -> http.Resp
                                   {"content-type": "text/plain; version=0.0.4; charset=utf-8"})
     if path == "/report" and method == "GET":
         return http.Response.make(200, addon.html(), {"content-type": "text/html; charset=utf-8"})
-    if path in ("/summary", "/reset", "/sampling", "/metrics", "/report"):
+    if path in ("/mode", "/summary", "/reset", "/sampling", "/metrics", "/report"):
         return _json(405, {"detail": "Method Not Allowed"})
-    return _json(404, {"detail": "Not Found", "routes": ["GET /summary", "POST /reset", "GET|PUT /sampling",
-                                                         "GET /metrics", "GET /report"]})
+    return _json(404, {"detail": "Not Found", "routes": ["GET|PUT /mode", "GET /summary", "POST /reset",
+                                                         "GET|PUT /sampling", "GET /metrics", "GET /report"]})
+
+
+def requested_mode(body: bytes) -> str:
+    """The mode of a `PUT /mode` body, `{"mode": "cutover"}`; ValueError saying what is wrong."""
+    try:
+        document = json.loads(body or b"")
+    except ValueError:
+        raise ValueError('the body must be JSON: {"mode": "shadow" | "cutover" | "reverse"}') from None
+    if not isinstance(document, dict) or set(document) != {"mode"}:
+        raise ValueError('the body must be a JSON object with one key, "mode"')
+    mode = document["mode"]
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {json.dumps(mode)}")
+    return mode
 
 
 def _json(status: int, document: Any) -> http.Response:

@@ -1,4 +1,4 @@
-"""The static HTML report: a per-route table and, per route, a drill-down of differing fields with examples."""
+"""The static HTML report: differences grouped by cause (declared or not) with drill-downs, routes, fields."""
 
 from __future__ import annotations
 
@@ -16,4 +16,5 @@ _ENV.filters["pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=
 def render(tally: Tally, summary: dict[str, Any]) -> str:
     """The whole page; autoescaped, so bodies from either side cannot inject markup."""
     routes = {name: r.as_dict(with_examples=True) for name, r in sorted(tally.routes.items())}
-    return _ENV.get_template("report.html.j2").render(summary=summary, routes=routes, reasons=REASONS)
+    return _ENV.get_template("report.html.j2").render(summary=summary, routes=routes, reasons=REASONS,
+                                                      causes=tally.sorted_causes(with_examples=True))

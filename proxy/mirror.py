@@ -24,6 +24,10 @@ class CallFailed(Exception):
     """The side could not be reached, or broke the exchange."""
 
 
+class BodyTooLarge(Exception):
+    """The side's answer is larger than the comparison may hold in memory."""
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """A copy of the client's request, detached from the flow so it can be sent again later."""
@@ -52,8 +56,9 @@ class Caller:
         self.client = httpx.AsyncClient(timeout=httpx.Timeout(timeout), limits=limits, follow_redirects=False,
                                         trust_env=False)
 
-    async def send(self, base: str, req: Outgoing, auth: str = "pass", marked: bool = True) -> Answer:
-        """The request on `base`; CallTimeout or CallFailed instead of httpx's own exceptions."""
+    async def send(self, base: str, req: Outgoing, auth: str = "pass", marked: bool = True,
+                   limit: int | None = None) -> Answer:
+        """The request on `base`; CallTimeout, CallFailed or BodyTooLarge instead of httpx's own exceptions."""
         headers = [(k, v) for k, v in auth_headers(req.headers, auth) if k.lower() not in HOP_BY_HOP]
         if marked:
             headers.append((MARKER, req.id))
@@ -62,20 +67,34 @@ class Caller:
         started = time.perf_counter()
         try:
             try:
-                response = await asyncio.wait_for(self.client.send(request), self.timeout)
+                response, body = await asyncio.wait_for(self._exchange(request, limit), self.timeout)
             except (httpx.RemoteProtocolError, httpx.ReadError):
                 # A kept-alive connection the server closed just as it was reused (uvicorn drops idle ones after
                 # 5 s): nothing was answered, so a read is asked once more on a fresh connection.
                 if req.method not in ("GET", "HEAD"):
                     raise
                 remaining = max(0.001, self.timeout - (time.perf_counter() - started))
-                response = await asyncio.wait_for(self.client.send(request), remaining)
+                response, body = await asyncio.wait_for(self._exchange(request, limit), remaining)
         except (asyncio.TimeoutError, httpx.TimeoutException) as exc:
             raise CallTimeout(f"{req.method} {base}: no answer in {self.timeout}s") from exc
         except (httpx.HTTPError, OSError) as exc:
             raise CallFailed(f"{req.method} {base}: {type(exc).__name__}: {exc}") from exc
         headers_out = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in response.headers.raw]
-        return Answer(response.status_code, headers_out, response.content, time.perf_counter() - started)
+        return Answer(response.status_code, headers_out, body, time.perf_counter() - started)
+
+    async def _exchange(self, request: httpx.Request, limit: int | None) -> tuple[httpx.Response, bytes]:
+        """Send and read the decoded body, giving up (BodyTooLarge) as soon as it passes `limit` bytes."""
+        response = await self.client.send(request, stream=True)
+        try:
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    raise BodyTooLarge(f"{request.method} {request.url}: answer larger than {limit} bytes")
+                chunks.append(chunk)
+            return response, b"".join(chunks)
+        finally:
+            await response.aclose()
 
     async def close(self) -> None:
         await self.client.aclose()

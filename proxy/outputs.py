@@ -1,9 +1,11 @@
-"""The files in the report directory: differences.ndjson (appended), summary.json and report.html (replaced)."""
+"""The report directories: one per mode run (`<report_dir>/<mode>-<UTC time>/`), each with differences.ndjson
+(appended), summary.json and report.html (replaced); `<report_dir>/runs.json` lists them."""
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +17,35 @@ class ReportDir:
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.ndjson_path = self.dir / "differences.ndjson"
-        self._ndjson = self.ndjson_path.open("a", encoding="utf-8")
 
     def record(self, entry: dict[str, Any]) -> None:
-        """One differing pair, one line, flushed at once so `tail -f` and tests see it."""
-        self._ndjson.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
-        self._ndjson.flush()
+        """One differing pair, one line, written at once so `tail -f` and tests see it; a comparison that ends
+        after its mode was switched away still lands in its own run's file."""
+        with self.ndjson_path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
 
     def write_summary(self, summary: dict[str, Any], html: str) -> None:
         """summary.json and report.html, each replaced whole."""
         _replace(self.dir / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False, default=str))
         _replace(self.dir / "report.html", html)
 
-    def close(self) -> None:
-        self._ndjson.close()
+
+def new_run_dir(base: str | Path, mode: str, now: float | None = None) -> ReportDir:
+    """A fresh directory for one mode run, named so that `ls` lists runs in the order they started."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() if now is None else now))
+    root = Path(base)
+    candidate, n = root / f"{mode}-{stamp}", 1
+    while candidate.exists():
+        n += 1
+        candidate = root / f"{mode}-{stamp}-{n}"
+    return ReportDir(candidate)
+
+
+def write_index(base: str | Path, runs: list[dict[str, Any]]) -> None:
+    """`<report_dir>/runs.json`: every run of this proxy process, oldest first, the current one last."""
+    root = Path(base)
+    root.mkdir(parents=True, exist_ok=True)
+    _replace(root / "runs.json", json.dumps({"runs": runs}, indent=2))
 
 
 def _replace(path: Path, text: str) -> None:

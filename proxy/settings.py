@@ -19,7 +19,12 @@ OPTIONS: tuple[tuple[str, type, Any, str], ...] = (
     ("shadow_sessions", str, "", "agno-session base URL, e.g. http://127.0.0.1:8080"),
     ("shadow_routes", str, "/sessions", "comma-separated path prefixes served by agno-session"),
     ("shadow_rules", str, "", "YAML rules file (default: proxy/rules.default.yaml)"),
-    ("shadow_report_dir", str, "shadow-report", "directory for summary.json, differences.ndjson, report.html"),
+    ("shadow_report_dir", str, "shadow-report", "directory holding one <mode>-<UTC time>/ directory per mode run "
+     "(summary.json, differences.ndjson, report.html) and runs.json listing them"),
+    ("shadow_deviations", str, "", "the declared deviations (default: the repository's "
+     "tests/contract/deviations.json); a pair they explain is counted declared, not different"),
+    ("shadow_compare_max_bytes", int, 4 << 20, "a compared answer larger than this is streamed and counted "
+     "body_too_large instead of being held in memory"),
     ("shadow_sample_percent", str, "", "global sampling percentage 0-100 (default: the rules file's)"),
     ("shadow_rate", str, "", "cap on mirrored requests per second, 0 = none (default: the rules file's)"),
     ("shadow_timeout", str, "5", "seconds the comparison side may take"),
@@ -49,6 +54,8 @@ class Settings:
     prefixes: tuple[str, ...]
     rules_file: str
     report_dir: str
+    deviations_file: str
+    compare_max_bytes: int
     sample_percent: float | None
     rate: float | None
     timeout: float
@@ -105,12 +112,14 @@ def from_options(o: Any) -> Settings:
                                       "given on the command line)")
     if auth.startswith("env:") and auth[4:] not in os.environ:
         raise exceptions.OptionsError(f"shadow_auth: environment variable {auth[4:]} is not set")
-    for name in ("shadow_concurrency", "shadow_queue", "shadow_breaker_failures", "shadow_body_limit"):
+    for name in ("shadow_concurrency", "shadow_queue", "shadow_breaker_failures", "shadow_body_limit",
+                 "shadow_compare_max_bytes"):
         if getattr(o, name) < (0 if name == "shadow_queue" else 1):
             raise exceptions.OptionsError(f"{name} must be positive, not {getattr(o, name)}")
     return Settings(
         mode=o.shadow_mode, agentos=o.shadow_agentos.rstrip("/"), sessions=o.shadow_sessions.rstrip("/"),
         prefixes=prefixes, rules_file=o.shadow_rules, report_dir=o.shadow_report_dir,
+        deviations_file=o.shadow_deviations, compare_max_bytes=o.shadow_compare_max_bytes,
         sample_percent=_number("shadow_sample_percent", o.shadow_sample_percent, 0, 100),
         rate=_number("shadow_rate", o.shadow_rate, 0, None),
         timeout=_number("shadow_timeout", o.shadow_timeout, 0.001, None) or 5.0,

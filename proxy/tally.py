@@ -21,8 +21,11 @@ REASONS = (
     "loop_guard",          # the request was itself a mirrored one
     "primary_error",       # the primary gave no answer to compare with
     "cutover_mode",        # cut-over mode answers without comparing
+    "event_stream",        # a text/event-stream answer: streamed to the client as it came, never compared
+    "body_too_large",      # a body above shadow_compare_max_bytes: streamed, not held in memory to compare
 )
-OUTCOMES = ("identical", "different", "unstable")
+# declared: differs exactly as a deviation of tests/contract/deviations.json says; only `different` is a regression.
+OUTCOMES = ("identical", "declared", "different", "unstable")
 EXAMPLES_PER_FIELD = 3
 
 # Diffy's thresholds: a field is a regression only when the candidate differs clearly more than the noise.
@@ -46,6 +49,33 @@ class FieldTally:
         relative = abs(self.raw - self.noise) / (self.raw + self.noise) * 100
         absolute = abs(self.raw - self.noise) / compared * 100
         return relative > RELATIVE_THRESHOLD and absolute > ABSOLUTE_THRESHOLD
+
+
+@dataclass
+class Cause:
+    """Why a pair differed, as the report groups it: route, status pair, first differing message or pointer."""
+
+    route: str
+    statuses: str
+    first: str
+    outcome: str
+    declared: str | None = None
+    reason: dict[str, str] = field(default_factory=dict)
+    primary_text: str = ""
+    candidate_text: str = ""
+    count: int = 0
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return self.route, self.statuses, self.first, self.outcome
+
+    def as_dict(self, with_examples: bool = True) -> dict[str, Any]:
+        """The summary.json shape of a cause."""
+        out = {"route": self.route, "statuses": self.statuses, "first": self.first, "outcome": self.outcome,
+               "declared": self.declared, "reason": self.reason, "primary_text": self.primary_text,
+               "candidate_text": self.candidate_text, "count": self.count}
+        return {**out, "examples": self.examples} if with_examples else out
 
 
 @dataclass
@@ -81,6 +111,7 @@ class Tally:
     mode: str = "shadow"
     started_at: float = field(default_factory=time.time)
     routes: dict[str, RouteTally] = field(default_factory=dict)
+    causes: dict[tuple[str, str, str, str], Cause] = field(default_factory=dict)
 
     def route(self, name: str) -> RouteTally:
         return self.routes.setdefault(name, RouteTally())
@@ -95,10 +126,18 @@ class Tally:
         assert reason in REASONS, reason
         self.route(route).not_compared[reason] += 1
 
-    def compared(self, route: str, outcome: str, differences: list[Difference], example: dict | None) -> None:
-        """An outcome, and for differences each field's kinds, with a few example pairs per field."""
+    def compared(self, route: str, outcome: str, differences: list[Difference], example: dict | None,
+                 cause: Cause | None = None) -> None:
+        """An outcome; for differences, their cause and (unless declared) each field's kinds, with a few examples."""
         tally = self.route(route)
         tally.outcomes[outcome] += 1
+        if cause is not None:
+            kept = self.causes.setdefault(cause.key, cause)
+            kept.count += 1
+            if example is not None and len(kept.examples) < EXAMPLES_PER_FIELD:
+                kept.examples.append({**example, "differences": [d.as_dict() for d in differences[:5]]})
+        if outcome == "declared":
+            return
         for name, diffs in _by_field(differences).items():
             f = tally.fields.setdefault(name, FieldTally())
             f.raw += 1
@@ -120,8 +159,20 @@ class Tally:
             not_compared.update(r.not_compared)
         totals = {k: sum(r[k] for r in routes.values())
                   for k in ("seen", "mirrored", "compared", *OUTCOMES)}
+        declared = Counter()
+        for c in self.causes.values():
+            if c.declared:
+                declared[c.declared] += c.count
         return {"mode": self.mode, "started_at": _iso(self.started_at), "updated_at": _iso(time.time()),
-                **totals, "not_compared": {r: not_compared[r] for r in REASONS}, "routes": routes}
+                **totals, "regressions": totals["different"], "declared_by_name": dict(sorted(declared.items())),
+                "not_compared": {r: not_compared[r] for r in REASONS}, "routes": routes,
+                "causes": self.sorted_causes(with_examples=False)}
+
+    def sorted_causes(self, with_examples: bool = True) -> list[dict[str, Any]]:
+        """Regressions first, then unstable, then declared; the most frequent first within each."""
+        rank = {"different": 0, "unstable": 1, "declared": 2}
+        ordered = sorted(self.causes.values(), key=lambda c: (rank.get(c.outcome, 3), -c.count, c.key))
+        return [c.as_dict(with_examples) for c in ordered]
 
 
 def _by_field(differences: list[Difference]) -> dict[str, list[Difference]]:

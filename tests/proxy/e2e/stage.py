@@ -83,10 +83,10 @@ class Mitmdump:
     def __init__(self, workdir: Path, agentos: str, sessions: str, mode: str, **options: str) -> None:
         self.port, self.control_port = free_port(), free_port()
         self.url, self.control = f"http://127.0.0.1:{self.port}", f"http://127.0.0.1:{self.control_port}"
-        self.report_dir = workdir / f"report-{mode}-{self.port}"
+        self.reports = workdir / f"report-{mode}-{self.port}"  # one <mode>-<time>/ directory per run inside
         self.log = workdir / f"mitmdump-{self.port}.log"
         sets = {"shadow_mode": mode, "shadow_agentos": agentos, "shadow_sessions": sessions,
-                "shadow_report_dir": str(self.report_dir), "shadow_control_port": str(self.control_port),
+                "shadow_report_dir": str(self.reports), "shadow_control_port": str(self.control_port),
                 "shadow_body_limit": str(1 << 20), "connection_strategy": "lazy",
                 "confdir": str(workdir / "mitmproxy-conf"),
                 # A loaded test machine can make AgentOS slower than the 5 s default; every pair must be compared.
@@ -117,6 +117,18 @@ class Mitmdump:
         with urllib.request.urlopen(f"{self.control}/summary", timeout=5) as response:
             return json.loads(response.read())
 
+    @property
+    def report_dir(self) -> Path:
+        """The current run's report directory."""
+        return Path(self.summary()["report_dir"])
+
+    def switch(self, mode: str) -> dict:
+        """PUT /mode on the control API; the answer (or the error's JSON) with its status."""
+        request = urllib.request.Request(f"{self.control}/mode", data=json.dumps({"mode": mode}).encode(),
+                                         method="PUT", headers={"content-type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
     def settled(self, seen: int, timeout: float = 60.0) -> dict:
         """The summary once `seen` requests are counted and no comparison is pending, and summary.json agrees."""
         deadline = time.monotonic() + timeout
@@ -124,7 +136,7 @@ class Mitmdump:
             summary = self.summary()
             if summary["seen"] >= seen and summary["pending"] == 0:
                 time.sleep(0.5)  # summary.json trails the counts by a fraction of a second
-                return json.loads((self.report_dir / "summary.json").read_text())
+                return json.loads((Path(summary["report_dir"]) / "summary.json").read_text())
             time.sleep(0.2)
         raise AssertionError(f"not settled in {timeout}s: {self.summary()}")
 

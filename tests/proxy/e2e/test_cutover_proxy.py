@@ -69,10 +69,11 @@ def test_shadow_answers_are_agentos_bytes_and_every_pair_is_identical_or_declare
     assert summary["not_compared"]["route_excluded"] == len(reads) - len(routed_reads) - len(routed_writes)
     assert summary["unstable"] == 0, [(r["request"]["target"], r["differences"][:3]) for r in records
                                       if r["outcome"] == "unstable"]
-    assert summary["different"] == len(records)
-    assert undeclared(records, reads, devs) == []
+    assert summary["different"] == 0, [r for r in records if not r["declared"]][:3]
+    assert summary["declared"] == len(records) > 0
+    assert undeclared(records, reads, devs) == []  # the contract test's own judgement agrees with the proxy's
     print(f"\nshadow: {summary['compared']} compared, {summary['identical']} identical, "
-          f"{summary['different']} declared deviations")
+          f"{summary['declared']} declared deviations {summary['declared_by_name']}")
 
 
 def test_shadow_writes_pass_through_and_are_never_mirrored_on_one_database(cluster, workdir):
@@ -109,6 +110,7 @@ def test_an_injected_difference_is_found_at_its_pointer(cluster, workdir):
             send(proxy.url, replay.Request("GET", target))
         summary = proxy.settled(2)
         records = proxy.records()
+        html = (proxy.report_dir / "report.html").read_text()
     finally:
         proxy.stop()
         candidate.stop()
@@ -119,7 +121,7 @@ def test_an_injected_difference_is_found_at_its_pointer(cluster, workdir):
         ("/session_name", "value", "injected")]
     field = summary["routes"]["GET /sessions/{session_id}"]["fields"]["/session_name"]
     assert field["kinds"] == {"value": 1} and field["regression"]
-    assert "/session_name" in (proxy.report_dir / "report.html").read_text()
+    assert "/session_name" in html and 'data-verdict="different"' in html
 
 
 @pytest.mark.parametrize("kind", ["hangs", "dies"])
@@ -185,6 +187,6 @@ def test_reverse_shadow_answers_from_agno_session_and_compares_with_agentos(clus
         records = proxy.records()
     finally:
         proxy.stop()
-    assert summary["compared"] == len(gets) and summary["unstable"] == 0
+    assert summary["compared"] == len(gets) and summary["unstable"] == 0 and summary["different"] == 0
     assert all(r["primary_side"] == "sessions" for r in records)
     assert undeclared(records, reads, devs) == []

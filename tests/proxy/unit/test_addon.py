@@ -94,15 +94,18 @@ def test_identical_and_different_pairs_are_counted_and_located(tmp_path) -> None
             "Authorization": "Bearer s3cret"})
         asyncio.run(drive(addon, same, other))
         addon.flush()
-        summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+        run_dir = addon.run.report.dir
+        assert run_dir.parent == tmp_path / "report" and run_dir.name.startswith("shadow-")
+        summary = json.loads((run_dir / "summary.json").read_text())
         assert (summary["compared"], summary["identical"], summary["different"]) == (2, 1, 1)
         route = summary["routes"]["GET /sessions/{session_id}/runs/{run_id}"]
         assert route["fields"]["/n"]["kinds"] == {"value": 1}
-        record = json.loads((tmp_path / "report" / "differences.ndjson").read_text())
+        record = json.loads((run_dir / "differences.ndjson").read_text())
         assert record["differences"] == [{"part": "body", "pointer": "/n", "kind": "value", "primary": 1,
                                           "candidate": 2}]
         assert "s3cret" not in json.dumps(record) and "curl" in record["curl"]["candidate"]
-        assert "<code>/n</code>" in (tmp_path / "report" / "report.html").read_text()
+        assert record["declared"] is None and summary["regressions"] == 1
+        assert "<code>/n</code>" in (run_dir / "report.html").read_text()
 
 
 def test_unstable_when_the_primary_changes_its_own_answer(tmp_path) -> None:
