@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.proxy.e2e.stage import terminate
+
 CANDIDATES = ("chromium", "chromium-browser")
 
 
@@ -98,12 +100,7 @@ class Chromium:
                                                       "clickCount": 1}, self.session)
 
     def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        terminate(self.proc)
         os.close(self._to_browser)
         os.close(self._from_browser)
         shutil.rmtree(self.profile, ignore_errors=True)

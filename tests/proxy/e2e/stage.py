@@ -145,20 +145,38 @@ class Mitmdump:
         return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
-class FieldRewriter:
+class LoopbackServer:
+    """A threaded HTTP server on a free loopback port, serving `handler` in the background until stop()."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = _Server(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def terminate(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """SIGTERM, then SIGKILL if it lingers."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class FieldRewriter(LoopbackServer):
     """A candidate that forwards to agno-session and alters one field: top-level `session_name`."""
 
     def __init__(self, upstream: str, field: str = "session_name", value: str = "injected") -> None:
@@ -197,13 +215,7 @@ class FieldRewriter:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = _Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 class Hang:

@@ -4,11 +4,12 @@ piece every `gap` seconds, and a client that notes when each piece arrives."""
 from __future__ import annotations
 
 import http.client
-import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
+
+from tests.proxy.e2e.stage import LoopbackServer
 
 EVENTS = 5
 GAP = 0.5  # seconds between two pieces, as sent
@@ -20,11 +21,7 @@ ROUTES = {
 }
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-
-class StreamingUpstream:
+class StreamingUpstream(LoopbackServer):
     """Chunked HTTP/1.1 answers, each piece flushed on its own."""
 
     def __init__(self) -> None:
@@ -59,13 +56,7 @@ class StreamingUpstream:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = _Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 @dataclass
