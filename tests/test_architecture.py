@@ -66,3 +66,15 @@ def test_importing_loads_only_its_layer_and_changes_nothing(module: str, absent:
              f"print([m for m in {absent!r} if m in sys.modules], sys.getrecursionlimit() == limit)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[] True"
+
+
+def test_no_merge_conflict_markers_are_committed() -> None:
+    """A merge resolved in a hurry must not ship its markers (a README once carried them)."""
+    tracked = subprocess.run(["git", "ls-files"], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    marked = []
+    for name in tracked.splitlines():
+        path = ROOT / name
+        if path.is_file() and not path.is_symlink():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            marked += [name for line in text.splitlines() if line.startswith(("<<<<<<< ", ">>>>>>> "))][:1]
+    assert marked == []
