@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from dataclasses import replace
 from typing import TextIO
 
@@ -29,10 +30,11 @@ def migrate(settings: Settings, indexes: bool = False, *, dry_run: bool = False,
     """Create agno's schema, tables and indexes where missing, in every configured database, without making its
     writers wait longer than the lock timeout; with `indexes`, this service's indexes and session counts too.
     Each step's outcome goes to `out` as it ends; a failure raises MigrationFailed (one line)."""
+    limit = timeout or settings.migrate_timeout
+    ends = time.monotonic() + limit  # one time limit for the whole run, every database included
     for db in _databases(settings):
         c = db.config
-        conn = DdlConnection(c.dsn, c.db_id, timeout or settings.migrate_timeout,
-                             lock_timeout or settings.migrate_lock_timeout)
+        conn = DdlConnection(c.dsn, c.db_id, limit, lock_timeout or settings.migrate_lock_timeout, ends)
         try:
             migration = migrate_database(db, conn, indexes, dry_run,
                                          lambda step, c=c: _say(out, f"{c.db_id}: {step.line(dry_run)}"))
@@ -169,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
                            help="also add the indexes this service's queries use and the session counts")
     p_migrate.add_argument("--dry-run", action="store_true", help="print what would be done; change nothing")
     p_migrate.add_argument("--timeout", type=_seconds, metavar="SECONDS",
-                           help="time limit per database (default AGNO_MIGRATE_TIMEOUT, 900)")
+                           help="time limit of the whole run (default AGNO_MIGRATE_TIMEOUT, 900)")
     p_migrate.add_argument("--lock-timeout", type=_seconds, metavar="SECONDS",
                            help="longest wait for one lock on agno's tables, retried "
                                 "(default AGNO_MIGRATE_LOCK_TIMEOUT, 2)")

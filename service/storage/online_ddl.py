@@ -31,14 +31,16 @@ class DdlConnection:
     """A dedicated autocommit session (never the service's pool: index builds cannot run inside a transaction, and
     their time limit is the migration's, not a request's)."""
 
-    def __init__(self, dsn: str, db_id: str, timeout: float, lock_timeout: float) -> None:
+    def __init__(self, dsn: str, db_id: str, timeout: float, lock_timeout: float,
+                 deadline: float | None = None) -> None:
         self.db_id = db_id
-        self.timeout = timeout
+        self.timeout = timeout  # the run's limit, named in errors; `deadline` is when it passes (monotonic)
         self.lock_timeout = lock_timeout
-        self.deadline = time.monotonic() + timeout
+        self.deadline = time.monotonic() + timeout if deadline is None else deadline
+        self._left_ms("connecting")
         try:
             self.conn = psycopg2.connect(dsn, application_name="agno-session-migrate",
-                                         connect_timeout=max(1, int(min(timeout, 10))))
+                                         connect_timeout=max(1, int(min(self.deadline - time.monotonic(), 10))))
         except psycopg2.Error as exc:
             raise MigrationFailed(db_id, f"cannot connect: {_first_line(exc)}") from exc
         self.conn.autocommit = True
