@@ -57,41 +57,41 @@ class DdlConnection:
                                               "run it again, or give it more with --timeout / AGNO_MIGRATE_TIMEOUT")
         return ms
 
-    def _limits(self, cur: Any, what: str, lock_ms: int) -> None:
-        """Session-level limits for the next statements: the run's remaining time, and the given lock timeout."""
-        cur.execute(f"SET statement_timeout = {self._left_ms(what)}; SET lock_timeout = {lock_ms}")
+    def _begin(self, cur: Any, what: str, lock_ms: int) -> None:
+        """A transaction with the run's remaining time and the given lock timeout, both SET LOCAL: nothing stays on
+        the session (a pooler may hand its server connection to someone else)."""
+        cur.execute(f"BEGIN; SET LOCAL statement_timeout = {self._left_ms(what)}; SET LOCAL lock_timeout = {lock_ms}")
 
     def rows(self, what: str, table: str, query: Any, params: Any = None) -> list[dict]:
         """Every row of one read, retried like a lock request (a read waits only behind an exclusive lock)."""
         def read(cur: Any) -> list[dict]:
             cur.execute(query, params)
             return [dict(row) for row in cur.fetchall()]
-        return self._attempts(what, table, read, transaction=False)
+        return self._attempts(what, table, read, "COMMIT")
 
     def locked(self, what: str, table: str, work: Callable[[Any], T]) -> T:
         """`work` in one transaction whose lock requests give up after the lock timeout; the whole transaction is
         retried with backoff, LOCK_ATTEMPTS times at most."""
-        return self._attempts(what, table, work, transaction=True)
+        return self._attempts(what, table, work, "COMMIT")
 
     def probe(self, what: str, table: str, work: Callable[[Any], T]) -> T:
         """`work` in a transaction that is always rolled back: what a change would look like, changing nothing."""
-        def rolled_back(cur: Any) -> T:
-            cur.execute("BEGIN")
-            try:
-                return work(cur)
-            finally:
-                cur.execute("ROLLBACK")
-        return self._attempts(what, table, rolled_back, transaction=False)
+        return self._attempts(what, table, work, "ROLLBACK")
 
     def concurrently(self, what: str, statement: Any) -> float:
         """One CREATE/DROP INDEX CONCURRENTLY, outside any transaction; returns its seconds. It never blocks
         writers, so it may wait for older transactions as long as the run has time (lock_timeout 0: no limit);
-        watch it in pg_stat_progress_create_index."""
+        watch it in pg_stat_progress_create_index. Its limits are set on the session (it cannot run in a
+        transaction block) and reset after it."""
         started = time.monotonic()
         try:
             with self.conn.cursor() as cur:
-                self._limits(cur, what, 0)
-                cur.execute(statement)
+                cur.execute(f"SET statement_timeout = {self._left_ms(what)}; SET lock_timeout = 0")
+                try:
+                    cur.execute(statement)
+                finally:
+                    if not self.conn.closed:
+                        cur.execute("RESET statement_timeout; RESET lock_timeout")
         except psycopg2.errors.QueryCanceled as exc:
             raise MigrationFailed(self.db_id, f"{what}: not finished within the migration's time limit "
                                               f"({self.timeout:g} s; an index build waits for older transactions "
@@ -101,23 +101,20 @@ class DdlConnection:
             raise self._failed(what, exc) from exc
         return time.monotonic() - started
 
-    def _attempts(self, what: str, table: str, work: Callable[[Any], T], transaction: bool) -> T:
+    def _attempts(self, what: str, table: str, work: Callable[[Any], T], end: str) -> T:
         lock_ms = max(1, int(self.lock_timeout * 1000))
         backoff = FIRST_BACKOFF
         for attempt in range(1, LOCK_ATTEMPTS + 1):
             try:
                 with self.conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-                    self._limits(cur, what, lock_ms)
-                    if not transaction:
-                        return work(cur)
-                    cur.execute("BEGIN")
+                    self._begin(cur, what, lock_ms)
                     try:
                         done = work(cur)
                     except BaseException:
                         if not self.conn.closed:
                             cur.execute("ROLLBACK")
                         raise
-                    cur.execute("COMMIT")
+                    cur.execute(end)
                     return done
             except _LOCK_FAILURES as exc:
                 if attempt == LOCK_ATTEMPTS:
@@ -142,9 +139,10 @@ class DdlConnection:
                  "ORDER BY a.xact_start LIMIT 1")
         try:
             with self.conn.cursor() as cur:
-                cur.execute("SET statement_timeout = 2000; SET lock_timeout = 1000")
+                cur.execute("BEGIN; SET LOCAL statement_timeout = 2000; SET LOCAL lock_timeout = 1000")
                 cur.execute(query, (table,))
                 found = cur.fetchone()
+                cur.execute("COMMIT")
         except psycopg2.Error:
             found = None
         if not found:
