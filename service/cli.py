@@ -6,14 +6,17 @@ import argparse
 import ipaddress
 import logging
 import sys
+import time
 from dataclasses import replace
+from typing import TextIO
 
 from service.config import ConfigError, Settings, load_settings
 from service.logs import LOGGER, configure_logging
 from service.storage import counts
 from service.storage.errors import StorageError
+from service.storage.migration import CHANGES, DdlConnection, installed, migrate_database
 from service.storage.pool import Database
-from service.storage.schema import create_tables, table_columns
+from service.storage.schema import table_columns
 
 log = logging.getLogger(LOGGER)
 
@@ -23,17 +26,62 @@ def _databases(settings: Settings) -> list[Database]:
     return [Database(c, 1, settings.request_timeout) for c in settings.databases]
 
 
-def migrate(settings: Settings, indexes: bool = False) -> None:
-    """Create agno's schema, tables and indexes where missing, in every configured database."""
+def migrate(settings: Settings, indexes: bool = False, *, dry_run: bool = False, timeout: float | None = None,
+            lock_timeout: float | None = None, out: TextIO | None = None) -> None:
+    """Create agno's schema, tables and indexes where missing, in every configured database, without making its
+    writers wait longer than the lock timeout; with `indexes`, this service's indexes and session counts too.
+    Each step's outcome goes to `out` as it ends; a failure raises MigrationFailed (one line)."""
+    limit = timeout or settings.migrate_timeout
+    ends = time.monotonic() + limit  # one time limit for the whole run, every database included
     for db in _databases(settings):
+        c = db.config
+        conn = DdlConnection(c.dsn, c.db_id, limit, lock_timeout or settings.migrate_lock_timeout, ends)
         try:
-            for note in create_tables(db, indexes=indexes):
+            migration = migrate_database(db, conn, indexes, dry_run,
+                                         lambda step, c=c: _say(out, f"{c.db_id}: {step.line(dry_run)}"))
+            for note in migration.notes:
                 log.warning(note)
-            log.info("tables ready", extra={"fields": {"db_id": db.config.db_id, "schema": db.config.schema,
-                                                       "sessions": db.config.session_table,
-                                                       "runs": db.config.runs_table, "indexes": indexes}})
+            changed = sum(step.action in CHANGES for step in migration.steps)
+            skipped = sum(step.action == "skip" for step in migration.steps)
+            left = len(migration.steps) - changed - skipped
+            tail = f", {skipped} skipped" if skipped else ""
+            _say(out, f"{c.db_id}: dry run, nothing changed: {changed} to change, {left} left as they are{tail}"
+                 if dry_run else f"{c.db_id}: {changed} changed, {left} left as they were{tail}")
+            if not dry_run:
+                log.info("tables ready", extra={"fields": {"db_id": c.db_id, "schema": c.schema,
+                                                           "sessions": c.session_table, "runs": c.runs_table,
+                                                           **installed(db, conn)}})
         finally:
+            conn.close()
             db.close()
+
+
+def _say(out: TextIO | None, line: str) -> None:
+    """One summary line, flushed at once (an index build may take minutes: the lines before it are the progress)."""
+    if out is not None:
+        print(line, file=out, flush=True)
+
+
+def _migrate_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`agno-session migrate`: the summary on stdout; a failure is one line on stderr and exit code 1."""
+    try:
+        migrate(settings, indexes=args.indexes, dry_run=args.dry_run, timeout=args.timeout,
+                lock_timeout=args.lock_timeout, out=sys.stdout)
+    except StorageError as exc:
+        print(f"agno-session migrate: {exc.db_id}: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _seconds(text: str) -> float:
+    """A positive number of seconds (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(f"expected seconds between 0 and 86400, got {text!r}")
+    return value
 
 
 def check(settings: Settings) -> int:
@@ -135,8 +183,15 @@ def main(argv: list[str] | None = None) -> int:
     p_serve.add_argument("--port", type=int)
     p_serve.add_argument("--workers", type=int)
     p_serve.add_argument("--threads", type=int)
-    p_migrate = sub.add_parser("migrate", help="create missing tables")
-    p_migrate.add_argument("--indexes", action="store_true", help="also add the indexes this service's queries use")
+    p_migrate = sub.add_parser("migrate", help="create missing tables (safe on a live database)")
+    p_migrate.add_argument("--indexes", action="store_true",
+                           help="also add the indexes this service's queries use and the session counts")
+    p_migrate.add_argument("--dry-run", action="store_true", help="print what would be done; change nothing")
+    p_migrate.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+                           help="time limit of the whole run (default AGNO_MIGRATE_TIMEOUT, 900)")
+    p_migrate.add_argument("--lock-timeout", type=_seconds, metavar="SECONDS",
+                           help="longest wait for one lock on agno's tables, retried "
+                                "(default AGNO_MIGRATE_LOCK_TIMEOUT, 2)")
     sub.add_parser("check", help="validate configuration and report each database's table layout")
     args = parser.parse_args(argv)
     try:
@@ -162,8 +217,7 @@ def _run(command: str, settings: Settings, args: argparse.Namespace) -> int:
 
     settings = with_embedded_dsn(settings)
     if command == "migrate":
-        migrate(settings, indexes=args.indexes)
-        return 0
+        return _migrate_command(settings, args)
     return check(settings)
 
 

@@ -82,6 +82,8 @@ class Settings:
     jwt: JwtSettings | None = None  # JWT mode; OS_SECURITY_KEY is ignored once it is on, as in AgentOS
     metrics_token: str | None = None  # Prometheus's own bearer credential for GET /metrics
     readyz_details: bool = False  # /readyz names each database's state to any caller
+    migrate_timeout: float = 900.0  # the whole `migrate` run: index builds on large tables take minutes
+    migrate_lock_timeout: float = 2.0  # longest a writer may wait behind one of migrate's lock requests
 
     @property
     def authenticated(self) -> bool:
@@ -290,4 +292,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         jwt=jwt,
         metrics_token=env.get("AGNO_METRICS_TOKEN") or None,
         readyz_details=readyz_details,
+        migrate_timeout=float(_int(env, "AGNO_MIGRATE_TIMEOUT", 900, 1, 86400)),
+        migrate_lock_timeout=float(_int(env, "AGNO_MIGRATE_LOCK_TIMEOUT", 2, 1, 600)),
     )

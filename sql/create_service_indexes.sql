@@ -1,4 +1,5 @@
--- Indexes this service's list filters and sorts use; additive only, agno's columns are never altered.
+-- Indexes this service's list filters and sorts use; additive only, agno's columns are never altered. One statement
+-- a line, built like agno_indexes.sql (CONCURRENTLY on a table that already existed).
 CREATE INDEX IF NOT EXISTS {ix_user_id} ON {sessions} USING btree (user_id, created_at);
 CREATE INDEX IF NOT EXISTS {ix_agent_id} ON {sessions} USING btree (agent_id);
 CREATE INDEX IF NOT EXISTS {ix_team_id} ON {sessions} USING btree (team_id);

@@ -323,6 +323,8 @@ def test_check_reports_each_database_and_fails_on_an_unreachable_one(pg_dsn: str
     ({"AGNO_DEFAULT_DB_ID": "elsewhere"}, "AGNO_DEFAULT_DB_ID"),
     ({"AGNO_WORKERS": "0"}, "AGNO_WORKERS"),
     ({"AGNO_REQUEST_TIMEOUT": "soon"}, "AGNO_REQUEST_TIMEOUT"),
+    ({"AGNO_MIGRATE_TIMEOUT": "0"}, "AGNO_MIGRATE_TIMEOUT"),
+    ({"AGNO_MIGRATE_LOCK_TIMEOUT": "soon"}, "AGNO_MIGRATE_LOCK_TIMEOUT"),
     ({"AGNO_AUTHORIZATION": "true"}, "AGNO_AUTHORIZATION"),
     ({"JWT_VERIFICATION_KEY": "k" * 40, "AGNO_JWT_ALGORITHM": "XS999"}, "AGNO_JWT_ALGORITHM"),
     ({"JWT_JWKS_FILE": "/nonexistent/jwks.json"}, "JWT_JWKS_FILE"),
@@ -336,6 +338,14 @@ def test_configuration_mistakes_exit_2_naming_the_variable(pg_dsn: str, catalog:
     assert variable in result.stderr
     assert result.stdout == ""
     assert catalog.layout(SCHEMA)["tables"] == []  # nothing was touched
+
+
+@pytest.mark.parametrize("flag", [["--timeout", "0"], ["--lock-timeout", "soon"], ["--timeout", "-5"]])
+def test_migrate_refuses_a_bad_time_limit_and_changes_nothing(pg_dsn: str, catalog: Inspector, flag: list) -> None:
+    result = run_cli("migrate", *flag, AGNO_PG_DSN=pg_dsn, AGNO_DB_SCHEMA=SCHEMA)
+    assert result.returncode == 2
+    assert f"argument {flag[0]}: expected seconds between 0 and 86400" in result.stderr
+    assert catalog.layout(SCHEMA)["tables"] == []
 
 
 def test_serve_refuses_bad_configuration_before_starting(pg_dsn: str) -> None:

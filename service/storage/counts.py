@@ -1,8 +1,8 @@
 """Exact session totals per type from trigger-kept delta rows: the list's count stays O(1) as the table grows.
 
-`agno-session migrate --indexes` installs them (sql/create_session_counts.sql). The list uses them only while
-their table and all four triggers are in place and enabled, checked at most every CHECK_EVERY seconds; a
-missing table found in between sends the list back to counting rows.
+`agno-session migrate --indexes` installs them (sql/create_session_counts_*.sql; service/storage/migration.py).
+The list uses them only while their table and all four triggers are in place and enabled, checked at most every
+CHECK_EVERY seconds; a missing table found in between sends the list back to counting rows.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
 from weakref import WeakKeyDictionary
 
 from psycopg2 import sql
@@ -32,40 +31,39 @@ def _derived(session_table: str, suffix: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Names:
+class CountNames:
     """Everything the counts are called in one schema, derived once: identifiers for the SQL files, regclass
-    text for the catalog checks, and the list's total."""
+    text for the catalog checks, plain names for migrate, and the list's total."""
 
     counts: sql.Identifier
     counts_regclass: str
     sessions_regclass: str
     triggers: tuple[str, ...]
+    counts_table: str
+    function: str
     install: dict[str, sql.Composable] = field(hash=False)
     total: sql.Composed = field(hash=False)
 
 
 @cache
-def _names(schema: str, session_table: str) -> _Names:
+def _names(schema: str, session_table: str) -> CountNames:
     counts_table = _derived(session_table, "counts")
+    function = _derived(session_table, "count_change")  # one for all four triggers
     counts = sql.Identifier(schema, counts_table)
     regclass = f'"{schema}"."{counts_table}"'
     triggers = tuple(_derived(session_table, f"count_{event}") for event in _EVENTS)
-    install = {"counts": counts, "counts_name": sql.Literal(regclass),
-               "fn_change": sql.Identifier(schema, _derived(session_table, "count_change")),  # one for all four
+    install = {"counts": counts, "counts_name": sql.Literal(regclass), "fn_change": sql.Identifier(schema, function),
                **{f"tg_{event}": sql.Identifier(name) for event, name in zip(_EVENTS, triggers, strict=True)}}
     total = sql.SQL("SELECT COALESCE(sum(delta), 0)::bigint AS total_count, count(*) AS delta_rows FROM {counts} "
                     "WHERE %(session_type)s::text IS NULL OR session_type = %(session_type)s").format(counts=counts)
-    return _Names(counts, regclass, f'"{schema}"."{session_table}"', triggers, install, total)
+    return CountNames(counts, regclass, f'"{schema}"."{session_table}"', triggers, counts_table, function, install,
+                      total)
 
 
-def _of(db: Database) -> _Names:
+def names(db: Database) -> CountNames:
+    """What the counts of `db`'s sessions table are called (migrate installs them under these names)."""
     return _names(db.config.schema, db.config.session_table)
 
-
-def install(db: Database, cur: Any) -> None:
-    """Create (or re-create) the counts table and triggers and recount, inside the caller's transaction."""
-    cur.execute(db.query("create_session_counts", **_of(db).install))
-    forget(db)
 
 
 class _Readiness:
@@ -96,10 +94,10 @@ def ready(db: Database) -> bool:
         return state.ready
     with state.lock:
         if time.monotonic() - state.checked >= CHECK_EVERY:
-            names = _of(db)
-            row = db.read_one("session_counts_ready", {"counts": names.counts_regclass,
-                                                       "sessions": names.sessions_regclass,
-                                                       "triggers": list(names.triggers)})
+            called = names(db)
+            row = db.read_one("session_counts_ready", {"counts": called.counts_regclass,
+                                                       "sessions": called.sessions_regclass,
+                                                       "triggers": list(called.triggers)})
             state.ready = bool(row and row["ready"])
             state.checked = time.monotonic()
     return state.ready
@@ -110,7 +108,7 @@ def agree(db: Database) -> bool | None:
     forget(db)
     if not ready(db):
         return None
-    return bool(db.fetch_one("session_counts_agree", {}, counts=_of(db).counts)["agree"])
+    return bool(db.fetch_one("session_counts_agree", {}, counts=names(db).counts)["agree"])
 
 
 def forget(db: Database) -> None:
@@ -120,16 +118,16 @@ def forget(db: Database) -> None:
 
 def total_fragment(db: Database) -> sql.Composed:
     """The list's total read from the counts, with how many delta rows it summed."""
-    return _of(db).total
+    return names(db).total
 
 
 def compact(db: Database) -> None:
     """Fold the delta rows into one per type, on the primary (a list may have read a replica); a failure only costs
     the next lists a few more rows to sum."""
-    names, primary = _of(db), db.primary
+    called, primary = names(db), db.primary
     try:
         with primary.transaction() as cur:
-            cur.execute(primary.query("compact_session_counts", counts=names.counts),
-                        {"counts": names.counts_regclass})
+            cur.execute(primary.query("compact_session_counts", counts=called.counts),
+                        {"counts": called.counts_regclass})
     except StorageError as exc:
         _log.warning("compacting session counts in %r failed: %s", db.config.db_id, exc.message)

@@ -1,0 +1,279 @@
+"""`agno-session migrate`: look at what a database holds, plan only what is missing or differs from this version,
+then do it without making writers wait longer than the lock timeout (online_ddl.py). A second run plans nothing
+but "left as it was" and takes no lock on agno's tables."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from psycopg2 import sql
+
+from service.logs import LOGGER
+from service.storage import counts
+from service.storage.online_ddl import DdlConnection, MigrationFailed
+from service.storage.pool import Database, sql_text
+from service.storage.schema import (
+    TRGM_MISSING,
+    Index,
+    agno_indexes,
+    all_index_names,
+    name_search_index,
+    service_indexes,
+    trigram_index,
+)
+
+CREATE, REPLACE, REBUILD, RECOUNT, KEEP, SKIP = "create", "replace", "rebuild", "recount", "keep", "skip"
+CHANGES = (CREATE, REPLACE, REBUILD, RECOUNT)
+_DONE = {CREATE: "created", REPLACE: "replaced (it differed from this version's)", REBUILD: "rebuilt (it was invalid)",
+         RECOUNT: "recounted", KEEP: "left as it was", SKIP: "skipped"}
+_PLANNED = {CREATE: "would create", REPLACE: "would replace (it differs from this version's)",
+            REBUILD: "would rebuild (it is invalid)", RECOUNT: "would recount", KEEP: "left as it is",
+            SKIP: "would be skipped"}
+_EVENTS = ("insert", "delete", "retype", "truncate")  # the triggers' suffixes, as counts.py names them
+_PROBE = "agno_session_trigger_probe"  # a temporary table the expected trigger definitions are read from
+log = logging.getLogger(LOGGER)
+
+
+@dataclass
+class Step:
+    """One object migrate looked at: what it is, what it does (or did) to it, and how."""
+
+    kind: str  # extension, table, index, function, triggers, session counts
+    name: str
+    action: str
+    run: Callable[[], str | None] | None = None  # does the change; returns a detail for the summary
+    detail: str = ""
+
+    def line(self, dry_run: bool) -> str:
+        """The summary line: `index ai.x: created concurrently in 0.2 s`."""
+        outcome = (_PLANNED if dry_run else _DONE)[self.action]
+        return f"{self.kind} {self.name}: {outcome}{f' {self.detail}' if self.detail else ''}"
+
+
+@dataclass
+class Migration:
+    """One database's plan, then what was done; `notes` are what the operator should know (pg_trgm missing)."""
+
+    db: Database
+    conn: DdlConnection
+    steps: list[Step] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def apply(self, done: Callable[[Step], None]) -> None:
+        """Run each step in order, telling `done` after each (the summary is printed as it goes)."""
+        for step in self.steps:
+            if step.run is not None:
+                step.detail = step.run() or step.detail
+            done(step)
+
+
+def plan(db: Database, conn: DdlConnection, indexes: bool) -> Migration:
+    """What migrate would do in `db`, read from the catalog (no lock on agno's tables, nothing changed)."""
+    c = db.config
+    called = counts.names(db)
+    migration = Migration(db, conn)
+    found = {row["name"]: row for row in conn.rows(
+        "reading the catalog", _qualified(db, c.session_table), db.query("migration_relations"),
+        {"schema": c.schema, "names": [c.session_table, c.runs_table, called.counts_table, *all_index_names(db)]})}
+    fresh = {table for table, name in (("sessions", c.session_table), ("runs", c.runs_table)) if name not in found}
+    own = service_indexes(db) if indexes else []
+    for table, name, file in (("sessions", c.session_table, "create_sessions_table"),
+                              ("runs", c.runs_table, "create_runs_table")):
+        born = [i for i in agno_indexes(db) + own if i.table == table]
+        migration.steps.append(Step("table", _qualified(db, name), CREATE if table in fresh else KEEP,
+                                    _create_table(db, conn, file, name, born) if table in fresh else None))
+    for index in agno_indexes(db):
+        migration.steps.append(_index_step(db, conn, index, found, index.table in fresh))
+    if indexes:
+        migration.steps += _counts_steps(db, conn, found, "sessions" in fresh)
+        migration.steps += [_index_step(db, conn, index, found, "sessions" in fresh) for index in own]
+        migration.steps += _trigram_steps(migration, found)
+    return migration
+
+
+def installed(db: Database, conn: DdlConnection) -> dict[str, Any]:
+    """What `serve` logs at start: this service's indexes that exist and are valid, and the session counts' state."""
+    called = counts.names(db)
+    names = [i.name for i in service_indexes(db)] + [name_search_index(db)]
+    found = {row["name"]: row for row in conn.rows(
+        "reading the catalog", _qualified(db, db.config.session_table), db.query("migration_relations"),
+        {"schema": db.config.schema, "names": [*names, called.counts_table]})}
+    triggers = [row for row in _counts_catalog(db, conn) if row["kind"] == "trigger"]
+    if called.counts_table not in found and not triggers:
+        state = "not installed (lists count rows; `agno-session migrate --indexes`)"
+    elif called.counts_table in found and len(triggers) == 4 and all(t["enabled"] != "D" for t in triggers):
+        state = "enabled"
+    else:
+        state = "incomplete or disabled (lists count rows; `agno-session migrate --indexes` repairs them)"
+    return {"service_indexes": [n for n in names if n in found and found[n]["valid"]],
+            "missing_indexes": [n for n in names if not (n in found and found[n]["valid"])],
+            "session_counts": state}
+
+
+def _qualified(db: Database, name: str) -> str:
+    return f"{db.config.schema}.{name}"
+
+
+def _create_table(db: Database, conn: DdlConnection, file: str, name: str, born: list[Index]) -> Callable[[], str]:
+    """Create a missing table with its indexes in one transaction: nobody can lock a table before it exists, so
+    the indexes need no CONCURRENTLY."""
+    def run() -> str:
+        def work(cur: Any) -> None:
+            cur.execute(db.query(file))
+            for index in born:
+                cur.execute(index.plain)
+        conn.locked(f"creating table {_qualified(db, name)}", _qualified(db, db.config.session_table), work)
+        return f"with {len(born)} indexes" if born else ""
+    return run
+
+
+def _index_step(db: Database, conn: DdlConnection, index: Index, found: dict[str, dict], fresh: bool) -> Step:
+    """An index that exists and is valid is left; a missing one is built CONCURRENTLY (with its table when the
+    table is new); an invalid one, left by an interrupted concurrent build, is dropped and built again."""
+    name = _qualified(db, index.name)
+    if fresh:
+        return Step("index", name, CREATE, None, "with its table")
+    row = found.get(index.name)
+    if row is not None and row["valid"]:
+        return Step("index", name, KEEP)
+
+    def build() -> str:
+        seconds = 0.0
+        if row is not None:
+            drop = sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(db.config.schema, index.name))
+            seconds += conn.concurrently(f"dropping invalid index {name}", drop)
+        log.info("building index concurrently (progress: pg_stat_progress_create_index)",
+                 extra={"fields": {"db_id": db.config.db_id, "index": name}})
+        seconds += conn.concurrently(f"building index {name}", index.concurrent)
+        return f"concurrently in {seconds:.1f} s"
+    return Step("index", name, CREATE if row is None else REBUILD, build)
+
+
+def _counts_catalog(db: Database, conn: DdlConnection) -> list[dict]:
+    called = counts.names(db)
+    return conn.rows("reading the session counts' catalog", called.sessions_regclass, db.query("migration_counts"),
+                     {"schema": db.config.schema, "function": called.function, "table": called.sessions_regclass,
+                      "triggers": list(called.triggers)})
+
+
+def _counts_steps(db: Database, conn: DdlConnection, found: dict[str, dict], sessions_new: bool) -> list[Step]:
+    """The counts table, the function, the four triggers and the recount: each changed only when it differs from
+    what this version installs; a change to the triggers (or function) recounts in the same transaction."""
+    called = counts.names(db)
+    sessions = _qualified(db, db.config.session_table)
+    catalog = [] if sessions_new else _counts_catalog(db, conn)
+    function_sql = db.query("create_session_counts_function", **called.install)
+    body = function_sql.as_string(conn.conn).split("$$")[1]
+    current_fn = next((r["definition"] for r in catalog if r["kind"] == "function"), None)
+    fn_action = CREATE if current_fn is None else KEEP if current_fn == body else REPLACE
+    current = {r["name"]: (r["definition"], r["enabled"]) for r in catalog if r["kind"] == "trigger"}
+    if not current:
+        tg_action = CREATE
+    elif set(current) != set(called.triggers) or fn_action == CREATE:
+        tg_action = REPLACE
+    else:
+        tg_action = KEEP if _expected_triggers(db, conn) == current else REPLACE
+    table_new = called.counts_table not in found
+    recount = table_new or tg_action != KEEP or fn_action == REPLACE
+    if not recount:
+        agree = conn.rows("comparing the session counts with the table", sessions,
+                          db.query("session_counts_agree", counts=called.counts))
+        recount = not agree[0]["agree"]
+    triggers_sql = db.query("create_session_counts_triggers", **called.install)
+    recount_sql = db.query("recount_session_counts", counts=called.counts)
+
+    def locked(what: str, *statements: sql.Composed) -> Callable[[], None]:
+        def run() -> None:
+            conn.locked(what, sessions, lambda cur: [cur.execute(s) for s in statements])
+            counts.forget(db)
+        return run
+
+    counts_table = _qualified(db, called.counts_table)
+    together = tg_action != KEEP
+    return [
+        Step("table", counts_table, CREATE if table_new else KEEP,
+             locked(f"creating table {counts_table}", db.query("create_session_counts_table", **called.install))
+             if table_new else None),
+        Step("function", _qualified(db, called.function), fn_action,
+             locked(f"installing function {called.function}", function_sql) if fn_action != KEEP else None),
+        Step("triggers", f"{os.path.commonprefix(called.triggers)}{{{','.join(_EVENTS)}}} on {sessions}", tg_action,
+             locked(f"installing the session counts' triggers on {sessions}", triggers_sql, recount_sql)
+             if together else None),
+        Step("session counts", counts_table, RECOUNT if recount else KEEP,
+             locked(f"recounting the sessions of {sessions}", recount_sql) if recount and not together else None,
+             "with the triggers" if together else ""),
+    ]
+
+
+def _expected_triggers(db: Database, conn: DdlConnection) -> dict[str, tuple[str, str]]:
+    """The four trigger definitions this version installs, in PostgreSQL's own normal form: created on a temporary
+    copy of the sessions table in a transaction rolled back, read back, and renamed to the real table."""
+    called = counts.names(db)
+    probe = sql.Identifier(_PROBE)
+    create = sql.SQL(sql_text("create_session_counts_triggers")).format(
+        **{**db.identifiers, **called.install, "sessions": probe})
+
+    def read(cur: Any) -> dict[str, tuple[str, str]]:
+        cur.execute(sql.SQL("CREATE TEMPORARY TABLE {} (LIKE {})").format(probe, db.identifiers["sessions"]))
+        cur.execute(create)
+        # pg_get_triggerdef names the table schema-qualified, a temporary one in pg_temp
+        cur.execute("SELECT t.tgname::text AS name, pg_get_triggerdef(t.oid) AS definition, "
+                    "t.tgenabled::text AS enabled, format('pg_temp.%%I', %s::text) AS probe, "
+                    "format('%%I.%%I', %s::text, %s::text) AS real "
+                    "FROM pg_trigger t WHERE t.tgrelid = to_regclass(%s)",
+                    (_PROBE, db.config.schema, db.config.session_table, f"pg_temp.{_PROBE}"))
+        return {r["name"]: (r["definition"].replace(f" ON {r['probe']} ", f" ON {r['real']} ", 1), r["enabled"])
+                for r in cur.fetchall()}
+    return conn.probe("reading the session counts' triggers", called.sessions_regclass, read)
+
+
+def _trigram_steps(migration: Migration, found: dict[str, dict]) -> list[Step]:
+    """pg_trgm where it can be created (a note says why not otherwise), then the name search's index."""
+    db, conn = migration.db, migration.conn
+    (trgm,) = conn.rows("reading the catalog", "pg_extension", db.query("trgm_schema"))
+    name = _qualified(db, name_search_index(db))
+    if trgm["schema"] is not None:
+        return [Step("extension", "pg_trgm", KEEP), _index_step(db, conn, trigram_index(db, trgm["schema"]), found,
+                                                                False)]
+    if not trgm["available"]:
+        migration.notes.append(TRGM_MISSING.format(db_id=db.config.db_id, reason="not available on this server"))
+        return [Step("extension", "pg_trgm", SKIP, None, "(not available on this server)"),
+                Step("index", name, SKIP, None, "(pg_trgm is missing)")]
+    extension, index = Step("extension", "pg_trgm", CREATE), Step("index", name, CREATE)
+
+    def create_extension() -> str:
+        try:
+            conn.locked("creating extension pg_trgm", "pg_extension", lambda cur: cur.execute(db.query("create_trgm")))
+        except MigrationFailed as exc:
+            migration.notes.append(TRGM_MISSING.format(db_id=db.config.db_id, reason=exc.message))
+            extension.action = index.action = SKIP
+            return "(see the warning)"
+        return ""
+
+    def build_index() -> str:
+        if extension.action == SKIP:
+            return "(pg_trgm is missing)"
+        (now,) = conn.rows("reading the catalog", "pg_extension", db.query("trgm_schema"))
+        step = _index_step(db, conn, trigram_index(db, now["schema"]), found, False)
+        return (step.run() or "") if step.run is not None else ""
+    extension.run, index.run = create_extension, build_index
+    return [extension, index]
+
+
+def migrate_database(db: Database, conn: DdlConnection, indexes: bool, dry_run: bool,
+                     done: Callable[[Step], None]) -> Migration:
+    """Plan, and unless `dry_run`, apply; `done` hears of each step as it ends."""
+    migration = plan(db, conn, indexes)
+    if dry_run:
+        for step in migration.steps:
+            done(step)
+    else:
+        migration.apply(done)
+    return migration
+
+
+__all__ = ["CHANGES", "DdlConnection", "Migration", "MigrationFailed", "Step", "installed", "migrate_database", "plan"]
