@@ -21,7 +21,7 @@ SHADOW_ARGS ?=
 
 .PHONY: install run test unit-test contract-test proxy-test proxy-bench shadow demo fuzz lint clean bench bench-check wrk
 .PHONY: bench-soak bench-scale
-.PHONY: deploy-tools image compose-up compose-down chart smoke deploy-test system-packages
+.PHONY: deploy-tools image compose-up compose-secrets compose-down chart smoke deploy-test system-packages
 
 DEPLOY_VENV ?= .venv-deploy
 DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
@@ -125,6 +125,10 @@ compose-up: $(DEPLOY_STAMP)
 	scripts/deploy/image.sh
 	scripts/deploy/pg-image.sh
 	scripts/deploy/compose-up.sh
+
+# Random secrets for the Compose stack in deploy/compose/secrets/ (made once; `make compose-up` runs it too).
+compose-secrets:
+	scripts/deploy/compose-secrets.sh
 
 compose-down: $(DEPLOY_STAMP)
 	CONTAINERS_CONF=$(CURDIR)/deploy/podman/containers.conf AGNO_SESSION_IMAGE=localhost/agno-session:dev \
