@@ -12,7 +12,7 @@ secret=()
 
 step "compose profiles: building $AGNO_AGENTOS_IMAGE and $AGNO_SHADOW_IMAGE"
 podman build -q --format docker --build-arg "BASE=$BASE_IMAGE" "${secret[@]}" -t "$AGNO_AGENTOS_IMAGE" \
-  "$ROOT/deploy/compose/agentos" >/dev/null
+  -f "$ROOT/deploy/compose/agentos/Dockerfile" "$ROOT" >/dev/null
 podman build -q --format docker --build-arg "BASE=$BASE_IMAGE" "${secret[@]}" -t "$AGNO_SHADOW_IMAGE" \
   -f "$ROOT/deploy/compose/shadow/Dockerfile" "$ROOT" >/dev/null
 step "compose profiles: up agentos and shadow (mode $SHADOW_MODE)"
@@ -38,5 +38,11 @@ summary="$(curl -fsS "$control/summary")"
 bad="$(jq '(.regressions // .different)' <<<"$summary")"
 jq -c '{mode, compared, identical, different, declared, regressions, unstable}' <<<"$summary" >&2
 [ "$(jq '.compared' <<<"$summary")" -gt 0 ] || die "the proxy compared nothing"
-[ "$bad" = 0 ] || { curl -fsS "$control/report" >/dev/null 2>&1; die "$bad undeclared difference(s) through the proxy"; }
+if [ "$bad" != 0 ]; then  # what differed, from the proxy's own records
+  podman exec "$(podman ps -q --filter "label=io.podman.compose.project=$COMPOSE_PROJECT" \
+    --filter label=com.docker.compose.service=shadow)" cat /reports/differences.ndjson 2>/dev/null \
+    | jq -c '{request: (.request.method + " " + .request.target), differences: [.differences[]
+             | {part, pointer, kind, primary: (.primary // .a | tostring | .[:80]), candidate: (.candidate // .b | tostring | .[:80])}][:5]}' >&2 || true
+  die "$bad undeclared difference(s) through the proxy"
+fi
 step "compose profiles: $(jq '.compared' <<<"$summary") pairs compared, none undeclared"
