@@ -19,9 +19,9 @@ SHADOW_REPORT_DIR ?= reports/shadow
 SHADOW_RULES ?=
 SHADOW_ARGS ?=
 
-.PHONY: install run test unit-test contract-test proxy-test proxy-bench shadow fuzz lint clean bench bench-check wrk
+.PHONY: install run test unit-test contract-test proxy-test proxy-bench shadow demo fuzz lint clean bench bench-check wrk
 .PHONY: bench-soak bench-scale
-.PHONY: deploy-tools image compose-up compose-down chart smoke deploy-test system-packages
+.PHONY: deploy-tools image compose-up compose-secrets compose-down chart smoke deploy-test system-packages
 
 DEPLOY_VENV ?= .venv-deploy
 DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
@@ -92,13 +92,23 @@ proxy-bench: $(STAMP) $(REF_STAMP) $(PROXY_STAMP)
 # The proxy in the foreground: make shadow AGENTOS_URL=… SESSIONS_URL=… SHADOW_MODE=shadow|cutover|reverse
 # (the starting mode; switch at run time with PUT /mode on the control port). One report directory per mode run
 # in SHADOW_REPORT_DIR; mitmproxy's per-connection log lines are filtered by the addon.
-shadow: $(PROXY_STAMP)
+# First the preflight (db_ids and auth of both sides, `agno-session check --sessions-url`; AGENTOS_KEY or
+# AGENTOS_TOKEN in the environment when AgentOS needs one): a difference refuses to start; SHADOW_PREFLIGHT=0 skips it.
+SHADOW_PREFLIGHT ?= 1
+shadow: $(STAMP) $(PROXY_STAMP)
+	$(if $(filter 0,$(SHADOW_PREFLIGHT)),@echo "preflight skipped (SHADOW_PREFLIGHT=0)",$(BIN)/agno-session check \
+		--agentos-url $(AGENTOS_URL) --sessions-url $(SESSIONS_URL))
 	PYTHONPATH=$(CURDIR) $(PROXY_VENV)/bin/mitmdump -s proxy/shadow.py --set flow_detail=0 \
 		--mode reverse:$(AGENTOS_URL)@$(SHADOW_PORT) \
 		--mode reverse:http://127.0.0.1:9@127.0.0.1:$(SHADOW_CONTROL_PORT) --set connection_strategy=lazy \
 		--set shadow_mode=$(SHADOW_MODE) --set shadow_agentos=$(AGENTOS_URL) --set shadow_sessions=$(SESSIONS_URL) \
 		--set shadow_report_dir=$(SHADOW_REPORT_DIR) --set shadow_control_port=$(SHADOW_CONTROL_PORT) \
 		$(if $(SHADOW_RULES),--set shadow_rules=$(SHADOW_RULES)) $(SHADOW_ARGS)
+
+# The cut-over tried locally: PostgreSQL, the reference AgentOS with agno's seed data, agno-session and the proxy
+# (`make shadow`, mode shadow); prints URLs and requests to send; Ctrl-C stops everything. Report in reports/demo.
+demo: $(STAMP) $(REF_STAMP) $(PROXY_STAMP)
+	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python -m scripts.demo
 
 # A longer schemathesis campaign (all phases, more examples, 15 min budget); report in reports/schemathesis.
 fuzz: $(STAMP)
@@ -117,6 +127,10 @@ compose-up: $(DEPLOY_STAMP)
 	scripts/deploy/image.sh
 	scripts/deploy/pg-image.sh
 	scripts/deploy/compose-up.sh
+
+# Random secrets for the Compose stack in deploy/compose/secrets/ (made once; `make compose-up` runs it too).
+compose-secrets:
+	scripts/deploy/compose-secrets.sh
 
 compose-down: $(DEPLOY_STAMP)
 	CONTAINERS_CONF=$(CURDIR)/deploy/podman/containers.conf AGNO_SESSION_IMAGE=localhost/agno-session:dev \

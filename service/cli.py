@@ -12,6 +12,7 @@ from typing import TextIO
 
 from service.config import ConfigError, Settings, load_settings
 from service.logs import LOGGER, configure_logging
+from service.preflight.command import run_preflight
 from service.storage import counts
 from service.storage.errors import StorageError
 from service.storage.migration import CHANGES, DdlConnection, installed, migrate_database
@@ -97,12 +98,13 @@ def check(settings: Settings) -> int:
                 state, failures = "missing tables (run `agno-session migrate`)", failures + 1
             legacy = "runs" in sessions
             print(f"{c.db_id}: {state}; {c.schema}.{c.session_table} ({len(sessions)} columns"
-                  f"{', legacy runs column' if legacy else ''}), {c.schema}.{c.runs_table} ({len(runs)} columns)")
+                  f"{', legacy runs column' if legacy else ''}), {c.schema}.{c.runs_table} ({len(runs)} columns); "
+                  f"db_id {c.db_id_origin}")
             if sessions:
                 failures += not _report_counts(db)
         except StorageError as exc:
             failures += 1
-            print(f"{c.db_id}: cannot connect: {exc.message}")
+            print(f"{c.db_id}: cannot connect: {exc.message} (db_id {c.db_id_origin})")
         finally:
             db.close()
         if db.replica is not None:
@@ -161,6 +163,8 @@ def serve(settings: Settings) -> int:
 
     settings = with_embedded_dsn(settings)
     _warn_if_open(settings)
+    for db in settings.databases:
+        log.info("database", extra={"fields": {"db_id": db.db_id, "db_id_from": db.db_id_origin}})
     try:
         migrate(settings)
     except StorageError as exc:
@@ -192,8 +196,16 @@ def main(argv: list[str] | None = None) -> int:
     p_migrate.add_argument("--lock-timeout", type=_seconds, metavar="SECONDS",
                            help="longest wait for one lock on agno's tables, retried "
                                 "(default AGNO_MIGRATE_LOCK_TIMEOUT, 2)")
-    sub.add_parser("check", help="validate configuration and report each database's table layout")
+    p_check = sub.add_parser("check", help="validate configuration and report each database's table layout; with "
+                             "--agentos-url, also compare db_ids and authentication with that AgentOS")
+    p_check.add_argument("--agentos-url", help="a running AgentOS: its GET /config is compared with this service")
+    p_check.add_argument("--agentos-key", help="AgentOS's OS_SECURITY_KEY (default $AGENTOS_KEY, else OS_SECURITY_KEY)")
+    p_check.add_argument("--agentos-token", help="a JWT AgentOS accepts (default $AGENTOS_TOKEN)")
+    p_check.add_argument("--sessions-url", help="compare with this running agno-session instead of the settings here "
+                         "(what `make shadow` does)")
     args = parser.parse_args(argv)
+    if getattr(args, "sessions_url", None) and not args.agentos_url:
+        parser.error("--sessions-url compares with an AgentOS: give --agentos-url too")
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -213,12 +225,17 @@ def _run(command: str, settings: Settings, args: argparse.Namespace) -> int:
     """One command with validated settings."""
     if command == "serve":
         return serve(settings)
+    if command == "check" and args.agentos_url and args.sessions_url:
+        return run_preflight(settings, args.agentos_url, args.agentos_key, args.agentos_token, args.sessions_url)
     from service.embedded import with_embedded_dsn
 
     settings = with_embedded_dsn(settings)
     if command == "migrate":
         return _migrate_command(settings, args)
-    return check(settings)
+    found = check(settings)
+    if args.agentos_url:
+        return run_preflight(settings, args.agentos_url, args.agentos_key, args.agentos_token, None) or found
+    return found
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ class DatabaseConfig:
     embedded: bool = False
     tenant: str | None = None  # JWT mode with AGNO_JWT_TENANT_CLAIM: only this tenant's callers reach it
     replica_dsn: str | None = None  # a hot standby of `dsn`: the reads of GET requests go there
+    db_id_origin: str = ""  # where db_id came from, for `serve` and `check` (a derived one names its masked URL)
 
     @property
     def table_names(self) -> tuple[str, ...]:
@@ -111,6 +112,17 @@ def agentos_db_id(db_url: str, schema: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{db_url}#{schema}"))
 
 
+def masked_url(url: str) -> str:
+    """The URL with its password hidden (in the user info and a `password=` parameter), fit for logs."""
+    url = re.sub(r"^([a-z0-9+.-]+://[^:/@?#]*):[^/?#]*@", r"\1:***@", url.strip(), flags=re.IGNORECASE)
+    return re.sub(r"([?&]password=)[^&#]*", r"\1***", url, flags=re.IGNORECASE)
+
+
+def derived_origin(url: str, schema: str) -> str:
+    """How AgentOS derives the id this URL gets: the exact string, masked, with its schema."""
+    return f"derived from {masked_url(url)}#{schema}"
+
+
 def libpq_dsn(url: str) -> str:
     """Accept SQLAlchemy URLs (postgresql+psycopg://) as AgentOS is configured, and hand libpq its form."""
     return re.sub(r"^postgres(ql)?\+[a-z0-9_]+://", "postgresql://", url.strip())
@@ -155,8 +167,11 @@ def _dsn(name: str, value: object) -> str:
 
 
 def _single_database(env: Mapping[str, str], url: str, tables: dict[str, str]) -> DatabaseConfig:
-    db_id = env.get("AGNO_DB_ID") or agentos_db_id(url, tables["schema"])
-    return DatabaseConfig(db_id=db_id, dsn=libpq_dsn(url), replica_dsn=_replica_dsn(env), **tables)
+    pinned = env.get("AGNO_DB_ID")
+    db_id = pinned or agentos_db_id(url, tables["schema"])
+    origin = "pinned by AGNO_DB_ID" if pinned else derived_origin(url, tables["schema"])
+    return DatabaseConfig(db_id=db_id, dsn=libpq_dsn(url), replica_dsn=_replica_dsn(env), db_id_origin=origin,
+                          **tables)
 
 
 def _replica_dsn(env: Mapping[str, str]) -> str | None:
@@ -198,7 +213,8 @@ def _mapped_databases(raw: str, tables: dict[str, str]) -> list[DatabaseConfig]:
         if replica is not None:
             replica = libpq_dsn(_dsn(f"{where}.replica_dsn", replica))
         databases.append(DatabaseConfig(db_id=db_id, dsn=libpq_dsn(_dsn(f"{where}.dsn", entry.get("dsn"))),
-                                        tenant=tenant, replica_dsn=replica, **own))
+                                        tenant=tenant, replica_dsn=replica,
+                                        db_id_origin="pinned by its AGNO_SESSION_DSN_MAP key", **own))
     return databases
 
 
@@ -243,7 +259,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         databases = [_single_database(env, _dsn("DATABASE_URL", env["DATABASE_URL"]), tables)]
     else:
         # No DSN at all: the embedded server; its DSN is known once it has started.
-        databases = [DatabaseConfig(db_id=env.get("AGNO_DB_ID") or "embedded", dsn="", embedded=True, **tables)]
+        origin = "pinned by AGNO_DB_ID" if env.get("AGNO_DB_ID") else "the embedded database's default"
+        databases = [DatabaseConfig(db_id=env.get("AGNO_DB_ID") or "embedded", dsn="", embedded=True,
+                                    db_id_origin=origin, **tables)]
     ids = [d.db_id for d in databases]
     default_db_id = env.get("AGNO_DEFAULT_DB_ID") or ids[0]
     if default_db_id not in ids:

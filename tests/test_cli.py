@@ -247,7 +247,7 @@ def test_check_reports_the_layout(pg_dsn: str, catalog: Inspector) -> None:
     result = run_cli("check", AGNO_PG_DSN=pg_dsn, AGNO_DB_SCHEMA=SCHEMA, AGNO_DB_ID="cli-db")
     assert result.returncode == 0, result.stderr
     assert result.stdout == (f"cli-db: ok; {SCHEMA}.agno_sessions (14 columns), "
-                             f"{SCHEMA}.agno_runs (13 columns)\n"
+                             f"{SCHEMA}.agno_runs (13 columns); db_id pinned by AGNO_DB_ID\n"
                              "cli-db: session counts not installed: lists count rows "
                              "(`agno-session migrate --indexes`)\n")
 
@@ -270,12 +270,13 @@ def test_check_fails_when_the_session_counts_drifted_until_migrate_recounts(pg_d
 
 
 def test_check_uses_agentos_db_id_by_default(pg_dsn: str, catalog: Inspector) -> None:
-    from service.config import agentos_db_id
+    from service.config import agentos_db_id, masked_url
 
     assert run_cli("migrate", AGNO_PG_DSN=pg_dsn, AGNO_DB_SCHEMA=SCHEMA).returncode == 0
     result = run_cli("check", AGNO_PG_DSN=pg_dsn, AGNO_DB_SCHEMA=SCHEMA)
     assert result.returncode == 0
     assert result.stdout.startswith(f"{agentos_db_id(pg_dsn, SCHEMA)}: ok;")
+    assert f"; db_id derived from {masked_url(pg_dsn)}#{SCHEMA}\n" in result.stdout
 
 
 def test_check_notices_a_legacy_runs_column(pg_dsn: str, catalog: Inspector) -> None:

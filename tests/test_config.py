@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.config import ConfigError, agentos_db_id, load_settings
+from service.config import ConfigError, agentos_db_id, load_settings, masked_url
 
 DSN = "postgresql://u:p@127.0.0.1:5432/db"
 
@@ -99,3 +99,20 @@ def test_a_read_replica_per_database() -> None:
     assert single.db_id == agentos_db_id(DSN, "ai")  # the primary's URL alone names the database
     assert load_settings({"DATABASE_URL": DSN, "AGNO_PG_REPLICA_DSN": replica}).databases[0].replica_dsn
     assert load_settings({"AGNO_PG_DSN": DSN, "AGNO_PG_REPLICA_DSN": ""}).databases[0].replica_dsn is None
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("postgresql+psycopg://u:p@ss@h:5432/db?sslmode=require", "postgresql+psycopg://u:***@h:5432/db?sslmode=require"),
+    ("postgresql://h/db?user=x&password=y&a=b", "postgresql://h/db?user=x&password=***&a=b"),
+    ("postgresql://u@h/db", "postgresql://u@h/db"),
+])
+def test_masked_url_hides_only_the_password(url: str, shown: str) -> None:
+    assert masked_url(url) == shown
+
+
+def test_each_database_says_where_its_db_id_comes_from() -> None:
+    url = "postgresql+psycopg://u:pw@h/db"
+    assert load_settings({"AGNO_PG_DSN": url}).databases[0].db_id_origin == "derived from postgresql+psycopg://u:***@h/db#ai"
+    assert load_settings({"AGNO_PG_DSN": url, "AGNO_DB_ID": "x"}).databases[0].db_id_origin == "pinned by AGNO_DB_ID"
+    mapped = load_settings({"AGNO_SESSION_DSN_MAP": f'{{"x": "{url}"}}'}).databases[0]
+    assert mapped.db_id_origin == "pinned by its AGNO_SESSION_DSN_MAP key"

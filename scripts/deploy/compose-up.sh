@@ -16,19 +16,7 @@ container_of() {
   podman ps -aq --filter "label=io.podman.compose.project=$project" --filter "label=com.docker.compose.service=$1"
 }
 
-# Random secrets, made once (git ignores the directory's contents); readable by the containers' users.
-mkdir -p "$AGNO_SECRETS_DIR"
-if [ ! -s "$AGNO_SECRETS_DIR/pg_password" ]; then
-  head -c 18 /dev/urandom | base64 | tr -d '/+=\n' > "$AGNO_SECRETS_DIR/pg_password"
-  printf 'postgresql://agno:%s@postgres:5432/agno' "$(cat "$AGNO_SECRETS_DIR/pg_password")" \
-    > "$AGNO_SECRETS_DIR/agno_pg_dsn"
-  chmod 0644 "$AGNO_SECRETS_DIR/pg_password" "$AGNO_SECRETS_DIR/agno_pg_dsn"
-fi
-# The metrics token is optional: an empty file leaves /metrics open (AGNO_METRICS_TOKEN=... to set one here).
-if [ ! -e "$AGNO_SECRETS_DIR/agno_metrics_token" ]; then
-  printf '%s' "${AGNO_METRICS_TOKEN:-}" > "$AGNO_SECRETS_DIR/agno_metrics_token"
-  chmod 0644 "$AGNO_SECRETS_DIR/agno_metrics_token"
-fi
+"$ROOT/scripts/deploy/compose-secrets.sh"
 
 step "compose: up postgres (waiting for its healthcheck)"
 compose up -d postgres >/dev/null 2>&1
