@@ -96,7 +96,7 @@ demo: ready. Ctrl-C stops everything.
   AgentOS      {demo.agentos.url}   (GET /config names db_id {db_id})
   agno-session {demo.sessions.url}
   proxy        {proxy}   (mode shadow: AgentOS answers, agno-session is compared)
-  control      {demo.control_url}   report: {demo.report_dir}/report.html
+  control      {demo.control_url}   report: {demo.control_url}/report (written to {demo.report_dir}/shadow-<time>/)
   pids         {' '.join(f'{k}={v}' for k, v in demo.pids().items())}
 Try:
   curl -s '{proxy}/sessions?type=agent&limit=3' | jq .

@@ -62,4 +62,5 @@ def test_demo_starts_answers_through_the_proxy_and_stops_everything_on_ctrl_c(wo
     assert demo.returncode == 0, "".join(output) + rest
     assert "demo: stopped" in rest
     assert [pid for pid in started if alive(pid)] == [], "".join(output) + rest
-    assert (workdir / "demo-report" / "summary.json").exists()
+    assert (workdir / "demo-report" / "runs.json").exists()  # the proxy's run index, and the shadow run's report
+    assert [p.parent.name.split("-")[0] for p in (workdir / "demo-report").glob("*/summary.json")] == ["shadow"]
