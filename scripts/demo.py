@@ -103,7 +103,7 @@ Try:
   curl -s '{proxy}/sessions?db_id={db_id}&type=team' | jq '.meta'
   curl -s '{proxy}/sessions/agent-sess-1?db_id={db_id}' | jq '.chat_history | length'
   curl -s '{demo.sessions.url}/sessions?db_id={db_id}&type=workflow' | jq '.data[].session_name'
-  curl -s {demo.control_url}/summary | jq '{{compared, identical, different, not_compared}}'
+  curl -s {demo.control_url}/summary | jq '{{compared, identical, declared, different, not_compared}}'
 """.rstrip()
 
 
