@@ -138,7 +138,7 @@ def _replica_answers(replica: Database) -> bool:
 
 def _warn_if_open(settings: Settings) -> None:
     """Listening beyond loopback with neither a key nor JWT serves every session to anyone who reaches the port."""
-    if settings.security_key or settings.jwt is not None or _loopback(settings.host):
+    if settings.authenticated or _loopback(settings.host):
         return
     log.warning(f"listening on {settings.host}:{settings.port} without authentication: anyone who reaches this port "
                 "can read, change and delete every session; set OS_SECURITY_KEY (or a JWT key), or "

@@ -8,6 +8,7 @@ from typing import Any
 import jwt
 
 from service.auth_settings import JwtSettings
+from service.rules.validation.storable import storable_errors
 
 SERVICE_ACCOUNT_TOKEN = "agno_pat_"
 RESERVED_SUB_PREFIXES = ("sa:", "__oauth__:")  # service accounts, MCP OAuth clients
@@ -34,15 +35,8 @@ def bearer_token(header: str | None) -> str:
 
 
 def storable(value: str) -> bool:
-    """Whether PostgreSQL text can hold `value`: no NUL, and UTF-8 encodable (no lone surrogate from a `\\ud800`
-    escape)."""
-    if "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    """Whether PostgreSQL text can hold `value` (no NUL, no lone surrogate): the rule request values are held to."""
+    return not storable_errors(value, (), varchar=True)
 
 
 def verified_claims(token: str, cfg: JwtSettings) -> dict[str, Any]:

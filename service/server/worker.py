@@ -227,8 +227,7 @@ class ParkingWorker(ThreadWorker):
         """Give gunicorn's parser the buffered request before it would read the socket."""
         data = getattr(conn, "agno_request", b"")
         conn.agno_request = b""
-        conn.sock.setblocking(True)
-        conn.init()
+        conn.init()  # the parser, made once per connection (gthread's handle() sets the socket blocking next)
         if data:
             conn.parser.unreader.unread(data)
         return super().handle(conn)

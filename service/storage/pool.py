@@ -293,15 +293,11 @@ class Database:
 
     def query(self, name: str, **fragments: sql.Composable) -> sql.Composed:
         """`sql/<name>.sql` with this database's identifiers and the given fragments composed in (cached)."""
-        return self._composed(self._queries, name, fragments)
-
-    def _composed(self, cache: dict[tuple, sql.Composed], name: str,
-                  fragments: dict[str, sql.Composable]) -> sql.Composed:
         key = (name, *sorted((k, repr(v)) for k, v in fragments.items()))
-        composed = cache.get(key)
+        composed = self._queries.get(key)
         if composed is None:
             body = sql.SQL(sql_text(name)).format(**self.identifiers, **fragments)
-            composed = cache[key] = _RenderedOnce(body.seq)
+            composed = self._queries[key] = _RenderedOnce(body.seq)
         return composed
 
     @contextmanager
