@@ -214,7 +214,7 @@ PLACEHOLDERS = {"DB_ID": "<db-id>", "DB_ID_2": "<db-id-2>", "KEY": "<key>", "ISO
                 **{f"T_{name}": f"<token-{name.lower()}>" for name in (
                     "U1", "U2", "U3", "ADMIN", "DEFAULT_ADMIN", "READ", "WRITE", "DELETE", "NOSCOPE", "STRSCOPE",
                     "SPACED", "WILD", "PERID", "STAR", "NONSTR", "SCOPEOBJ", "EMPTYSUB", "NOSUB", "ADMIN_NOSUB",
-                    "EXPIRED", "LEEWAY", "EXPSTR", "NBF", "IAT", "NOEXP", "SUBINT", "JTIINT", "RESERVED",
+                    "EXPIRED", "LEEWAY", "EXPSTR", "NBF", "IAT", "NOEXP", "SUBINT", "JTIINT", "RESERVED", "NULSUB",
                     "SCHEDULER", "BADSIG", "TAMPERED", "ALGNONE", "CONFUSED", "KIDLESS", "BADKID", "WRONGISS",
                     "NOISS", "WRONGAUD", "AUDLIST", "NOAUD")}}
 DECLARED_HITS: Counter[str] = Counter()  # how often each declared deviation explained a difference this run

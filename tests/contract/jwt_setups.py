@@ -90,6 +90,7 @@ class JwtSetup:
             "T_SUBINT": t(5),
             "T_JTIINT": t(jti=5),
             "T_RESERVED": t("sa:robot"),
+            "T_NULSUB": t("user-1\x00x"),  # a subject PostgreSQL text cannot hold
             "T_SCHEDULER": t("__scheduler__"),
             "T_BADSIG": self.other_key_sign({"iat": now, "exp": now + 3600, **self.base_claims, "sub": "user-1",
                                              "scopes": ALL}, None),
