@@ -184,3 +184,38 @@ def test_a_front_that_cannot_start_stops_the_service(db_env: dict[str, str]) -> 
     entries = [json.loads(line) for line in done.stderr.splitlines()]  # nginx's own lines too: every line JSON
     assert any(e["logger"] == "agno_session.nginx" and "bind()" in e["msg"] for e in entries)
     assert any(e["msg"] == "nginx did not start" for e in entries)
+
+
+def test_a_client_over_its_requests_in_progress_gets_503_and_others_are_served(db_env: dict[str, str]) -> None:
+    """AGNO_FRONT_CONN_PER_IP: two slow bodies from this address hold its two places (nginx counts a request once
+    its head is read); a third request from it is refused with the JSON 503 until one of them ends."""
+    server = fronted({**db_env, "AGNO_FRONT_CONN_PER_IP": "2"})
+    slow = []
+    try:
+        for _ in range(2):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=15)
+            sock.sendall(b"POST /sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 100\r\n\r\n{")
+            slow.append(sock)
+        refused = None
+        for _ in range(50):  # nginx counts the slow requests once it has read their heads: a moment after sending
+            answer = raw(server.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            if answer.startswith(b"HTTP/1.1 503"):
+                refused = answer
+                break
+            time.sleep(0.1)
+        assert refused is not None, "the third request in progress from one address was never refused"
+        assert status_and_body(refused) == ("HTTP/1.1 503 Service Temporarily Unavailable", "application/json",
+                                            b'{"detail":"Too many requests in progress from this address"}')
+        slow.pop().close()
+        deadline = time.monotonic() + 15
+        while server.request("GET", "/healthz")[0] != 200:
+            assert time.monotonic() < deadline, "a place freed by a closed request was never given back"
+            time.sleep(0.1)
+        for sock in slow:  # nginx would wait for a slow body in progress before it stops
+            sock.close()
+        assert server.stop()[0] == 0
+    finally:
+        for sock in slow:
+            sock.close()
+        server.kill()
