@@ -47,7 +47,7 @@ def auth_headers(headers: tuple[tuple[str, str], ...], policy: str) -> list[tupl
     return kept
 
 
-class Caller:
+class Sender:
     """One pooled async client for every comparison call; each call has its own overall deadline."""
 
     def __init__(self, timeout: float, connections: int) -> None:

@@ -11,7 +11,8 @@ from mitmproxy import exceptions
 from mitmproxy.test import taddons, tflow
 
 from proxy.addon import ShadowAddon
-from proxy.mirror import Caller
+from proxy.control import ControlApi
+from proxy.mirror import Sender
 
 AGENTOS, SESSIONS = "http://127.0.0.1:7777", "http://127.0.0.1:8080"
 
@@ -37,9 +38,9 @@ def flow(method: str = "GET", path: str = "/sessions/s1", body: bytes = b"", sta
 
 def candidate(addon: ShadowAddon, handler) -> None:
     """The comparison side replaced by an in-process transport."""
-    addon.caller = Caller(addon.settings.timeout, 4)
-    addon.caller.client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    addon.slots = asyncio.Semaphore(addon.settings.concurrency)
+    addon.comparer.sender = Sender(addon.settings.timeout, 4)
+    addon.comparer.sender.client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    addon.comparer.slots = asyncio.Semaphore(addon.settings.concurrency)
 
 
 def json_answer(document: dict, status: int = 200):
@@ -48,12 +49,28 @@ def json_answer(document: dict, status: int = 200):
     return handler
 
 
+def request(addon: ShadowAddon, f) -> None:
+    """The request hook as mitmproxy calls it: before the answer exists (which `flow` already built)."""
+    answer, f.response = f.response, None
+    addon.request(f)
+    f.response = answer
+
+
+def control(addon: ShadowAddon, method: str, path: str, body: bytes = b""):
+    """A request on the control listener (port 8881), through the control addon."""
+    f = tflow.tflow()
+    f.client_conn.sockname = ("127.0.0.1", 8881)
+    f.request.method, f.request.path, f.request.content = method, path, body
+    ControlApi(addon).request(f)
+    return f.response
+
+
 async def drive(addon: ShadowAddon, *flows) -> None:
     for f in flows:
-        addon.request(f)
+        request(addon, f)
         addon.response(f)
-    while addon.tasks:
-        await asyncio.gather(*addon.tasks)
+    while addon.comparer.tasks:
+        await asyncio.gather(*addon.comparer.tasks)
 
 
 def test_invalid_options_are_refused_with_the_reason(tmp_path) -> None:
@@ -78,8 +95,8 @@ def test_routed_paths_go_to_agno_session_except_in_shadow_mode(tmp_path, mode, u
     with taddons.context(addon) as tctx:
         configured(tctx, addon, tmp_path, shadow_mode=mode)
         sessions, agents = flow(path="/sessions?limit=2"), flow(path="/agents")
-        addon.request(sessions)
-        addon.request(agents)
+        request(addon, sessions)
+        request(addon, agents)
         assert sessions.request.port == upstream and agents.request.port == 22
         assert sessions.metadata["shadow_route"] == "GET /sessions"
 
@@ -160,9 +177,9 @@ def test_a_dead_candidate_is_a_candidate_error_and_the_queue_is_bounded(tmp_path
         async def scenario() -> None:
             flows = [flow() for _ in range(3)]
             for f in flows:  # no awaiting in between: three arrive while the first two are pending
-                addon.request(f)
+                request(addon, f)
                 addon.response(f)
-            await asyncio.gather(*addon.tasks)
+            await asyncio.gather(*addon.comparer.tasks)
 
         asyncio.run(scenario())
         reasons = addon.tally.as_dict()["not_compared"]
@@ -183,26 +200,3 @@ def test_noise_cancellation_with_a_second_primary(tmp_path) -> None:
         summary = addon.tally.as_dict()
         assert summary["identical"] == 1
         assert addon.tally.routes["GET /sessions/{session_id}"].fields["/at"].noise == 1
-
-
-def test_control_api_summary_reset_and_sampling(tmp_path) -> None:
-    addon = ShadowAddon()
-    with taddons.context(addon) as tctx:
-        configured(tctx, addon, tmp_path, shadow_control_port=8881)
-
-        def control(method: str, path: str, body: bytes = b""):
-            f = tflow.tflow()
-            f.client_conn.sockname = ("127.0.0.1", 8881)
-            f.request.method, f.request.path, f.request.content = method, path, body
-            addon.request(f)
-            return f.response
-
-        assert control("PUT", "/sampling", b'{"percent": 5}').status_code == 200
-        assert addon.sampler.percent == 5
-        bad = control("PUT", "/sampling", b'{"percent": 500}')
-        assert bad.status_code == 422 and b"maximum" in bad.content
-        assert json.loads(control("GET", "/summary").content)["sampling"]["percent"] == 5
-        assert b"agno_shadow_requests" in control("GET", "/metrics").content
-        assert control("POST", "/reset").status_code == 200
-        assert b"<h1>" in control("GET", "/report").content
-        assert control("GET", "/nope").status_code == 404

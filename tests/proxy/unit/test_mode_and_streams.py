@@ -6,19 +6,11 @@ import asyncio
 import json
 import logging
 
-from mitmproxy.test import taddons, tflow
+from mitmproxy.test import taddons
 
 from proxy import streaming
 from proxy.addon import ShadowAddon
-from tests.proxy.unit.test_addon import candidate, configured, flow, json_answer
-
-
-def control(addon: ShadowAddon, method: str, path: str, body: bytes = b""):
-    f = tflow.tflow()
-    f.client_conn.sockname = ("127.0.0.1", 8881)
-    f.request.method, f.request.path, f.request.content = method, path, body
-    addon.request(f)
-    return f.response
+from tests.proxy.unit.test_addon import candidate, configured, control, flow, json_answer, request
 
 
 def test_bad_mode_switches_are_400_with_a_detail_and_change_nothing(tmp_path) -> None:
@@ -30,7 +22,7 @@ def test_bad_mode_switches_are_400_with_a_detail_and_change_nothing(tmp_path) ->
                              (b'{"mode": null}', "one of")]:
             answer = control(addon, "PUT", "/mode", body)
             assert answer.status_code == 400 and detail in json.loads(answer.content)["detail"], body
-        assert addon.settings.mode == "shadow" and len(addon.runs) == 1
+        assert addon.settings.mode == "shadow" and len(addon.runs.all) == 1
         assert control(addon, "POST", "/mode").status_code == 405
 
 
@@ -40,18 +32,18 @@ def test_each_mode_gets_its_own_report_and_a_flow_keeps_the_mode_it_came_in(tmp_
         configured(tctx, addon, tmp_path, shadow_control_port=8881, shadow_recheck=False)
         candidate(addon, json_answer({"session_id": "s1", "n": 2}))
         before = flow()
-        addon.request(before)  # in flight across the switch
+        request(addon, before)  # in flight across the switch
         answer = control(addon, "PUT", "/mode", b'{"mode": "cutover"}')
         assert answer.status_code == 200 and json.loads(answer.content)["changed"] is True
         assert ctx_mode(tctx) == "cutover"
         after = flow()
-        addon.request(after)
+        request(addon, after)
         assert (before.request.port, after.request.port) == (22, 8080)  # tflow's server vs agno-session
         asyncio.run(drive_response(addon, before, after))
         assert json.loads(control(addon, "PUT", "/mode", b'{"mode": "cutover"}').content)["changed"] is False
         control(addon, "PUT", "/mode", b'{"mode": "reverse"}')
         addon.flush()
-        shadow_run, cutover_run, reverse_run = addon.runs
+        shadow_run, cutover_run, reverse_run = addon.runs.all
         shadow = json.loads((shadow_run.report.dir / "summary.json").read_text())
         cutover = json.loads((cutover_run.report.dir / "summary.json").read_text())
         assert (shadow["mode"], shadow["different"], cutover["mode"], cutover["not_compared"]["cutover_mode"]) == (
@@ -71,8 +63,8 @@ def ctx_mode(tctx) -> str:
 async def drive_response(addon: ShadowAddon, *flows) -> None:
     for f in flows:
         addon.response(f)
-    while addon.tasks:
-        await asyncio.gather(*addon.tasks)
+    while addon.comparer.tasks:
+        await asyncio.gather(*addon.comparer.tasks)
 
 
 def event_stream(path: str = "/sessions/s1/events"):
@@ -89,7 +81,7 @@ def test_answers_not_compared_are_streamed_and_compared_ones_copied_within_the_c
         outside, sse, small, large, write = (flow(path="/agents/a/runs"), event_stream(), flow(), flow(),
                                              flow(method="POST", path="/sessions"))
         for f in (outside, sse, small, large, write):
-            addon.request(f)
+            request(addon, f)
             addon.responseheaders(f)
         assert (outside.response.stream, sse.response.stream, write.response.stream) == (True, True, True)
         assert isinstance(small.response.stream, streaming.BoundedCopy)
@@ -105,7 +97,7 @@ def test_every_answer_streams_in_cutover_mode_too(tmp_path) -> None:
     with taddons.context(addon) as tctx:
         configured(tctx, addon, tmp_path, shadow_mode="cutover")
         for f in (flow(), flow(path="/agents"), event_stream()):
-            addon.request(f)
+            request(addon, f)
             addon.responseheaders(f)
             assert f.response.stream is True
 
@@ -116,7 +108,7 @@ def test_the_streamed_copy_is_what_gets_compared(tmp_path) -> None:
         configured(tctx, addon, tmp_path, shadow_recheck=False)
         candidate(addon, json_answer({"session_id": "s1", "n": 1}))
         f = flow()
-        addon.request(f)
+        request(addon, f)
         addon.responseheaders(f)
         for chunk in (b'{"session_id":', b'"s1","n":1}'):
             f.response.stream(chunk)

@@ -1,5 +1,5 @@
-"""The report directories: one per mode run (`<report_dir>/<mode>-<UTC time>/`), each with differences.ndjson
-(appended), summary.json and report.html (replaced); `<report_dir>/runs.json` lists them."""
+"""The report on disk: one directory per mode run (`<report_dir>/<mode>-<UTC time>/`), each with differences.ndjson
+(appended), summary.json and report.html (replaced, the page rendered here); `<report_dir>/runs.json` lists them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,13 @@ import os
 import time
 from pathlib import Path
 from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from proxy.tally import REASONS, Tally
+
+_ENV = Environment(loader=PackageLoader("proxy", "templates"), autoescape=select_autoescape(["html", "j2"]))
+_ENV.filters["pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
 class ReportDir:
@@ -46,6 +53,13 @@ def write_index(base: str | Path, runs: list[dict[str, Any]]) -> None:
     root = Path(base)
     root.mkdir(parents=True, exist_ok=True)
     _replace(root / "runs.json", json.dumps({"runs": runs}, indent=2))
+
+
+def render(tally: Tally, summary: dict[str, Any]) -> str:
+    """The whole page; autoescaped, so bodies from either side cannot inject markup."""
+    routes = {name: r.as_dict(with_examples=True) for name, r in sorted(tally.routes.items())}
+    return _ENV.get_template("report.html.j2").render(summary=summary, routes=routes, reasons=REASONS,
+                                                      causes=tally.sorted_causes(with_examples=True))
 
 
 def _replace(path: Path, text: str) -> None:
