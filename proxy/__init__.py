@@ -1,1 +1,1 @@
-"""The cut-over proxy: a mitmproxy addon that shadows, cuts over and reverse-shadows AgentOS's /sessions."""
+"""The cut-over proxy: mitmproxy addons that shadow, cut over and reverse-shadow AgentOS's /sessions (shadow.py)."""
