@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from service.config import ConfigError, load_settings
+from service.core.config import ConfigError, load_settings
 from tests.tokens import RsaKey, hs_secret
 
 DSN = "postgresql://u:p@127.0.0.1:5432/db"

@@ -146,7 +146,7 @@ def test_tenants_without_a_metrics_token_are_warned_at_start(make_app, pg_dsn) -
     import json
     import logging
 
-    from service.logs import LOGGER
+    from service.core.logs import LOGGER
     from tests.test_http import Capture
     from tests.tokens import hs_secret
 
