@@ -290,7 +290,7 @@ def pgbench_ceiling(dsn: str, chosen: list[Route], duration: float, workdir: Pat
     import psycopg2
 
     sys.path.insert(0, str(service_tree))
-    from service.config import DatabaseConfig
+    from service.core.config import DatabaseConfig
     from service.storage.pool import Database
 
     pgbench = shutil.which("pgbench") or next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"))), None)

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 from flask import Flask
 
-from service.config import Settings, load_settings
-from service.json_codec import allow_deep_values
-from service.logs import LOGGER, configure_logging
+from service.core.config import Settings, load_settings
+from service.core.json_codec import allow_deep_values
+from service.core.logs import LOGGER, configure_logging
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -10,8 +10,8 @@ import time
 from dataclasses import replace
 from typing import TextIO
 
-from service.config import ConfigError, Settings, load_settings
-from service.logs import LOGGER, configure_logging
+from service.core.config import ConfigError, Settings, load_settings
+from service.core.logs import LOGGER, configure_logging
 from service.preflight.command import run_preflight
 from service.storage import counts
 from service.storage.errors import StorageError

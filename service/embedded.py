@@ -7,7 +7,7 @@ import warnings
 from dataclasses import replace
 from pathlib import Path
 
-from service.config import ConfigError, Settings, default_data_dir
+from service.core.config import ConfigError, Settings, default_data_dir
 
 log = logging.getLogger("agno_session")
 

@@ -12,7 +12,7 @@ import psycopg2
 import pytest
 
 from service.app import create_app
-from service.config import load_settings
+from service.core.config import load_settings
 from tests.rows import Rows
 
 

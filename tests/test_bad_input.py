@@ -14,7 +14,7 @@ import string
 
 import pytest
 
-from service.config import ConfigError, load_settings
+from service.core.config import ConfigError, load_settings
 
 JSON = "application/json"
 PARSE_400 = b'{"detail":"There was an error parsing the body"}'

@@ -270,7 +270,7 @@ def test_check_fails_when_the_session_counts_drifted_until_migrate_recounts(pg_d
 
 
 def test_check_uses_agentos_db_id_by_default(pg_dsn: str, catalog: Inspector) -> None:
-    from service.config import agentos_db_id, masked_url
+    from service.core.config import agentos_db_id, masked_url
 
     assert run_cli("migrate", AGNO_PG_DSN=pg_dsn, AGNO_DB_SCHEMA=SCHEMA).returncode == 0
     result = run_cli("check", AGNO_PG_DSN=pg_dsn, AGNO_DB_SCHEMA=SCHEMA)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.config import ConfigError, agentos_db_id, load_settings, masked_url
+from service.core.config import ConfigError, agentos_db_id, load_settings, masked_url
 
 DSN = "postgresql://u:p@127.0.0.1:5432/db"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from service.config import DatabaseConfig
+from service.core.config import DatabaseConfig
 from service.storage.errors import DatabaseUnavailable
 from service.storage.pool import Database
 from tests.test_server import Server, free_port, serving

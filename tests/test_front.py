@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from service.config import ConfigError, load_settings
+from service.core.config import ConfigError, load_settings
 from service.server import front, nginx_conf
 
 DSN = "postgresql://u:p@127.0.0.1:5432/db"

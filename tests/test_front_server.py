@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from service.config import ConfigError
+from service.core.config import ConfigError
 from service.server import front
 from tests.contract import replay
 from tests.rows import Rows

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from service.app import create_app
-from service.config import load_settings
-from service.logs import LOGGER, JsonFormatter
+from service.core.config import load_settings
+from service.core.logs import LOGGER, JsonFormatter
 
 KEY = "s3cret-key"
 ALLOWED = "http://localhost:3000"

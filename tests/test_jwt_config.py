@@ -7,7 +7,9 @@ import re
 
 import pytest
 
-from service.config import ConfigError, load_settings
+from service.auth.settings import load_jwt_settings
+from service.auth.tokens import bearer_matches, bearer_token, key_accepted
+from service.core.config import ConfigError, load_settings
 from tests.tokens import RsaKey, hs_secret
 
 DSN = "postgresql://u:p@127.0.0.1:5432/db"
@@ -76,9 +78,9 @@ def test_jwks_file_keys_by_kid(tmp_path) -> None:
     ({"JWT_VERIFICATION_KEY": "x" * 40, "AGNO_JWT_ALGORITHM": "HS256", "AGNO_JWT_VERIFY_AUDIENCE": "true"},
      "AGNO_JWT_VERIFY_AUDIENCE=true needs AGNO_JWT_AUDIENCE"),
     ({"JWT_VERIFICATION_KEY": "x" * 40, "AGNO_JWT_ALGORITHM": "HS256", "AGNO_JWT_LEEWAY": "ten"},
-     "AGNO_JWT_LEEWAY must be an integer"),
+     "AGNO_JWT_LEEWAY must be an integer number of seconds, got 'ten'"),
     ({"JWT_VERIFICATION_KEY": "x" * 40, "AGNO_JWT_ALGORITHM": "HS256", "AGNO_JWT_LEEWAY": "-1"},
-     "AGNO_JWT_LEEWAY must be between"),
+     "AGNO_JWT_LEEWAY must be between 0 and 86400, got -1"),
     ({"JWT_VERIFICATION_KEY": "x" * 40, "AGNO_JWT_ALGORITHM": "HS256", "AGNO_USER_ISOLATION": "sometimes"},
      "AGNO_USER_ISOLATION must be true or false"),
 ])
@@ -143,3 +145,32 @@ def test_tenant_claim_needs_a_tenant_on_every_database() -> None:
     assert [(d.db_id, d.tenant) for d in loaded.databases] == [("a", "acme"), ("b", "globex")]
     with pytest.raises(ConfigError, match=r"\.tenant must be a non-empty string"):
         load_settings({"AGNO_SESSION_DSN_MAP": json.dumps({"a": {"dsn": DSN, "tenant": 5}})})
+
+
+def test_jwt_settings_raise_the_one_config_error_themselves() -> None:
+    """The JWT loader is not wrapped by core's: whoever calls it gets the ConfigError `serve` reports (exit 2)."""
+    with pytest.raises(ConfigError, match="AGNO_JWT_LEEWAY must be between 0 and 86400, got 86401"):
+        load_jwt_settings({"JWT_VERIFICATION_KEY": "x" * 40, "AGNO_JWT_ALGORITHM": "HS256", "AGNO_JWT_LEEWAY": "86401"})
+    assert load_jwt_settings({"JWT_VERIFICATION_KEY": hs_secret(), "AGNO_JWT_ALGORITHM": "HS256",
+                              "AGNO_JWT_LEEWAY": " "}).leeway == 10  # blank is unset, as for every integer setting
+
+
+@pytest.mark.parametrize(("header", "credential", "scheme_only"), [
+    (None, "", ""), ("", "", ""), ("Bearer abc", "abc", "abc"), ("bEaReR   abc  ", "abc", "abc"),
+    ("abc", "abc", ""), ("  abc ", "abc", ""), ("Bearer", "Bearer", ""), ("Bearer ", "", ""),
+    ("Basic abc", "Basic abc", ""), ("Bearer\tabc", "Bearer\tabc", ""),
+])
+def test_one_reading_of_the_authorization_header(header: str | None, credential: str, scheme_only: str) -> None:
+    """JWTs and OS_SECURITY_KEY take a bare credential too (as AgentOS); AGNO_METRICS_TOKEN only after `Bearer `."""
+    assert bearer_token(header) == credential
+    assert bearer_token(header, bare=False) == scheme_only
+
+
+@pytest.mark.parametrize(("header", "key", "accepted", "metrics"), [
+    ("Bearer k3y", "k3y", True, True), ("BEARER k3y", "k3y", True, True), ("k3y", "k3y", True, False),
+    ("Bearer k3yx", "k3y", False, False), ("Token k3y", "k3y", False, False), ("Bearer", "k3y", False, False),
+    ("Bearer", "Bearer", False, False),  # a lone scheme is no credential, even for a key spelled like it
+    ("", "k3y", False, False), (None, "k3y", False, False),
+])
+def test_static_keys_compare_the_one_credential(header: str | None, key: str, accepted: bool, metrics: bool) -> None:
+    assert (key_accepted(header, key), bearer_matches(header, key)) == (accepted, metrics)

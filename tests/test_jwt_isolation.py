@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from service.identity import Caller, MissingIdentity
+from service.auth.caller import Caller, MissingIdentity
 from service.lib.memory import CallerMemory, ConversationMemory
 from service.lib.workflow import Step, Workflow
 from service.storage.errors import WorkflowSessionConflict
@@ -260,7 +260,7 @@ def test_readyz_and_metrics_name_no_tenant_to_a_caller_without_credentials(tenan
 
 
 def test_readyz_details_switch_is_refused_under_tenants(pg_dsn) -> None:
-    from service.config import ConfigError, load_settings
+    from service.core.config import ConfigError, load_settings
 
     mapping = {"acme-db": {"dsn": pg_dsn, "tenant": "acme"}}
     with pytest.raises(ConfigError, match="AGNO_READYZ_DETAILS=true would show every tenant's db_id"):

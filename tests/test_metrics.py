@@ -63,6 +63,9 @@ def test_metrics_need_no_key_and_add_nothing_to_other_answers(make_app) -> None:
     assert response.content_type == "text/plain; version=0.0.4; charset=utf-8"
     assert value(response.get_data(as_text=True), "agno_session_http_requests_total", route="/sessions",
                  method="GET", status="401") == 1
+    # The request's one clock starts before the key check: a refusal is timed like any answer.
+    assert value(response.get_data(as_text=True), "agno_session_http_request_duration_seconds_count",
+                 route="/sessions", method="GET") == 1
     assert set(client.get("/healthz").headers.keys()) == {"Content-Type", "Content-Length", "Vary", "X-Request-ID"}
 
 
@@ -146,7 +149,7 @@ def test_tenants_without_a_metrics_token_are_warned_at_start(make_app, pg_dsn) -
     import json
     import logging
 
-    from service.logs import LOGGER
+    from service.core.logs import LOGGER
     from tests.test_http import Capture
     from tests.tokens import hs_secret
 

@@ -15,7 +15,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from service.app import create_app
-from service.config import load_settings
+from service.core.config import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_TEXT = (ROOT / "openapi.yaml").read_text(encoding="utf-8")

@@ -26,7 +26,7 @@ import psycopg2.extensions
 import psycopg2.extras
 import pytest
 
-from service.config import DatabaseConfig
+from service.core.config import DatabaseConfig
 from service.lib.memory import StoreMemory
 from service.lib.workflow import Step, Workflow
 from service.storage.pool import Database

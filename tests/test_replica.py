@@ -19,9 +19,9 @@ import pytest
 
 from service import cli
 from service.app import create_app
-from service.config import Settings, load_settings
+from service.core.config import Settings, load_settings
+from service.core.logs import LOGGER
 from service.lib.memory import StoreMemory
-from service.logs import LOGGER
 from service.storage import pool
 from tests.system import postgres_bindir
 from tests.test_db_restart import execute

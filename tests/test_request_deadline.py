@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg2
 import pytest
 
-from service.config import DatabaseConfig
+from service.core.config import DatabaseConfig
 from service.storage import deadline
 from service.storage.errors import StorageTimeout
 from service.storage.pool import Database

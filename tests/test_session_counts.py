@@ -9,7 +9,7 @@ import psycopg2
 import pytest
 
 from service.cli import migrate
-from service.config import load_settings
+from service.core.config import load_settings
 from service.storage import counts
 
 COUNTS = "ai.agno_sessions_svc_counts"

@@ -3,14 +3,12 @@ becomes the request's Caller, which every route and the database resolution appl
 
 from __future__ import annotations
 
-import hmac
-
 from flask import g, request
 
-from service.auth_settings import JwtSettings
-from service.identity import UNRESTRICTED, Caller
-from service.rules.scopes import grants, insufficient, is_admin, required_scope, token_scopes
-from service.rules.tokens import TokenRejected, bearer_token, storable, verified_claims
+from service.auth.caller import UNRESTRICTED, Caller
+from service.auth.scopes import grants, insufficient, is_admin, required_scope, token_scopes
+from service.auth.settings import JwtSettings
+from service.auth.tokens import TokenRejected, bearer_token, storable, verified_claims
 
 
 class AuthDenied(Exception):
@@ -61,22 +59,6 @@ def admin_tenant(cfg: JwtSettings) -> tuple[bool, str | None]:
     except (TokenRejected, AuthDenied):
         return False, None
     return is_admin(token_scopes(claims.get("scopes", [])), cfg.admin_scope), tenant
-
-
-def key_accepted(header: str | None, key: str) -> bool:
-    """OS_SECURITY_KEY's check as AgentOS does it: `Bearer <key>` with any-case scheme, or the bare key."""
-    if not header:
-        return False
-    if header.partition(" ")[0].lower() == "bearer":
-        return bearer_matches(header, key)
-    return hmac.compare_digest(header.strip().encode("utf-8"), key.encode("utf-8"))
-
-
-def bearer_matches(header: str | None, token: str) -> bool:
-    """`Authorization: Bearer <token>` (scheme in any case), compared in constant time."""
-    scheme, _, rest = (header or "").partition(" ")
-    offered = rest.strip() if scheme.lower() == "bearer" else ""
-    return bool(offered) and hmac.compare_digest(offered.encode("utf-8"), token.encode("utf-8"))
 
 
 def current_caller() -> Caller:

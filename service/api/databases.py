@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from service.config import Settings
-from service.identity import Caller
+from service.auth.caller import Caller
+from service.core.config import Settings
 from service.rules.errors import ApiError
 from service.storage.pool import Database, Registry
 from service.storage.schema import table_exists

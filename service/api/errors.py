@@ -9,8 +9,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTo
 from werkzeug.wrappers import Response
 
 from service.api.responses import error_response
-from service.identity import MissingIdentity
-from service.logs import LOGGER
+from service.auth.caller import MissingIdentity
+from service.core.logs import LOGGER
 from service.rules.errors import ApiError
 from service.rules.validation.errors import RequestInvalid
 from service.storage.errors import (

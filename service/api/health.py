@@ -8,10 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import Blueprint, current_app, request
 from werkzeug.wrappers import Response
 
-from service.api.auth import admin_tenant, key_accepted
+from service.api.auth import admin_tenant
 from service.api.responses import json_response
-from service.config import Settings
-from service.logs import LOGGER
+from service.auth.tokens import key_accepted
+from service.core.config import Settings
+from service.core.logs import LOGGER
 from service.storage.errors import StorageError
 from service.storage.pool import Database
 

@@ -15,12 +15,12 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from werkzeug.wrappers import Response
 
-from service.api.auth import bearer_matches
 from service.api.responses import error_response
-from service.config import Settings
+from service.auth.tokens import bearer_matches
+from service.core.config import Settings
+from service.core.env import PROMETHEUS_MULTIPROC_DIR
 from service.storage.pool import PRIMARY, REPLICA
 
-MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Request latencies from a cached read (~1 ms) to the request timeout; query latencies a decade lower.
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 QUERY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0)
@@ -107,7 +107,7 @@ class Metrics:
 
     def exposition(self) -> bytes:
         """Every worker's values when running under gunicorn's multiprocess setup, else this process's."""
-        if os.environ.get(MULTIPROCESS_ENV):
+        if os.environ.get(PROMETHEUS_MULTIPROC_DIR):
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
             return generate_latest(registry)
@@ -161,11 +161,8 @@ def install(app: Flask, metrics: Metrics) -> None:
     Call after the error handlers are installed: each is wrapped to note its exception's class.
     """
 
-    def start() -> None:
-        g.metrics_started = time.perf_counter()
-        metrics.serving()
-
-    app.before_request_funcs.setdefault(None, []).insert(0, start)  # first, so an early answer is timed too
+    # First, so a worker that has answered only early refusals (401, preflight) still publishes its pools.
+    app.before_request_funcs.setdefault(None, []).insert(0, metrics.serving)
     counted = STANDARD_METHODS | {m for rule in app.url_map.iter_rules() for m in rule.methods or ()}
 
     @app.after_request
@@ -174,7 +171,7 @@ def install(app: Flask, metrics: Metrics) -> None:
         status = str(response.status_code)
         method = request.method if request.method in counted else OTHER_METHOD
         metrics.child(metrics.requests, route, method, status).inc()
-        started = g.get("metrics_started")
+        started = g.get("started")  # the middleware's clock, started before any early answer
         if started is not None:
             metrics.child(metrics.latency, route, method).observe(time.perf_counter() - started)
         error_class = g.get("error_class")

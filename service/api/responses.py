@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response
 
-from service.json_codec import dumps
+from service.core.json_codec import dumps
 
 JSON = "application/json"
 

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from service.identity import Caller
+from service.auth.caller import Caller
 from service.storage import memory as store
 from service.storage.errors import MemorySessionConflict
 from service.storage.pool import Database

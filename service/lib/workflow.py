@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from service.identity import Caller
+from service.auth.caller import Caller
 from service.lib.state import SessionState
 from service.storage import workflows as store
 from service.storage.errors import WorkflowSessionConflict

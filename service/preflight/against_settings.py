@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import jwt
 
-from service.auth_settings import JwtSettings
-from service.config import DatabaseConfig, Settings, agentos_db_id, masked_url
+from service.auth.settings import JwtSettings
+from service.auth.tokens import TokenRejected, verified_claims
+from service.core.config import DatabaseConfig, Settings, agentos_db_id, masked_url
 from service.preflight.agentos import JWT, KEY, OPEN, AgentOsDatabase, AgentOsView
 from service.preflight.findings import Preflight
-from service.rules.tokens import TokenRejected, verified_claims
 
 JWT_KEY_VARIABLES = "JWT_VERIFICATION_KEY (or JWT_VERIFICATION_KEY_FILE / JWT_JWKS_FILE)"
 ISOLATION_NOTE = ("AgentOS's user_isolation is not visible from outside; this service isolates users by default "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from service.config import Settings
+from service.core.config import Settings
 from service.preflight.against_service import compare_service
 from service.preflight.against_settings import compare_settings
 from service.preflight.agentos import Unreachable, read_agentos

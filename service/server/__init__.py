@@ -1,1 +1,2 @@
-"""Wiring of the HTTP server: gunicorn's application, its connection-parking worker, and the buffering front."""
+"""Wiring of the HTTP server: gunicorn's application, its connection-parking worker, the buffering front, and
+prometheus-client's multiprocess directory."""

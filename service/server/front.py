@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
-from service.config import ConfigError, Settings
-from service.logs import LOGGER
+from service.core.config import ConfigError, Settings
+from service.core.logs import LOGGER
 from service.server.nginx_conf import render
 
 log = logging.getLogger(LOGGER)

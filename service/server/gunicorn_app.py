@@ -6,9 +6,9 @@ import logging
 
 from gunicorn.app.base import BaseApplication
 
-from service import metrics_dir
-from service.config import Settings
-from service.logs import LOGGER
+from service.core.config import Settings
+from service.core.logs import LOGGER
+from service.server import metrics_dir
 
 log = logging.getLogger(LOGGER)
 BUFFER_BUDGET = 64 * 1024 * 1024  # request bodies one worker holds in its event loop at once (at least one body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from gunicorn.glogging import Logger
 
-from service.logs import JsonFormatter
+from service.core.logs import JsonFormatter
 
 
 class JsonLogger(Logger):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from service.config import Settings
+from service.core.config import Settings
 
 # Upstream and response margins: gunicorn answers its own 504 at request_timeout; nginx waits a little longer.
 READ_MARGIN_SECONDS = 10

@@ -6,7 +6,7 @@ from typing import Any
 
 from psycopg2.extras import Json
 
-from service.json_codec import JSON_NULL, dumps
+from service.core.json_codec import JSON_NULL, dumps
 
 
 def jsonb(value: Any) -> Json:

@@ -12,7 +12,7 @@ from typing import Any
 
 from psycopg2 import sql
 
-from service.logs import LOGGER
+from service.core.logs import LOGGER
 from service.storage import counts
 from service.storage.online_ddl import DdlConnection, MigrationFailed
 from service.storage.pool import Database, sql_text

@@ -25,9 +25,9 @@ import psycopg2.extensions
 import psycopg2.extras
 from psycopg2 import sql
 
-from service.config import DatabaseConfig
-from service.json_codec import loads
-from service.logs import LOGGER
+from service.core.config import DatabaseConfig
+from service.core.json_codec import loads
+from service.core.logs import LOGGER
 from service.storage import deadline
 from service.storage.errors import (
     DatabaseUnavailable,

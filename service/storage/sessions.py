@@ -9,6 +9,7 @@ from typing import Any
 from psycopg2 import sql
 from psycopg2.extras import execute_values
 
+from service.core.pg_limits import BIGINT_MAX
 from service.storage import counts
 from service.storage.binding import json_column, jsonb
 from service.storage.errors import RunConflict, TablesMissing
@@ -19,7 +20,6 @@ SESSION_COLUMNS = (
     "session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id", "session_data",
     "agent_data", "team_data", "workflow_data", "metadata", "summary", "created_at", "updated_at",
 )
-BIGINT_MAX = 2**63 - 1
 COUNT_ROWS = sql.SQL("SELECT count(*) AS total_count, 0 AS delta_rows FROM filtered")
 JSON_COLUMNS = ("session_data", "agent_data", "team_data", "workflow_data", "metadata", "summary")
 

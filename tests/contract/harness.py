@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scripts.servers import Server, free_port
-from service.config import agentos_db_id
+from service.core.config import agentos_db_id
 from tests.contract import deviations, replay
 from tests.contract.jwt_setups import jwt_setups
 from tests.contract.tables import Tables, compare_rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-_FALSE_WORDS = {"0", "off", "f", "false", "n", "no"}
+from service.rules.validation.scalars import FALSE_WORDS
 
 
 def detect_session_type(row: dict) -> str:
@@ -53,7 +53,7 @@ def stringify_input(value: Any) -> Any:
 def lax_bool(value: Any) -> bool:
     """pydantic's lax bool: 'false'/'no'/'0' strings are False, the rest by truthiness."""
     if isinstance(value, str):
-        return value.strip().lower() not in _FALSE_WORDS
+        return value.strip().lower() not in FALSE_WORDS
     return bool(value)
 
 

@@ -9,8 +9,8 @@ _RUST_WS = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2
     "\u2028\u2029\u202f\u205f\u3000"
 _JSON_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _DIGIT_RUN = re.compile(r"-?([1-9][0-9]*)")
-_FALSE = {"0", "f", "n", "no", "off", "false"}
-_TRUE = {"1", "t", "y", "on", "yes", "true"}
+FALSE_WORDS = {"0", "f", "n", "no", "off", "false"}  # pydantic's false strings (render's lax_bool uses them too)
+TRUE_WORDS = {"1", "t", "y", "on", "yes", "true"}
 
 
 def parse_int(raw: str) -> int | str:
@@ -70,7 +70,7 @@ def _strip_leading_zeros(s: str) -> str | None:
 def parse_bool(raw: str) -> bool | None:
     """pydantic-core's str→bool (ASCII case-insensitive, no trimming); None when not a boolean."""
     word = raw.lower() if raw.isascii() else raw
-    return False if word in _FALSE else True if word in _TRUE else None
+    return False if word in FALSE_WORDS else True if word in TRUE_WORDS else None
 
 
 def expected(values: tuple[str, ...]) -> str:

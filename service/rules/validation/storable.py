@@ -6,9 +6,9 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from service.core.pg_limits import BIGINT_MAX
 from service.rules.validation.errors import NOT_UNICODE, STRING, SURROGATE, error, le_error
 
-BIGINT_MAX = 2**63 - 1
 NO_NUL = "^[^\\x00]*$"
 
 

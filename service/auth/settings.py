@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from service.env_values import env_flag
+from service.core.env import ConfigError, env_flag, env_int
 
 DEFAULT_ALGORITHM = "RS256"  # AgentOS's default
 DEFAULT_ADMIN_SCOPE = "agent_os:admin"
@@ -17,10 +17,6 @@ DEFAULT_LEEWAY = 10
 # RFC 7518 §3.2: an HMAC key at least as long as the hash output (bytes).
 HMAC_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 WEAK_KEY_SWITCH = "AGNO_JWT_ALLOW_WEAK_KEY"
-
-
-class AuthConfigError(ValueError):
-    """A JWT setting is wrong; service.config re-raises it as its ConfigError."""
 
 
 @dataclass(frozen=True)
@@ -48,11 +44,6 @@ class JwtSettings:
         return found.get("")
 
 
-def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    """A boolean JWT setting; a bad spelling is a start-up error."""
-    return env_flag(env, name, default, AuthConfigError)
-
-
 def _algorithm(env: Mapping[str, str]) -> Any:
     """The one accepted `alg`, and PyJWT's implementation of it (cryptography makes RS/ES/PS/EdDSA available)."""
     from jwt.algorithms import get_default_algorithms
@@ -60,7 +51,7 @@ def _algorithm(env: Mapping[str, str]) -> Any:
     name = (env.get("AGNO_JWT_ALGORITHM") or DEFAULT_ALGORITHM).strip()
     known = {k: v for k, v in get_default_algorithms().items() if k != "none"}
     if name not in known:
-        raise AuthConfigError(f"AGNO_JWT_ALGORITHM must be one of {', '.join(sorted(known))}, got {name!r}")
+        raise ConfigError(f"AGNO_JWT_ALGORITHM must be one of {', '.join(sorted(known))}, got {name!r}")
     return name, known[name]
 
 
@@ -68,15 +59,15 @@ def _static_key(env: Mapping[str, str]) -> str | None:
     """JWT_VERIFICATION_KEY, or the content of JWT_VERIFICATION_KEY_FILE (a mounted secret)."""
     inline, path = env.get("JWT_VERIFICATION_KEY"), env.get("JWT_VERIFICATION_KEY_FILE")
     if inline and path:
-        raise AuthConfigError("set JWT_VERIFICATION_KEY or JWT_VERIFICATION_KEY_FILE, not both")
+        raise ConfigError("set JWT_VERIFICATION_KEY or JWT_VERIFICATION_KEY_FILE, not both")
     if path:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise AuthConfigError(f"JWT_VERIFICATION_KEY_FILE {path!r} cannot be read: {exc}") from None
+            raise ConfigError(f"JWT_VERIFICATION_KEY_FILE {path!r} cannot be read: {exc}") from None
         text = text.rstrip("\r\n")  # the newline an editor or `kubectl create secret --from-file` leaves
         if not text:
-            raise AuthConfigError(f"JWT_VERIFICATION_KEY_FILE {path!r} is empty")
+            raise ConfigError(f"JWT_VERIFICATION_KEY_FILE {path!r} is empty")
         return text
     return inline or None
 
@@ -88,15 +79,15 @@ def _prepared(name: str, implementation: Any, key: str, where: str) -> Any:
     try:
         return implementation.prepare_key(key)
     except (PyJWTError, ValueError, TypeError) as exc:
-        raise AuthConfigError(f"{where} is not a usable {name} key: {exc}") from None
+        raise ConfigError(f"{where} is not a usable {name} key: {exc}") from None
 
 
 def _strong_enough(name: str, secret: bytes, where: str, env: Mapping[str, str]) -> None:
     """An HS secret shorter than its hash is refused (AgentOS accepts it; the switch restores that)."""
     needed = HMAC_KEY_BYTES.get(name)
-    if needed is None or len(secret) >= needed or _flag(env, WEAK_KEY_SWITCH, False):
+    if needed is None or len(secret) >= needed or env_flag(env, WEAK_KEY_SWITCH, False):
         return
-    raise AuthConfigError(f"{where} is {len(secret)} bytes, too short for {name}: RFC 7518 asks for at least {needed} "
+    raise ConfigError(f"{where} is {len(secret)} bytes, too short for {name}: RFC 7518 asks for at least {needed} "
                           f"bytes (a random secret: `openssl rand -base64 {needed}`); set {WEAK_KEY_SWITCH}=true "
                           "to accept it anyway, as AgentOS does")
 
@@ -109,48 +100,35 @@ def _jwks(path: str) -> tuple[tuple[str, Any], ...]:
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise AuthConfigError(f"JWT_JWKS_FILE {path!r} cannot be read: {exc}") from None
+        raise ConfigError(f"JWT_JWKS_FILE {path!r} cannot be read: {exc}") from None
     except json.JSONDecodeError as exc:
-        raise AuthConfigError(f"JWT_JWKS_FILE {path!r} is not valid JSON: {exc}") from None
+        raise ConfigError(f"JWT_JWKS_FILE {path!r} is not valid JSON: {exc}") from None
     keys = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(keys, list) or not keys:
-        raise AuthConfigError(f"JWT_JWKS_FILE {path!r} must be a JSON object with a non-empty \"keys\" list")
+        raise ConfigError(f"JWT_JWKS_FILE {path!r} must be a JSON object with a non-empty \"keys\" list")
     parsed: dict[str, Any] = {}
     for i, data in enumerate(keys):
         if not isinstance(data, dict):
-            raise AuthConfigError(f"JWT_JWKS_FILE {path!r}: keys[{i}] is not an object")
+            raise ConfigError(f"JWT_JWKS_FILE {path!r}: keys[{i}] is not an object")
         try:
             parsed[str(data.get("kid") or "")] = PyJWK.from_dict(data)
         except (PyJWTError, ValueError, TypeError, KeyError) as exc:
-            raise AuthConfigError(f"JWT_JWKS_FILE {path!r}: keys[{i}] is not a usable key: {exc}") from None
+            raise ConfigError(f"JWT_JWKS_FILE {path!r}: keys[{i}] is not a usable key: {exc}") from None
     return tuple(parsed.items())
-
-
-def _leeway(env: Mapping[str, str]) -> int:
-    raw = (env.get("AGNO_JWT_LEEWAY") or "").strip()
-    if not raw:
-        return DEFAULT_LEEWAY
-    try:
-        value = int(raw)
-    except ValueError:
-        raise AuthConfigError(f"AGNO_JWT_LEEWAY must be an integer number of seconds, got {raw!r}") from None
-    if not 0 <= value <= 86400:
-        raise AuthConfigError(f"AGNO_JWT_LEEWAY must be between 0 and 86400, got {value}")
-    return value
 
 
 def load_jwt_settings(env: Mapping[str, str]) -> JwtSettings | None:
     """JWT mode's settings, or None when no key source is configured (OS_SECURITY_KEY or open mode)."""
-    authorization = _flag(env, "AGNO_AUTHORIZATION", False)
+    authorization = env_flag(env, "AGNO_AUTHORIZATION", False)
     key = _static_key(env)
     jwks_path = env.get("JWT_JWKS_FILE")
     tenant_claim = (env.get("AGNO_JWT_TENANT_CLAIM") or "").strip() or None
     if not key and not jwks_path:
         if authorization:
-            raise AuthConfigError("AGNO_AUTHORIZATION=true needs JWT_VERIFICATION_KEY, JWT_VERIFICATION_KEY_FILE "
+            raise ConfigError("AGNO_AUTHORIZATION=true needs JWT_VERIFICATION_KEY, JWT_VERIFICATION_KEY_FILE "
                                   "or JWT_JWKS_FILE")
         if tenant_claim:
-            raise AuthConfigError("AGNO_JWT_TENANT_CLAIM needs JWT mode: set a JWT verification key or JWKS file")
+            raise ConfigError("AGNO_JWT_TENANT_CLAIM needs JWT mode: set a JWT verification key or JWKS file")
         return None
     name, implementation = _algorithm(env)
     where = "JWT_VERIFICATION_KEY_FILE" if env.get("JWT_VERIFICATION_KEY_FILE") else "JWT_VERIFICATION_KEY"
@@ -161,10 +139,10 @@ def load_jwt_settings(env: Mapping[str, str]) -> JwtSettings | None:
     for kid, jwk in jwks:
         if isinstance(jwk.key, bytes):  # an `oct` key: an HMAC secret
             _strong_enough(name, jwk.key, f"JWT_JWKS_FILE key {kid or '(no kid)'!r}", env)
-    verify_audience = _flag(env, "AGNO_JWT_VERIFY_AUDIENCE", False)
+    verify_audience = env_flag(env, "AGNO_JWT_VERIFY_AUDIENCE", False)
     audience = (env.get("AGNO_JWT_AUDIENCE") or env.get("AGNO_OS_ID") or "").strip() or None
     if verify_audience and not audience:
-        raise AuthConfigError("AGNO_JWT_VERIFY_AUDIENCE=true needs AGNO_JWT_AUDIENCE (or AGNO_OS_ID)")
+        raise ConfigError("AGNO_JWT_VERIFY_AUDIENCE=true needs AGNO_JWT_AUDIENCE (or AGNO_OS_ID)")
     admin_scope = (env.get("AGNO_JWT_ADMIN_SCOPE") or DEFAULT_ADMIN_SCOPE).strip()
     return JwtSettings(
         keys=keys,
@@ -175,8 +153,8 @@ def load_jwt_settings(env: Mapping[str, str]) -> JwtSettings | None:
         audience=audience,
         issuer=(env.get("AGNO_JWT_ISSUER") or "").strip() or None,
         admin_scope=admin_scope,
-        leeway=_leeway(env),
-        user_isolation=_flag(env, "AGNO_USER_ISOLATION", True),
-        require_exp=_flag(env, "AGNO_JWT_REQUIRE_EXP", True),
+        leeway=env_int(env, "AGNO_JWT_LEEWAY", DEFAULT_LEEWAY, 0, 86400, unit="seconds"),
+        user_isolation=env_flag(env, "AGNO_USER_ISOLATION", True),
+        require_exp=env_flag(env, "AGNO_JWT_REQUIRE_EXP", True),
         tenant_claim=tenant_claim,
     )

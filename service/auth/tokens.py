@@ -1,13 +1,15 @@
-"""Bearer tokens verified as AgentOS verifies them (PyJWT, same order, same 401 wordings), with the safe
-defaults declared in docs/compatibility.md: `exp` required, the configured issuer never echoed."""
+"""Bearer credentials: read from the Authorization header in one place, static keys compared in constant time, and
+JWTs verified as AgentOS verifies them (PyJWT, same order, same 401 wordings), with the safe defaults declared in
+docs/compatibility.md: `exp` required, the configured issuer never echoed."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 import jwt
 
-from service.auth_settings import JwtSettings
+from service.auth.settings import JwtSettings
 from service.rules.validation.storable import storable_errors
 
 SERVICE_ACCOUNT_TOKEN = "agno_pat_"
@@ -25,13 +27,30 @@ class TokenRejected(Exception):
         self.detail = detail
 
 
-def bearer_token(header: str | None) -> str:
-    """The credential in an Authorization value: `bearer ` (any case) removed, else the whole value; trimmed."""
+def bearer_token(header: str | None, *, bare: bool = True) -> str:
+    """The credential in an Authorization value: what follows `bearer ` (any case), trimmed; a value without that
+    scheme is the credential whole when `bare` (AgentOS reads JWTs and OS_SECURITY_KEY so), else none."""
     if not header:
         return ""
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return header.strip()
+    return header.strip() if bare else ""
+
+
+def key_accepted(header: str | None, key: str) -> bool:
+    """OS_SECURITY_KEY's check as AgentOS does it: `Bearer <key>` with any-case scheme, or the bare key (a lone
+    `Bearer` is the scheme without a credential, never a bare key)."""
+    return (header or "").lower() != "bearer" and _same(bearer_token(header), key)
+
+
+def bearer_matches(header: str | None, token: str) -> bool:
+    """`Authorization: Bearer <token>` (scheme in any case, no bare form), compared in constant time."""
+    return _same(bearer_token(header, bare=False), token)
+
+
+def _same(offered: str, expected: str) -> bool:
+    """A non-empty credential equal to the expected one, compared in constant time."""
+    return bool(offered) and hmac.compare_digest(offered.encode("utf-8"), expected.encode("utf-8"))
 
 
 def storable(value: str) -> bool:

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
 
-ENV = "PROMETHEUS_MULTIPROC_DIR"
+from service.core.env import PROMETHEUS_MULTIPROC_DIR
 
 
 def prepare(env: MutableMapping[str, str] | None = None) -> tuple[Path, Callable[[], None]]:
@@ -19,7 +19,7 @@ def prepare(env: MutableMapping[str, str] | None = None) -> tuple[Path, Callable
     otherwise a temporary one is made and removed at exit.
     """
     env = os.environ if env is None else env
-    named = env.get(ENV)
+    named = env.get(PROMETHEUS_MULTIPROC_DIR)
     if named:
         path = Path(named)
         path.mkdir(parents=True, exist_ok=True)
@@ -27,7 +27,7 @@ def prepare(env: MutableMapping[str, str] | None = None) -> tuple[Path, Callable
             stale.unlink()
         return path, lambda: None
     path = Path(tempfile.mkdtemp(prefix="agno-session-metrics-"))
-    env[ENV] = str(path)
+    env[PROMETHEUS_MULTIPROC_DIR] = str(path)
     return path, lambda: shutil.rmtree(path, ignore_errors=True)
 
 

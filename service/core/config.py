@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.auth_settings import AuthConfigError, JwtSettings, load_jwt_settings
-from service.env_values import env_flag
+from service.auth.settings import JwtSettings, load_jwt_settings
+from service.core.env import ConfigError, env_flag, env_int
 
 DEFAULT_SCHEMA = "ai"
 DEFAULT_SESSION_TABLE = "agno_sessions"
@@ -28,10 +28,6 @@ AGENTOS_CORS_ORIGINS = (
 AGNO_SIDE_TABLES = ("agno_memories", "agno_learnings", "agno_metrics", "agno_eval_runs", "agno_knowledge")
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
-
-
-class ConfigError(ValueError):
-    """A setting is wrong; the message names the variable and what is expected."""
 
 
 @dataclass(frozen=True)
@@ -134,24 +130,6 @@ def default_data_dir() -> Path:
     return Path(base) / "agno-session"
 
 
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    """A boolean setting; a bad spelling is a start-up error."""
-    return env_flag(env, name, default, ConfigError)
-
-
-def _int(env: Mapping[str, str], name: str, default: int | None, minimum: int, maximum: int) -> int | None:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-    if not minimum <= value <= maximum:
-        raise ConfigError(f"{name} must be between {minimum} and {maximum}, got {value}")
-    return value
-
-
 def _ident(name: str, value: str) -> str:
     if not _IDENT.match(value):
         raise ConfigError(f"{name} must be a plain SQL identifier (letters, digits, _; max 63), got {value!r}")
@@ -235,7 +213,7 @@ def _front(env: Mapping[str, str], max_connections: int) -> tuple[str, int]:
     front = (env.get("AGNO_FRONT") or "none").strip().lower()
     if front not in FRONTS:
         raise ConfigError(f"AGNO_FRONT must be one of {', '.join(FRONTS)}, got {env['AGNO_FRONT']!r}")
-    per_ip = _int(env, "AGNO_FRONT_CONN_PER_IP", 256, 1, 100000)
+    per_ip = env_int(env, "AGNO_FRONT_CONN_PER_IP", 256, 1, 100000)
     # Each request in progress holds two of nginx's connections (the client's and gunicorn's).
     if front == "nginx" and 2 * per_ip >= max_connections:
         raise ConfigError(f"AGNO_FRONT_CONN_PER_IP ({per_ip}) must be below half of AGNO_MAX_CONNECTIONS "
@@ -266,50 +244,47 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     default_db_id = env.get("AGNO_DEFAULT_DB_ID") or ids[0]
     if default_db_id not in ids:
         raise ConfigError(f"AGNO_DEFAULT_DB_ID {default_db_id!r} is not one of the configured db ids: {ids}")
-    try:
-        jwt = load_jwt_settings(env)
-    except AuthConfigError as exc:
-        raise ConfigError(str(exc)) from None
+    jwt = load_jwt_settings(env)
     if jwt is not None and jwt.tenant_claim:
         untenanted = [d.db_id for d in databases if d.tenant is None]
         if untenanted:
             raise ConfigError(f"AGNO_JWT_TENANT_CLAIM is set: every AGNO_SESSION_DSN_MAP entry needs a \"tenant\" "
                               f"(missing for {untenanted})")
-    readyz_details = _bool(env, "AGNO_READYZ_DETAILS", False)
+    readyz_details = env_flag(env, "AGNO_READYZ_DETAILS", False)
     if readyz_details and jwt is not None and jwt.tenant_claim:
         raise ConfigError("AGNO_READYZ_DETAILS=true would show every tenant's db_id to any caller: unset it with "
                           "AGNO_JWT_TENANT_CLAIM (an admin token still gets the details of its tenant)")
     origins = env.get("AGNO_CORS_ORIGINS")
     data_dir = env.get("AGNO_DATA_DIR")
-    timeout = _int(env, "AGNO_REQUEST_TIMEOUT", 60, 1, 3600)
-    max_connections = _int(env, "AGNO_MAX_CONNECTIONS", 1000, 16, 100000)
+    timeout = env_int(env, "AGNO_REQUEST_TIMEOUT", 60, 1, 3600)
+    max_connections = env_int(env, "AGNO_MAX_CONNECTIONS", 1000, 16, 100000)
     front, front_conn_per_ip = _front(env, max_connections)
     return Settings(
         databases=tuple(databases),
         default_db_id=default_db_id,
-        require_db_id=_bool(env, "AGNO_REQUIRE_DB_ID", False),
+        require_db_id=env_flag(env, "AGNO_REQUIRE_DB_ID", False),
         host=env.get("AGNO_SERVICE_HOST") or "127.0.0.1",
-        port=_int(env, "AGNO_SERVICE_PORT", 8080, 1, 65535),
-        workers=_int(env, "AGNO_WORKERS", 2, 1, 64),
-        threads=_int(env, "AGNO_THREADS", 8, 1, 256),
-        pool_size=_int(env, "AGNO_POOL_SIZE", None, 1, 1000),
+        port=env_int(env, "AGNO_SERVICE_PORT", 8080, 1, 65535),
+        workers=env_int(env, "AGNO_WORKERS", 2, 1, 64),
+        threads=env_int(env, "AGNO_THREADS", 8, 1, 256),
+        pool_size=env_int(env, "AGNO_POOL_SIZE", None, 1, 1000),
         request_timeout=float(timeout),
         security_key=env.get("OS_SECURITY_KEY") or None,
-        trusted_proxies=_int(env, "AGNO_TRUSTED_PROXIES", 0, 0, 16),
+        trusted_proxies=env_int(env, "AGNO_TRUSTED_PROXIES", 0, 0, 16),
         cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()) if origins else AGENTOS_CORS_ORIGINS,
         data_dir=Path(data_dir).expanduser() if data_dir else None,
         log_level=(env.get("AGNO_LOG_LEVEL") or "INFO").upper(),
-        max_body_bytes=_int(env, "AGNO_MAX_BODY_BYTES", 10 * 1024 * 1024, 1, 1024**3),
-        max_head_bytes=_int(env, "AGNO_MAX_HEAD_BYTES", 128 * 1024, 8 * 1024, 1024**2),
-        keepalive_timeout=float(_int(env, "AGNO_KEEPALIVE_TIMEOUT", 5, 1, 3600)),
-        header_timeout=float(_int(env, "AGNO_HEADER_TIMEOUT", 10, 1, 3600)),
-        body_timeout=float(_int(env, "AGNO_BODY_TIMEOUT", 30, 1, 3600)),
+        max_body_bytes=env_int(env, "AGNO_MAX_BODY_BYTES", 10 * 1024 * 1024, 1, 1024**3),
+        max_head_bytes=env_int(env, "AGNO_MAX_HEAD_BYTES", 128 * 1024, 8 * 1024, 1024**2),
+        keepalive_timeout=float(env_int(env, "AGNO_KEEPALIVE_TIMEOUT", 5, 1, 3600)),
+        header_timeout=float(env_int(env, "AGNO_HEADER_TIMEOUT", 10, 1, 3600)),
+        body_timeout=float(env_int(env, "AGNO_BODY_TIMEOUT", 30, 1, 3600)),
         max_connections=max_connections,
         front=front,
         front_conn_per_ip=front_conn_per_ip,
         jwt=jwt,
         metrics_token=env.get("AGNO_METRICS_TOKEN") or None,
         readyz_details=readyz_details,
-        migrate_timeout=float(_int(env, "AGNO_MIGRATE_TIMEOUT", 900, 1, 86400)),
-        migrate_lock_timeout=float(_int(env, "AGNO_MIGRATE_LOCK_TIMEOUT", 2, 1, 600)),
+        migrate_timeout=float(env_int(env, "AGNO_MIGRATE_TIMEOUT", 900, 1, 86400)),
+        migrate_lock_timeout=float(env_int(env, "AGNO_MIGRATE_LOCK_TIMEOUT", 2, 1, 600)),
     )
