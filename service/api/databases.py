@@ -5,7 +5,8 @@ from __future__ import annotations
 from service.config import Settings
 from service.identity import Caller
 from service.rules.errors import ApiError
-from service.storage.pool import Database, Registry
+from service.storage.pool import Database
+from service.storage.registry import Registry
 from service.storage.schema import table_exists
 
 
