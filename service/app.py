@@ -14,9 +14,9 @@ from service.core.logs import LOGGER, configure_logging
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Settings (from the environment by default) → the /sessions app with its pools, routes and middleware."""
-    from service.api import errors, health, metrics, middleware, sessions, spec, state
+    from service.api import error_handlers, health, metrics, middleware, sessions, spec, state_merge
     from service.embedded import with_embedded_dsn
-    from service.storage.pool import Registry
+    from service.storage.registry import Registry
 
     settings = with_embedded_dsn(settings or load_settings())
     configure_logging(settings.log_level)
@@ -33,10 +33,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         METRICS=observed,
         INSTANTIATED_AT=datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
     )
-    for module in (health, sessions, state, spec, metrics):
+    for module in (health, sessions, state_merge, spec, metrics):
         app.register_blueprint(module.bp)
     middleware.install(app, settings)
-    errors.install(app, settings.max_body_bytes)
+    error_handlers.install(app, settings.max_body_bytes)
     metrics.install(app, observed)
     app.wsgi_app = middleware.AgentOSStatusLine(  # type: ignore[method-assign]
         middleware.StripTrailingSlash(app.wsgi_app))

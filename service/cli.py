@@ -17,6 +17,7 @@ from service.storage import counts
 from service.storage.errors import StorageError
 from service.storage.migration import CHANGES, DdlConnection, installed, migrate_database
 from service.storage.pool import Database
+from service.storage.registry import open_database
 from service.storage.schema import table_columns
 
 log = logging.getLogger(LOGGER)
@@ -24,7 +25,7 @@ log = logging.getLogger(LOGGER)
 
 def _databases(settings: Settings) -> list[Database]:
     """One short-lived handle per configured database (pools open lazily, nothing shared across forks)."""
-    return [Database(c, 1, settings.request_timeout) for c in settings.databases]
+    return [open_database(c, 1, settings.request_timeout) for c in settings.databases]
 
 
 def migrate(settings: Settings, indexes: bool = False, *, dry_run: bool = False, timeout: float | None = None,

@@ -90,7 +90,7 @@ def test_the_service_root_is_a_map() -> None:
     ("service.lib.workflow", ("flask", "werkzeug")),
     ("service.lib.memory", ("flask", "werkzeug")),
     ("service.rules.render", ("flask", "psycopg2")),
-    ("service.rules.validation.requests", ("flask", "psycopg2")),
+    ("service.rules.validation.parsers", ("flask", "psycopg2")),
     ("service.storage.sessions", ("flask", "werkzeug")),
     ("service.auth", ("flask", "werkzeug", "psycopg2", "jwt")),
     ("service.auth.tokens", ("flask", "werkzeug", "psycopg2")),
@@ -118,3 +118,26 @@ def test_no_merge_conflict_markers_are_committed() -> None:
             text = path.read_text(encoding="utf-8", errors="replace")
             marked += [name for line in text.splitlines() if line.startswith(("<<<<<<< ", ">>>>>>> "))][:1]
     assert marked == []
+
+
+# Module names that occur more than once under service/ because they hold the same concern at different layers.
+SHARED_NAMES = {
+    "errors.py": "each package's own exceptions, in its own words: rules (ApiError), rules/validation (FastAPI's "
+                 "422/400), storage (driver errors translated); the API layer maps them in error_handlers.py",
+    "sessions.py": "the /sessions resource at each layer: its routes (api), its projection (rules/render), its "
+                   "queries (storage)",
+    "memory.py": "per-user memory: the library's API (lib) over its queries (storage)",
+    "workflow.py": "workflow runs: the library's API (lib) over its queries (storage)",
+    "state_merge.py": "the state-merge extension: its route (api) and its RFC 7396 rule (rules)",
+}
+
+
+def test_module_names_under_service_are_unique_unless_one_concern_spans_layers() -> None:
+    """No two modules of one name meaning different things; an allowed name must still be shared (no stale entry)."""
+    places: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "service").rglob("*.py")):
+        if path.name != "__init__.py":
+            places.setdefault(path.name, []).append(str(path.parent.relative_to(ROOT)))
+    shared = {name: where for name, where in places.items() if len(where) > 1}
+    assert sorted(set(shared) - set(SHARED_NAMES)) == [], shared
+    assert sorted(set(SHARED_NAMES) - set(shared)) == []

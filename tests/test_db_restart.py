@@ -330,7 +330,7 @@ def test_pool_replays_only_a_begin_on_a_dead_idle_connection(pg: Postgres) -> No
         pids = [conn.info.backend_pid for conn in old]
         terminated = pg.execute("SELECT bool_and(pg_terminate_backend(pid, 5000)) FROM unnest(%s) AS pid", (pids,))
         assert terminated == [(True,)]
-        assert db.fetch_one("ping", {}) == {"ok": 1}
+        assert db.fetch_one_in_transaction("ping", {}) == {"ok": 1}
         assert all(conn.closed for conn in old)  # one failed BEGIN, the other two closed unused
         assert len(db._idle) == 1
 
@@ -343,7 +343,7 @@ def test_pool_replays_only_a_begin_on_a_dead_idle_connection(pg: Postgres) -> No
                 pg.execute("SELECT pg_terminate_backend(%s, 5000)", (cur.fetchone()["pid"],))
         assert runs == 1
         assert pg.execute("SELECT count(*) FROM ai_replay_probe") == [(0,)]
-        assert db.fetch_one("ping", {}) == {"ok": 1}
+        assert db.fetch_one_in_transaction("ping", {}) == {"ok": 1}
     finally:
         db.close()
         pg.execute("DROP TABLE IF EXISTS ai_replay_probe")

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from service.rules import render
-from service.rules.render import messages, runs, timefmt
+from service.rules.render import messages, runs, timestamps
 from service.rules.render.summary import summary_dict, summary_errors
 from tests.render_cases import message, row
 
@@ -56,7 +56,7 @@ def test_iso_utc_out_of_range_is_left_out() -> None:
 
 
 def test_from_iso_accepts_z_like_python_311() -> None:
-    assert timefmt.from_iso("2026-01-01T02:00:00Z").isoformat() == "2026-01-01T02:00:00+00:00"
+    assert timestamps.from_iso("2026-01-01T02:00:00Z").isoformat() == "2026-01-01T02:00:00+00:00"
 
 
 # ---------------------------------------------------------------- session type and list items

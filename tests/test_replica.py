@@ -22,7 +22,7 @@ from service.app import create_app
 from service.core.config import Settings, load_settings
 from service.core.logs import LOGGER
 from service.lib.memory import StoreMemory
-from service.storage import pool
+from service.storage import replica
 from tests.system import postgres_bindir
 from tests.test_db_restart import execute
 from tests.test_metrics import value
@@ -241,7 +241,7 @@ def test_the_libraries_and_every_transaction_stay_on_the_primary(servers: Replic
 
 def test_gets_fall_back_to_the_primary_while_the_replica_is_down(servers: Replication, app, logged,
                                                                  monkeypatch, capsys) -> None:
-    monkeypatch.setattr(pool, "REPLICA_RETRY_SECONDS", 1.0)
+    monkeypatch.setattr(replica, "REPLICA_RETRY_SECONDS", 1.0)
     client = app.test_client()
     assert client.post("/sessions?type=agent", json={"session_id": "f1", "session_name": "one"}).status_code == 201
     servers.caught_up()

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from service.rules.validation import requests as parsers
+from service.rules.validation import parsers
 from service.rules.validation.errors import BodyUnreadable, RequestInvalid
 from service.rules.validation.query import query_args
 from service.rules.validation.scalars import parse_bool, parse_int

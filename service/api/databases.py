@@ -5,7 +5,8 @@ from __future__ import annotations
 from service.auth.caller import Caller
 from service.core.config import Settings
 from service.rules.errors import ApiError
-from service.storage.pool import Database, Registry
+from service.storage.pool import Database
+from service.storage.registry import Registry
 from service.storage.schema import table_exists
 
 

@@ -10,7 +10,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from service.api.auth import current_caller
 from service.api.databases import resolve_db
-from service.rules.validation.errors import Parsed, RequestInvalid
+from service.rules.validation.errors import RequestInvalid
+from service.rules.validation.outcome import Parsed
 from service.rules.validation.query import query_args
 from service.rules.validation.storable import path_errors
 from service.storage.pool import Database

@@ -6,7 +6,6 @@ import os
 import platform
 import re
 import time
-from collections.abc import Callable
 from functools import cache
 from importlib import metadata
 
@@ -156,10 +155,8 @@ def tenant_warning(settings: Settings) -> str | None:
 
 
 def install(app: Flask, metrics: Metrics) -> None:
-    """Time and count every request, and record the class of each exception the error handlers answer.
-
-    Call after the error handlers are installed: each is wrapped to note its exception's class.
-    """
+    """Time and count every request, and count the exceptions the error handlers answered (they note each one's
+    class in `g.error_class`)."""
 
     # First, so a worker that has answered only early refusals (401, preflight) still publishes its pools.
     app.before_request_funcs.setdefault(None, []).insert(0, metrics.serving)
@@ -178,17 +175,3 @@ def install(app: Flask, metrics: Metrics) -> None:
         if error_class:
             metrics.child(metrics.errors, error_class, status).inc()
         return response
-
-    for handlers in app.error_handler_spec.get(None, {}).values():
-        for exc_class, handler in list(handlers.items()):
-            handlers[exc_class] = _noting_class(handler)
-
-
-def _noting_class(handler: Callable[[BaseException], Response]) -> Callable[[BaseException], Response]:
-    """The same handler, first noting the class of what it answers for the errors counter."""
-
-    def handle(exc: BaseException) -> Response:
-        g.error_class = type(exc).__name__
-        return handler(exc)
-
-    return handle

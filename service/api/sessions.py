@@ -12,7 +12,7 @@ from service.api.inputs import parsed_query, parsed_request, resolve_database
 from service.api.responses import json_response, no_content
 from service.rules import render
 from service.rules.errors import ApiError
-from service.rules.validation import requests
+from service.rules.validation import parsers
 from service.rules.validation.depth import state_depth
 from service.rules.validation.errors import RequestInvalid
 from service.rules.writes import new_session, patched_session, preloaded_runs
@@ -25,7 +25,7 @@ MEDIA_UNCONFIGURED = "Media storage is not configured on AgentOS"
 
 @bp.get("/sessions")
 def list_sessions() -> Response:
-    parsed = parsed_query(requests.list_query)
+    parsed = parsed_query(parsers.list_query)
     db = resolve_database(parsed)
     q = parsed.query
     filters = {k: q[k] for k in ("session_type", "component_id", "session_name")}
@@ -50,7 +50,7 @@ def list_sessions() -> Response:
 
 @bp.post("/sessions")
 def create_session() -> Response:
-    parsed = parsed_request(requests.create_request)
+    parsed = parsed_request(parsers.create_request)
     db = resolve_database(parsed)
     q, body = parsed.query, parsed.body
     caller = current_caller()
@@ -76,7 +76,7 @@ def create_session() -> Response:
 
 @bp.delete("/sessions")
 def delete_sessions() -> Response:
-    parsed = parsed_request(requests.bulk_delete_request)
+    parsed = parsed_request(parsers.bulk_delete_request)
     q, body = parsed.query, parsed.body
     if len(body["session_ids"]) != len(body["session_types"]):
         raise ApiError(400, "Session IDs and session types must have the same length")
@@ -90,7 +90,7 @@ def delete_sessions() -> Response:
 
 @bp.get("/sessions/<session_id>")
 def get_session(session_id: str) -> Response:
-    parsed = parsed_query(requests.detail_query)
+    parsed = parsed_query(parsers.detail_query)
     db = resolve_database(parsed, session_id)
     q = parsed.query
     row = store.get_session(db, session_id, current_caller().owner(q["user_id"]))
@@ -103,7 +103,7 @@ def get_session(session_id: str) -> Response:
 
 @bp.patch("/sessions/<session_id>")
 def update_session(session_id: str) -> Response:
-    parsed = parsed_request(requests.patch_request)
+    parsed = parsed_request(parsers.patch_request)
     db = resolve_database(parsed, session_id)
     q, body = parsed.query, parsed.body
     now = int(time.time())
@@ -126,7 +126,7 @@ def update_session(session_id: str) -> Response:
 
 @bp.delete("/sessions/<session_id>")
 def delete_session(session_id: str) -> Response:
-    parsed = parsed_query(requests.delete_query)
+    parsed = parsed_query(parsers.delete_query)
     db = resolve_database(parsed, session_id)
     q = parsed.query
     owner = current_caller().owner(q["user_id"])
@@ -138,7 +138,7 @@ def delete_session(session_id: str) -> Response:
 
 @bp.post("/sessions/<session_id>/rename")
 def rename_session(session_id: str) -> Response:
-    parsed = parsed_request(requests.rename_request)
+    parsed = parsed_request(parsers.rename_request)
     db = resolve_database(parsed, session_id)
     q = parsed.query
     owner = current_caller().owner(q["user_id"])
@@ -151,7 +151,7 @@ def rename_session(session_id: str) -> Response:
 
 def _classified_runs(session_id: str) -> list[dict]:
     """The session's runs, filtered and classified as AgentOS's runs endpoints show them."""
-    parsed = parsed_query(requests.runs_query)
+    parsed = parsed_query(parsers.runs_query)
     q = parsed.query
     invalid = render.invalid_statuses(q["status"] or [])
     if invalid:
@@ -179,7 +179,7 @@ def get_run_previews(session_id: str) -> Response:
 
 @bp.get("/sessions/<session_id>/runs/<run_id>")
 def get_session_run(session_id: str, run_id: str) -> Response:
-    parsed = parsed_query(requests.detail_query)
+    parsed = parsed_query(parsers.detail_query)
     db = resolve_database(parsed, session_id)
     row = store.get_run(db, session_id, run_id, current_caller().owner(parsed.query["user_id"]))
     if row is None:

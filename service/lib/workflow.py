@@ -11,7 +11,7 @@ from typing import Any
 
 from service.auth.caller import Caller
 from service.lib.state import SessionState
-from service.storage import workflows as store
+from service.storage import workflow as store
 from service.storage.errors import WorkflowSessionConflict
 from service.storage.pool import Database
 

@@ -6,9 +6,9 @@ import uuid
 from typing import Any
 
 from service.core.json_codec import JSON_NULL
-from service.rules.render.fields import detect_session_type, run_type_of
 from service.rules.render.sessions import strip_reserved_metadata
 from service.rules.render.summary import summary_dict, summary_errors
+from service.rules.render.values import detect_session_type, run_type_of
 from service.rules.validation.sanitize import sanitize_strings
 
 

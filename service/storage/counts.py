@@ -108,7 +108,7 @@ def agree(db: Database) -> bool | None:
     forget(db)
     if not ready(db):
         return None
-    return bool(db.fetch_one("session_counts_agree", {}, counts=names(db).counts)["agree"])
+    return bool(db.fetch_one_in_transaction("session_counts_agree", {}, counts=names(db).counts)["agree"])
 
 
 def forget(db: Database) -> None:

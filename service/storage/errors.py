@@ -1,6 +1,17 @@
-"""What can go wrong in storage, in the storage layer's own words (the HTTP layer picks the status)."""
+"""What can go wrong in storage, in the storage layer's own words (the HTTP layer picks the status), and the one
+translation of driver errors into them."""
 
 from __future__ import annotations
+
+import psycopg2
+import psycopg2.errors
+
+_UNSTORABLE = (
+    psycopg2.errors.ProgramLimitExceeded,
+    psycopg2.errors.NumericValueOutOfRange,
+    psycopg2.errors.CharacterNotInRepertoire,
+    psycopg2.errors.UntranslatableCharacter,
+)
 
 
 class StorageError(Exception):
@@ -42,3 +53,23 @@ class WorkflowSessionConflict(Exception):
 
 class MemorySessionConflict(Exception):
     """The user's memory session id is held by a session the memory did not create; it is never overwritten."""
+
+
+class DeadlinePassed(psycopg2.errors.QueryCanceled):
+    """The request's deadline passed before this statement was sent: it is not sent (a 504, like a server-side
+    cancel)."""
+
+
+def translate(exc: psycopg2.Error, db_id: str) -> StorageError:
+    """The storage error a driver error means; the caller raises it `from` the driver's."""
+    if isinstance(exc, DeadlinePassed):
+        return StorageTimeout(db_id, "request deadline passed")
+    if isinstance(exc, psycopg2.errors.QueryCanceled):
+        return StorageTimeout(db_id, "statement timed out")
+    if isinstance(exc, _UNSTORABLE):
+        return ValueNotStorable(db_id, exc.diag.message_primary or type(exc).__name__)
+    if isinstance(exc, psycopg2.errors.UndefinedTable):
+        return TablesMissing(db_id, exc.diag.message_primary or "undefined table")
+    if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+        return DatabaseUnavailable(db_id, str(exc).strip())
+    return StorageError(db_id, f"{type(exc).__name__}: {str(exc).strip()}")

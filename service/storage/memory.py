@@ -26,7 +26,7 @@ def add_message(db: Database, key: dict[str, Any], run_id: str, run_data: dict[s
 
 def message_lists(db: Database, key: dict[str, Any]) -> list[Any]:
     """Each run's stored `messages` value, in agno's run order."""
-    return [row["messages"] for row in db.fetch_all("memory_messages", key)]
+    return [row["messages"] for row in db.fetch_all_in_transaction("memory_messages", key)]
 
 
 def delete_user(db: Database, key: dict[str, Any]) -> None:
@@ -44,5 +44,5 @@ def delete_agent(db: Database, agent_id: str) -> None:
 
 def message_count(db: Database, key: dict[str, Any]) -> int:
     """How many messages the user's memory session holds."""
-    row = db.fetch_one("memory_size", key)
+    row = db.fetch_one_in_transaction("memory_size", key)
     return int(row["total"]) if row else 0

@@ -15,7 +15,8 @@ from psycopg2 import sql
 from service.core.logs import LOGGER
 from service.storage import counts
 from service.storage.online_ddl import DdlConnection, MigrationFailed
-from service.storage.pool import Database, sql_text
+from service.storage.pool import Database
+from service.storage.queries import sql_text
 from service.storage.schema import (
     TRGM_MISSING,
     Index,

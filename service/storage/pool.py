@@ -1,4 +1,4 @@
-"""Connection pools per db_id, transactions with a statement timeout, and the SQL files they run.
+"""Connection pools per db_id: a bounded pool per database, transactions with a statement timeout, one-statement reads.
 
 Nothing here outlives a transaction on the server (no session SET, session advisory lock, prepared statement,
 LISTEN or temporary table), so a transaction-mode pooler (PgBouncer) may run each transaction on any server
@@ -7,71 +7,27 @@ connection; tests/test_pgbouncer.py proves it.
 
 from __future__ import annotations
 
-import logging
 import os
 import select
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
-from functools import cache
-from importlib import resources
 from typing import Any, Protocol
 
 import psycopg2
-import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.extras
 from psycopg2 import sql
 
 from service.core.config import DatabaseConfig
 from service.core.json_codec import loads
-from service.core.logs import LOGGER
 from service.storage import deadline
-from service.storage.errors import (
-    DatabaseUnavailable,
-    StorageError,
-    StorageTimeout,
-    TablesMissing,
-    ValueNotStorable,
-)
+from service.storage.cursor import TimedCursor, statement_ms
+from service.storage.errors import StorageTimeout, translate
+from service.storage.queries import Queries
 
-_UNSTORABLE = (
-    psycopg2.errors.ProgramLimitExceeded,
-    psycopg2.errors.NumericValueOutOfRange,
-    psycopg2.errors.CharacterNotInRepertoire,
-    psycopg2.errors.UntranslatableCharacter,
-)
 PRIMARY, REPLICA = "primary", "replica"  # which of a database's pools: the metrics' `pool` label
-REPLICA_RETRY_SECONDS = 5.0  # a replica that could not be reached is tried again by one read after this long
-log = logging.getLogger(LOGGER)
-
-
-@cache
-def sql_text(name: str) -> str:
-    """The text of `sql/<name>.sql`, shipped inside the package (the top-level `sql/` in a checkout); read once."""
-    return resources.files("service.storage").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
-
-
-class DeadlinePassed(psycopg2.errors.QueryCanceled):
-    """The request's deadline passed before this statement was sent: it is not sent (a 504, like a server-side
-    cancel)."""
-
-
-def translate(exc: psycopg2.Error, db_id: str) -> StorageError:
-    """The storage error a driver error means; the caller raises it `from` the driver's."""
-    if isinstance(exc, DeadlinePassed):
-        return StorageTimeout(db_id, "request deadline passed")
-    if isinstance(exc, psycopg2.errors.QueryCanceled):
-        return StorageTimeout(db_id, "statement timed out")
-    if isinstance(exc, _UNSTORABLE):
-        return ValueNotStorable(db_id, exc.diag.message_primary or type(exc).__name__)
-    if isinstance(exc, psycopg2.errors.UndefinedTable):
-        return TablesMissing(db_id, exc.diag.message_primary or "undefined table")
-    if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
-        return DatabaseUnavailable(db_id, str(exc).strip())
-    return StorageError(db_id, f"{type(exc).__name__}: {str(exc).strip()}")
 
 
 class PoolObserver(Protocol):
@@ -85,81 +41,6 @@ class PoolObserver(Protocol):
     def query_finished(self, db_id: str, pool: str, seconds: float) -> None: ...
 
     def replica_fallback(self, db_id: str) -> None: ...
-
-
-class _RenderedOnce(sql.Composed):
-    """A composed query that becomes text once: psycopg2 calls as_string on every execute, quoting each identifier
-    again. Every connection of a Database has the same server and encoding, so the text never differs."""
-
-    _text: str | None = None
-
-    def as_string(self, context: Any) -> str:
-        if self._text is None:
-            self._text = super().as_string(context)
-        return self._text
-
-
-def statement_ms(default: float) -> int:
-    """Milliseconds the next statement may run: what the request has left, else `default` seconds; DeadlinePassed
-    once nothing is left (0 would mean no limit at all to PostgreSQL)."""
-    ms = int(deadline.remaining(default) * 1000)
-    if ms <= 0:
-        raise DeadlinePassed("request deadline passed")
-    return ms
-
-
-def _limited(query: Any, ms: int, context: Any) -> str | bytes:
-    """`query` behind `SET LOCAL statement_timeout`, in the same message: one implicit transaction outside a
-    transaction block, the current one inside; psycopg2 answers with the last statement's result."""
-    prefix = f"SET LOCAL statement_timeout = {ms};\n"
-    if isinstance(query, bytes):  # execute_values composes bytes
-        return prefix.encode("ascii") + query
-    return prefix + (query if isinstance(query, str) else query.as_string(context))
-
-
-class TimedCursor(psycopg2.extensions.cursor):
-    """A cursor whose rows are plain dicts, reporting each statement's round trip once `observed` is set.
-
-    Each statement is sent behind the statement timeout it may still use: with `statement_timeout` (seconds, a
-    read outside a transaction) always, at most that long; in a transaction (its BEGIN set the limit) only while a
-    request deadline is set, so each statement gets what the request has left, not the whole budget again.
-
-    Rows are built with dict(zip()) in C: psycopg2's RealDictCursor fills each row key by key in Python, which
-    cost more than the rest of rendering a 20-session list page."""
-
-    observed: Any = None  # (seconds) -> None
-    statement_timeout: float | None = None
-
-    def _names(self) -> list[str]:
-        return [column[0] for column in self.description]
-
-    def fetchone(self) -> dict | None:
-        row = super().fetchone()
-        return None if row is None else dict(zip(self._names(), row, strict=True))
-
-    def fetchmany(self, size: int | None = None) -> list[dict]:
-        names = self._names()
-        return [dict(zip(names, row, strict=True)) for row in super().fetchmany(size or self.arraysize)]
-
-    def fetchall(self) -> list[dict]:
-        names = self._names()
-        return [dict(zip(names, row, strict=True)) for row in super().fetchall()]
-
-    def __iter__(self) -> Iterator[dict]:
-        names = self._names()
-        return (dict(zip(names, row, strict=True)) for row in super().__iter__())
-
-    def execute(self, query: Any, vars: Any = None) -> None:  # noqa: A002 - psycopg2's parameter name
-        left = deadline.remaining(self.statement_timeout)
-        if left is not None:
-            query = _limited(query, statement_ms(left), self)
-        if self.observed is None:
-            return super().execute(query, vars)
-        started = time.perf_counter()
-        try:
-            return super().execute(query, vars)
-        finally:
-            self.observed(time.perf_counter() - started)
 
 
 def _begun(conn: psycopg2.extensions.connection, begin: str) -> psycopg2.extensions.cursor:
@@ -187,30 +68,25 @@ def _end(conn: psycopg2.extensions.connection, command: str) -> None:
         cur.execute(command)
 
 
-class Database:
-    """One configured database: a bounded pool that waits for a free connection instead of failing; with a
-    `replica_dsn`, `replica` is its read replica's pool (the primary's own pool still takes every write)."""
+class Database(Queries):
+    """One configured database: a bounded pool that waits for a free connection instead of failing; `replica` is
+    its read replica's pool when it has one (set by registry.open_database; the primary still takes every write)."""
 
     pool = PRIMARY
 
     def __init__(self, config: DatabaseConfig, pool_max: int, timeout: float,
                  observer: PoolObserver | None = None) -> None:
+        super().__init__(config)
         self.config = config
         self.timeout = timeout
         self.observer = observer
         self.primary = self  # where writes go; a Replica points at its primary
-        self.replica = Replica(self, pool_max) if config.replica_dsn else None
+        self.replica: Database | None = None
         self._idle: list[tuple[psycopg2.extensions.connection, int]] = []  # with the generation it was opened in
         self._generation = 0  # bumped when a reused connection is found dead: older ones are suspect too
         self._pid = os.getpid()
         self._pool_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(pool_max)
-        self._queries: dict[tuple, sql.Composed] = {}
-        self.identifiers = {
-            "schema": sql.Identifier(config.schema),
-            "sessions": sql.Identifier(config.schema, config.session_table),
-            "runs": sql.Identifier(config.schema, config.runs_table),
-        }
 
     def _connect(self) -> psycopg2.extensions.connection:
         """A new session with this service's name and JSON decoding (client-side only); transactions are begun
@@ -290,15 +166,6 @@ class Database:
         except BaseException:
             conn.close()
             raise
-
-    def query(self, name: str, **fragments: sql.Composable) -> sql.Composed:
-        """`sql/<name>.sql` with this database's identifiers and the given fragments composed in (cached)."""
-        key = (name, *sorted((k, repr(v)) for k, v in fragments.items()))
-        composed = self._queries.get(key)
-        if composed is None:
-            body = sql.SQL(sql_text(name)).format(**self.identifiers, **fragments)
-            composed = self._queries[key] = _RenderedOnce(body.seq)
-        return composed
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg2.extensions.cursor]:
@@ -401,14 +268,17 @@ class Database:
         finally:
             self._checkin(conn, generation, conn.closed != 0)
 
-    def fetch_one(self, name: str, params: dict[str, Any], **fragments: sql.Composable) -> dict | None:
-        """Run one named query in its own transaction and return its first row."""
+    def fetch_one_in_transaction(self, name: str, params: dict[str, Any], **fragments: sql.Composable
+                                 ) -> dict | None:
+        """Run one named query inside a transaction of its own (BEGIN, the query, COMMIT) and return its first row:
+        for a write, where read_one would send it in autocommit."""
         with self.transaction() as cur:
             cur.execute(self.query(name, **fragments), params)
             return cur.fetchone()
 
-    def fetch_all(self, name: str, params: dict[str, Any], **fragments: sql.Composable) -> list[dict]:
-        """Run one named query in its own transaction and return every row."""
+    def fetch_all_in_transaction(self, name: str, params: dict[str, Any], **fragments: sql.Composable
+                                 ) -> list[dict]:
+        """Run one named query inside a transaction of its own and return every row (see fetch_one_in_transaction)."""
         with self.transaction() as cur:
             cur.execute(self.query(name, **fragments), params)
             return cur.fetchall()
@@ -439,93 +309,3 @@ class Database:
             conn.close()
         if self.replica is not None:
             self.replica.close()
-
-
-class Replica(Database):
-    """A database's read replica (a hot standby): its own pool, same size, for single-statement reads only.
-
-    A read the replica cannot take (unreachable, shutting down: `DatabaseUnavailable`) is answered from the primary,
-    and so is every read for the next REPLICA_RETRY_SECONDS; then one read tries the replica again while the others
-    keep going to the primary. Going down and coming back are logged once each, per process; each read the primary
-    serves instead is counted (`replica_fallback`). Any other error is the read's own and is not retried.
-    """
-
-    pool = REPLICA
-
-    def __init__(self, primary: Database, pool_max: int) -> None:
-        super().__init__(replace(primary.config, dsn=primary.config.replica_dsn, replica_dsn=None), pool_max,
-                         primary.timeout, primary.observer)
-        self.primary = primary
-        self._state_lock = threading.Lock()
-        self._down = False
-        self._retry_at = 0.0
-
-    def read_all(self, name: str, params: dict[str, Any], **fragments: sql.Composable) -> list[dict]:
-        """Every row of one read-only query, from the replica while it answers, else from the primary."""
-        if self._worth_trying():
-            try:
-                rows = super().read_all(name, params, **fragments)
-            except DatabaseUnavailable as exc:
-                self._went_down(exc)
-            else:
-                self._answered()
-                return rows
-        if self.observer is not None:
-            self.observer.replica_fallback(self.config.db_id)
-        return self.primary.read_all(name, params, **fragments)
-
-    @contextmanager
-    def transaction(self) -> Iterator[psycopg2.extensions.cursor]:
-        """Never: writes, and the reads made inside a write's transaction, belong to the primary."""
-        raise RuntimeError(f"database {self.config.db_id!r}: a transaction was asked of the read replica")
-        yield  # a generator, for contextmanager
-
-    def _worth_trying(self) -> bool:
-        """Up, or down long enough that this read may probe it (pushing the next probe REPLICA_RETRY_SECONDS on)."""
-        with self._state_lock:
-            if not self._down:
-                return True
-            now = time.monotonic()
-            if now < self._retry_at:
-                return False
-            self._retry_at = now + REPLICA_RETRY_SECONDS
-            return True
-
-    def _went_down(self, exc: DatabaseUnavailable) -> None:
-        """Send reads to the primary for a while; say so once when the replica was up."""
-        with self._state_lock:
-            was_up, self._down = not self._down, True
-            self._retry_at = time.monotonic() + REPLICA_RETRY_SECONDS
-        if was_up:
-            log.warning("read replica unavailable: reads go to the primary",
-                        extra={"fields": {"db_id": self.config.db_id, "error": exc.message,
-                                          "retry_seconds": REPLICA_RETRY_SECONDS}})
-
-    def _answered(self) -> None:
-        """The replica took a read: if it was down, it is back (said once)."""
-        if not self._down:
-            return
-        with self._state_lock:
-            was_down, self._down = self._down, False
-        if was_down:
-            log.info("read replica answering again", extra={"fields": {"db_id": self.config.db_id}})
-
-
-class Registry:
-    """Every configured database by db_id, in configuration order."""
-
-    def __init__(self, configs: tuple[DatabaseConfig, ...], pool_max: int, timeout: float,
-                 observer: PoolObserver | None = None) -> None:
-        self.by_id = {c.db_id: Database(c, pool_max, timeout, observer) for c in configs}
-
-    def __iter__(self) -> Iterator[Database]:
-        return iter(self.by_id.values())
-
-    def get(self, db_id: str) -> Database | None:
-        """The database configured under `db_id`, if any."""
-        return self.by_id.get(db_id)
-
-    def close(self) -> None:
-        """Close all pools."""
-        for db in self:
-            db.close()

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
-from service.storage.pool import Database, sql_text
+from service.storage.pool import Database
+from service.storage.queries import sql_text
 
 TRGM_MISSING = ("pg_trgm cannot be created in database {db_id!r} ({reason}): the session_name search stays a "
                 "sequential scan. Have the database owner or a superuser run CREATE EXTENSION pg_trgm there (or "
@@ -34,7 +35,7 @@ def table_exists(db: Database, table: str) -> bool:
 
 def table_columns(db: Database, table: str) -> list[str]:
     """The columns of `table` in this database's schema (empty when it does not exist)."""
-    row = db.fetch_one("table_columns", {"schema": db.config.schema, "table": table})
+    row = db.fetch_one_in_transaction("table_columns", {"schema": db.config.schema, "table": table})
     return (row or {}).get("columns") or []
 
 

@@ -190,7 +190,7 @@ def _run_order(run: dict[str, Any]) -> tuple:
 def rename_session(db: Database, session_id: str, session_type: str | None, user_id: str | None, name: str
                    ) -> dict | None:
     """Store a new session_name; None when no session matches id, type and user."""
-    row = db.fetch_one(
+    row = db.fetch_one_in_transaction(
         "rename_session",
         {"session_id": session_id, "session_type": session_type, "user_id": user_id, "name": name},
     )

@@ -1,6 +1,5 @@
 """AgentOS's /sessions projection rules as pure functions: rows and run dicts in, JSON-ready dicts out."""
 
-from service.rules.render.fields import detect_session_type
 from service.rules.render.runs import (
     filter_runs,
     invalid_statuses,
@@ -16,7 +15,8 @@ from service.rules.render.sessions import (
     session_name,
     strip_reserved_metadata,
 )
-from service.rules.render.timefmt import iso_utc
+from service.rules.render.timestamps import iso_utc
+from service.rules.render.values import detect_session_type
 
 __all__ = [
     "detect_session_type",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from service.rules.render.fields import lax_bool, lax_int
 from service.rules.render.media import reserialise_media
+from service.rules.render.values import lax_bool, lax_int
 
 _LEADING_KEYS = (
     "id",

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from service.rules.render.fields import (
+from service.rules.render.media import reserialise_media
+from service.rules.render.messages import chat_history
+from service.rules.render.summary import summary_dict
+from service.rules.render.timestamps import iso_utc
+from service.rules.render.values import (
     as_text,
     detect_session_type,
     lax_int,
@@ -13,10 +17,6 @@ from service.rules.render.fields import (
     stringify_input,
     with_sdk,
 )
-from service.rules.render.media import reserialise_media
-from service.rules.render.messages import chat_history
-from service.rules.render.summary import summary_dict
-from service.rules.render.timefmt import iso_utc
 
 RESERVED_METADATA_KEYS = frozenset({"agno_component_version", "agno_dispatch_chain", "agno_dispatch_depth"})
 _INPUT_MEDIA = (("images", "image"), ("videos", "video"), ("audios", "audio"), ("files", "file"))

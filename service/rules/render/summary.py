@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.rules.render.timefmt import from_iso
+from service.rules.render.timestamps import from_iso
 from service.rules.validation.errors import STRING, error
 
 SUMMARY_KEYS = ("summary", "topics", "updated_at")

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from service.rules.validation.errors import NOT_OBJECT, BodyUnreadable, Outcome, RequestInvalid, error
+from service.rules.validation.errors import NOT_OBJECT, BodyUnreadable, RequestInvalid, error
 from service.rules.validation.fields import Model
+from service.rules.validation.outcome import Outcome
 
 # AgentOS's JSON decoder runs out of recursion at the 960th nested array/object: FastAPI's 400.
 PARSE_DEPTH = 960

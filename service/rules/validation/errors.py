@@ -1,11 +1,10 @@
-"""FastAPI's 422 and 400 as values: the error dicts, the exception, and the outcome of parsing one request."""
+"""FastAPI's 422 and 400 as values: the error dicts and the exceptions that carry them."""
 
 from __future__ import annotations
 
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from service.rules.errors import ApiError
@@ -39,7 +38,6 @@ def error(type_: str, loc: Iterable, msg: str, input_: Any, ctx: dict | None = N
     return out
 
 
-
 def le_error(loc: tuple, raw: Any, le: int) -> dict:
     """pydantic's less_than_equal error."""
     return error("less_than_equal", loc, f"Input should be less than or equal to {le}", raw, {"le": le})
@@ -56,38 +54,3 @@ def _renderable(value: Any) -> Any:
     if isinstance(value, dict):
         return {_renderable(k): _renderable(v) for k, v in value.items()}
     return value
-
-
-@dataclass
-class Outcome:
-    """A parsed part (query or body): FastAPI's own errors, and ours that count only when FastAPI found none."""
-
-    value: Any
-    errors: list[dict] = field(default_factory=list)
-    deferred: list[dict] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """A request that passed FastAPI's validation: its query, its body, and our own 422 errors, which wait until
-    the database is resolved (AgentOS answers a bad db_id first and would fail on these only later)."""
-
-    query: dict
-    body: Any = None
-    deferred: list[dict] = field(default_factory=list)
-
-    def checked(self) -> Parsed:
-        """This request, or the deferred 422 now (for callers that resolve no database)."""
-        if self.deferred:
-            raise RequestInvalid(self.deferred)
-        return self
-
-
-def finish(query: Outcome, body: Outcome | None = None) -> Parsed:
-    """FastAPI's 422 for every error it finds (query first), else the parsed request with our errors deferred."""
-    parts = [query] if body is None else [query, body]
-    errors = [e for p in parts for e in p.errors]
-    if errors:
-        raise RequestInvalid(errors)
-    deferred = [e for p in parts for e in p.deferred]
-    return Parsed(query.value, body.value if body is not None else None, deferred)

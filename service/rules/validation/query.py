@@ -7,8 +7,8 @@ from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import MultiDict
 
-from service.rules.validation.errors import Outcome
 from service.rules.validation.fields import ListOf, Model
+from service.rules.validation.outcome import Outcome
 from service.rules.validation.storable import storable_errors
 
 

@@ -25,7 +25,7 @@ def _check_workflow_owner(row: dict | None, session_id: str, user_id: str | None
 def load_workflow_session(db: Database, session_id: str, user_id: str | None, claim_unowned: bool = True
                           ) -> dict | None:
     """The workflow session row a run resumes from (None when new); raises on a foreign session."""
-    row = db.fetch_one("workflow_lock_session", {"session_id": session_id}, lock=sql.SQL(""))
+    row = db.fetch_one_in_transaction("workflow_lock_session", {"session_id": session_id}, lock=sql.SQL(""))
     _check_workflow_owner(row, session_id, user_id, claim_unowned)
     return row
 

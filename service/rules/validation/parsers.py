@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from service.rules.render.summary import summary_errors
 from service.rules.validation.body import ABSENT, decode, deep_json, model_body
 from service.rules.validation.depth import state_depth, stored_depth_errors
-from service.rules.validation.errors import STRING, Outcome, Parsed, error, finish, le_error
+from service.rules.validation.errors import STRING, error, le_error
 from service.rules.validation.models import (
     AnyObject,
     BulkDeleteBody,
@@ -25,6 +25,7 @@ from service.rules.validation.models import (
     RunsQuery,
     StateQuery,
 )
+from service.rules.validation.outcome import Outcome, Parsed, finish
 from service.rules.validation.query import validate_query
 from service.rules.validation.sanitize import JSON_BODY_FIELDS, sanitize_strings
 from service.rules.validation.storable import BIGINT_MAX, column_errors, run_errors, storable_errors

@@ -13,7 +13,7 @@ from service.api.responses import json_response
 from service.rules import render
 from service.rules.errors import ApiError
 from service.rules.state_merge import merged_session_data
-from service.rules.validation import requests
+from service.rules.validation import parsers
 from service.rules.validation.depth import state_depth
 from service.rules.validation.errors import RequestInvalid
 from service.storage import sessions as store
@@ -23,7 +23,7 @@ bp = Blueprint("state", __name__)
 
 @bp.patch("/sessions/<session_id>/state")
 def merge_session_state(session_id: str) -> Response:
-    parsed = parsed_request(requests.state_merge_request)
+    parsed = parsed_request(parsers.state_merge_request)
     db = resolve_database(parsed, session_id)
     patch = parsed.body
 

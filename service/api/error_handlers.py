@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import Flask, g
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
@@ -22,56 +23,69 @@ from service.storage.errors import (
 )
 
 log = logging.getLogger(LOGGER)
+Handler = Callable[[Exception], Response]
 
 
 def install(app: Flask, max_body_bytes: int) -> None:
-    """Register the handlers; more specific exception classes win, as Flask looks them up by MRO."""
+    """Register the handlers; more specific exception classes win, as Flask looks them up by MRO. Each notes the
+    class of what it answers in `g.error_class` (the errors counter of api/metrics.py)."""
 
-    @app.errorhandler(ApiError)
+    def handles(*classes: type[Exception]) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            def answer(exc: Exception) -> Response:
+                g.error_class = type(exc).__name__
+                return handler(exc)
+
+            for exc_class in classes:
+                app.register_error_handler(exc_class, answer)
+            return handler
+
+        return register
+
+    @handles(ApiError)
     def api_error(exc: ApiError) -> Response:
         return error_response(exc.status, exc.detail, exc.headers)
 
-    @app.errorhandler(MissingIdentity)
+    @handles(MissingIdentity)
     def no_identity(exc: MissingIdentity) -> Response:
         return error_response(403, str(exc))
 
-    @app.errorhandler(RequestInvalid)
+    @handles(RequestInvalid)
     def invalid(exc: RequestInvalid) -> Response:
         return error_response(422, exc.errors)
 
-    @app.errorhandler(RequestEntityTooLarge)
+    @handles(RequestEntityTooLarge)
     def too_large(exc: RequestEntityTooLarge) -> Response:
         return error_response(413, f"Request body is larger than {max_body_bytes} bytes")
 
-    @app.errorhandler(HTTPException)
+    @handles(HTTPException)
     def routing(exc: HTTPException) -> Response:
         headers = {}
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             headers["Allow"] = _allowed(exc.valid_methods)
         return error_response(exc.code or 500, exc.name, headers)
 
-    @app.errorhandler(StorageTimeout)
+    @handles(StorageTimeout)
     def timed_out(exc: StorageTimeout) -> Response:
         log.warning("request timed out", extra={"fields": {"request_id": g.get("request_id"), "db_id": exc.db_id,
                                                            "error": exc.message}})
         return error_response(504, "Request timed out")
 
-    @app.errorhandler(ValueNotStorable)
+    @handles(ValueNotStorable)
     def unstorable(exc: ValueNotStorable) -> Response:
         # The transaction was rolled back, nothing changed. Validation cannot know these limits in advance.
         return error_response(422, f"Value cannot be stored: {exc.message}")
 
-    @app.errorhandler(TablesMissing)
+    @handles(TablesMissing)
     def missing_tables(exc: TablesMissing) -> Response:
         return error_response(503, f"Session tables are missing in database '{exc.db_id}': run agno-session migrate")
 
-    @app.errorhandler(DatabaseUnavailable)
+    @handles(DatabaseUnavailable)
     def unavailable(exc: DatabaseUnavailable) -> Response:
         log.error("database unavailable", extra={"fields": {"db_id": exc.db_id, "error": exc.message}})
         return error_response(503, f"Database '{exc.db_id}' is unavailable")
 
-    @app.errorhandler(StorageError)
-    @app.errorhandler(Exception)
+    @handles(StorageError, Exception)
     def unhandled(exc: Exception) -> Response:
         log.exception("unhandled error", extra={"fields": {"request_id": g.get("request_id")}})
         cause = exc.__cause__ if isinstance(exc, StorageError) and exc.__cause__ is not None else exc
