@@ -1,6 +1,6 @@
 """Schemathesis in-process against the WSGI app on a real, seeded PostgreSQL: every phase, schemathesis.toml's checks.
 
-The same settings drive the CLI run against gunicorn (tests/system/test_schemathesis_cli.py, scripts/fuzz.py).
+The same settings drive the CLI run against gunicorn (tests/system/test_schemathesis_cli.py, python -m scripts.fuzz).
 """
 
 from __future__ import annotations
