@@ -19,7 +19,7 @@ SHADOW_REPORT_DIR ?= reports/shadow
 SHADOW_RULES ?=
 SHADOW_ARGS ?=
 
-.PHONY: install run test unit-test contract-test proxy-test proxy-bench shadow demo fuzz lint clean bench bench-check wrk
+.PHONY: install run test unit-test integration-test system-test contract-test proxy-test proxy-bench shadow demo fuzz lint clean bench bench-check wrk
 .PHONY: bench-soak bench-scale
 .PHONY: deploy-tools image compose-up compose-secrets compose-down chart smoke deploy-test system-packages
 
@@ -68,11 +68,21 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# The whole suite: lint, then unit/integration tests, then the differential test against the real AgentOS.
-test: lint unit-test contract-test proxy-test
+# The whole suite, cheapest first: lint, pure tests, tests against PostgreSQL, whole processes, then the differential
+# test against the real AgentOS and the proxy's.
+test: lint unit-test integration-test system-test contract-test proxy-test
 
+# Pure tests (tests/unit): no PostgreSQL, no server process; seconds.
 unit-test: $(STAMP)
-	$(BIN)/python -m pytest --ignore=tests/contract --ignore=tests/proxy
+	$(BIN)/python -m pytest tests/unit
+
+# The app against a real PostgreSQL (tests/integration; an embedded one unless AGNO_TEST_PG_DSN names one).
+integration-test: $(STAMP)
+	$(BIN)/python -m pytest tests/integration
+
+# Whole processes (tests/system): gunicorn, the nginx front, restarts, packaging, PgBouncer, replicas, the fuzz CLI.
+system-test: $(STAMP)
+	$(BIN)/python -m pytest tests/system
 
 contract-test: $(STAMP) $(REF_STAMP)
 	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python -m pytest tests/contract
@@ -84,10 +94,11 @@ proxy-test: $(STAMP) $(REF_STAMP) $(PROXY_STAMP)
 	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python AGNO_MITMDUMP=$(PROXY_VENV)/bin/mitmdump \
 		$(BIN)/python -m pytest tests/proxy/e2e
 
-# Overhead of the proxy (not a test): added latency p50/p99 and mitmdump's CPU per request at 16 and 64 clients.
+# Overhead of the proxy (not a test): added latency p50/p99 and mitmdump's CPU per request at 16 and 64 clients;
+# PROXY_BENCH_ARGS e.g. "--requests 640 --concurrency 16".
 proxy-bench: $(STAMP) $(REF_STAMP) $(PROXY_STAMP)
 	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python AGNO_MITMDUMP=$(PROXY_VENV)/bin/mitmdump \
-		$(BIN)/python scripts/proxy_overhead.py --scenario
+		$(BIN)/python -m bench.proxy_overhead --scenario $(PROXY_BENCH_ARGS)
 
 # The proxy in the foreground: make shadow AGENTOS_URL=… SESSIONS_URL=… SHADOW_MODE=shadow|cutover|reverse
 # (the starting mode; switch at run time with PUT /mode on the control port). One report directory per mode run
@@ -112,7 +123,7 @@ demo: $(STAMP) $(REF_STAMP) $(PROXY_STAMP)
 
 # A longer schemathesis campaign (all phases, more examples, 15 min budget); report in reports/schemathesis.
 fuzz: $(STAMP)
-	$(BIN)/python scripts/fuzz.py --profile campaign
+	$(BIN)/python -m scripts.fuzz --profile campaign
 
 deploy-tools: $(DEPLOY_STAMP) $(CHECKOV_STAMP)
 
@@ -152,26 +163,26 @@ deploy-test: $(STAMP) $(DEPLOY_STAMP) $(CHECKOV_STAMP)
 # Side by side with the real AgentOS on a generated dataset (not part of `make test`); BENCH_ARGS e.g.
 # "--sessions 200000 --workers 1,2,4" (the whole run once per worker count). Report in reports/bench.
 bench: $(STAMP) $(REF_STAMP) wrk
-	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python scripts/bench.py $(BENCH_ARGS)
+	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python -m bench $(BENCH_ARGS)
 
 # Both servers' workers' RSS under a steady mixed load for 10 minutes (SOAK_ARGS e.g. "--seconds 60
 # --servers agno-session"); fails when agno-session's memory is not bounded. Report in reports/bench/soak-*.
 bench-soak: $(STAMP) $(REF_STAMP) wrk
-	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python scripts/bench_soak.py $(SOAK_ARGS)
+	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 # Cost per route at each dataset size relative to the smallest, from bench reports of several sizes (stdlib only):
 # make bench-scale SCALE_REPORTS="reports/bench/bench-20000-w1.json reports/bench/bench-1000000-w1.json"
 SCALE_REPORTS ?= $(wildcard reports/bench/bench-*-w1.json)
 bench-scale:
-	$(PYTHON) scripts/bench_scale.py $(SCALE_REPORTS)
+	$(PYTHON) -m bench.scale $(SCALE_REPORTS)
 
 # The ratio regression check (CI runs it after `make test`): per route, the median over three rounds of
 # agno-session's throughput over AgentOS's on 2,000 sessions; fails when one loses more than a third of its ratio.
 bench-check: $(STAMP) $(REF_STAMP) wrk
-	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python scripts/bench_check.py $(BENCH_ARGS)
+	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python -m bench.check $(BENCH_ARGS)
 
 # System packages the tests need, from Debian (CI runs this before `make test`; needs root or sudo): nginx for the
-# front's tests (tests/test_front*.py fail without it), PostgreSQL's server and PgBouncer for the replica and pooler
+# front's tests (tests/integration/test_front.py, tests/system/test_front_server.py fail without it), PostgreSQL's server and PgBouncer for the replica and pooler
 # tests, jq for the smoke test, chromium (headless) for the proxy's report test (tests/proxy/e2e/test_report_browser.py).
 SYSTEM_PACKAGES := nginx jq pgbouncer postgresql chromium
 system-packages:

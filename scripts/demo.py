@@ -12,9 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from scripts.servers import Server, free_port
 from tests.contract.harness import REPO, Cluster, Database
 from tests.contract.tables import Tables
+from tests.support.servers import Server, free_port
 
 # The demo target has made these already; `make shadow` must not rebuild the shared virtualenvs.
 MADE = ["-o", ".venv/.installed", "-o", ".venv-proxy/.installed"]

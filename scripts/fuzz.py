@@ -1,7 +1,7 @@
 """Schemathesis's CLI against the real gunicorn server on a real, seeded PostgreSQL; writes a report.
 
-    python scripts/fuzz.py                      # CI profile: schemathesis.toml's bounded budgets (make test)
-    python scripts/fuzz.py --profile campaign   # make fuzz: more examples per operation and a time budget
+    python -m scripts.fuzz                      # CI profile: schemathesis.toml's bounded budgets (make test)
+    python -m scripts.fuzz --profile campaign   # make fuzz: more examples per operation and a time budget
 
 Starts everything itself (embedded PostgreSQL in a temp dir, `agno-session serve` on a free loopback port),
 loads tests/fuzz/demo_sessions.json through POST /sessions, runs every phase (examples, coverage, fuzzing,
@@ -22,7 +22,7 @@ import urllib.request
 import warnings
 from pathlib import Path
 
-from servers import Server, free_port
+from tests.support.servers import free_port, launch
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = {"ci": [], "campaign": ["--max-examples", "300", "--max-time", "900", "--continue-on-failure"]}
@@ -56,9 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGNO_", "OS_SECURITY", "DATABASE_URL"))}
     env |= {"AGNO_PG_DSN": pg.get_uri(), "AGNO_SERVICE_HOST": "127.0.0.1", "AGNO_SERVICE_PORT": str(port),
             "AGNO_WORKERS": "2", "AGNO_THREADS": "4", "AGNO_LOG_LEVEL": "WARNING"}
-    log = (workdir / "server.log").open("wb")
-    server = Server("agno-session", url, subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], cwd=ROOT,
-                                                          env=env, stdout=log, stderr=subprocess.STDOUT),
+    server = launch("agno-session", [sys.executable, "-m", "service.cli", "serve"], env, port, ROOT,
                     workdir / "server.log")
     try:
         server.wait_healthy("/readyz", 60)  # the server and its database answer
@@ -73,7 +71,6 @@ def main(argv: list[str] | None = None) -> int:
         return subprocess.run(command, cwd=ROOT).returncode
     finally:
         server.stop(30)
-        log.close()
         pg.cleanup()
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts.servers import Server, free_port
 from service.core.config import agentos_db_id
 from tests.contract import deviations, replay
 from tests.contract.jwt_setups import jwt_setups
 from tests.contract.tables import Tables, compare_rows
+from tests.support.servers import Server, free_port, launch
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "tests" / "contract" / "seed.py"
@@ -142,9 +142,7 @@ class Cluster:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("AGNO_", "OS_SECURITY", "REF_"))}
         full_env |= {k: v.replace("{port}", str(port)) for k, v in env.items()}
         argv = [a.replace("{port}", str(port)) for a in argv]
-        with log.open("wb") as out:
-            proc = subprocess.Popen(argv, cwd=REPO, env=full_env, stdout=out, stderr=subprocess.STDOUT)
-        server = Server(name, f"http://127.0.0.1:{port}", proc, log)
+        server = launch(name, argv, full_env, port, REPO, log)
         self.servers.append(server)
         return server
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import jwt
 
-from tests.tokens import RsaKey, hand_made, hs_secret, unsigned
+from tests.support.jwt_tokens import RsaKey, hand_made, hs_secret, unsigned
 
 OS_ID = "reference-os"  # reference_app's AgentOS id: the default audience
 ISSUER = "https://idp.contract.test"

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from scripts.servers import free_port
 from tests.contract.harness import REPO, Cluster, Database
 from tests.contract.tables import Tables
-from tests.tokens import RsaKey
+from tests.support.jwt_tokens import RsaKey
+from tests.support.servers import free_port
 
 KEY = "preflight-key"
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.proxy.e2e.stage import terminate
+from tests.support.servers import terminate
 
 CANDIDATES = ("chromium", "chromium-browser")
 

@@ -17,8 +17,9 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from tests.contract import replay
-from tests.contract.harness import REPO, Cluster, Database, Pair, free_port
+from tests.contract.harness import REPO, Cluster, Database, Pair
 from tests.contract.tables import Tables
+from tests.support.servers import free_port, terminate
 
 VOLATILE_HEADERS = frozenset({"date"})  # the only header two answers a second apart may differ in
 
@@ -163,17 +164,6 @@ class LoopbackServer:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-def terminate(proc: subprocess.Popen, timeout: float = 15) -> None:
-    """SIGTERM, then SIGKILL if it lingers."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 class FieldRewriter(LoopbackServer):

@@ -11,8 +11,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from scripts.bench_procs import children
 from tests.contract.harness import REPO
+from tests.support.procs import children
 
 
 def descendants(root: int) -> set[int]:

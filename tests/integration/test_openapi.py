@@ -1,0 +1,598 @@
+"""openapi.yaml: a valid OpenAPI 3.1 document, served as YAML and JSON, that every real response conforms to."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from service.app import create_app
+from service.core.config import load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC_TEXT = (ROOT / "openapi.yaml").read_text(encoding="utf-8")
+SPEC = yaml.safe_load(SPEC_TEXT)
+BASE = "urn:agno-session:openapi"
+REGISTRY = Registry().with_resource(BASE, Resource(contents=SPEC, specification=DRAFT202012))
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+KEY = "k3y"
+
+
+# --------------------------------------------------------------------------- spec helpers
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def pointer(*tokens: str) -> str:
+    return "".join("/" + _escape(str(t)) for t in tokens)
+
+
+def at(ptr: str) -> Any:
+    """The document node a JSON pointer names."""
+    node: Any = SPEC
+    for token in ptr.split("/")[1:]:
+        node = node[token.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def deref(obj: dict, ptr: str) -> tuple[dict, str]:
+    """Follow OpenAPI `$ref`s (responses, parameters) to the object and its pointer."""
+    while "$ref" in obj:
+        ptr = obj["$ref"][1:]
+        obj = at(ptr)
+    return obj, ptr
+
+
+def validator(schema_ptr: str) -> Draft202012Validator:
+    """A 2020-12 validator for the schema at `schema_ptr`, resolving its `#/components/...` refs in the document."""
+    return Draft202012Validator({"$ref": BASE + "#" + schema_ptr}, registry=REGISTRY,
+                                format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def schema_errors(schema_ptr: str, value: Any) -> list[str]:
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}"
+            for e in validator(schema_ptr).iter_errors(value)]
+
+
+def _template_regex(template: str) -> re.Pattern:
+    parts = re.split(r"(\{[^}]+\})", template)
+    body = "".join(
+        (".+" if p == "{storage_key}" else "[^/]+") if p.startswith("{") else re.escape(p) for p in parts
+    )
+    return re.compile(f"^{body}$")
+
+
+PATH_PATTERNS = [(template, _template_regex(template)) for template in SPEC["paths"]]
+
+
+def path_template(path: str) -> str:
+    matches = [t for t, rx in PATH_PATTERNS if rx.match(path)]
+    assert len(matches) == 1, f"{path} matches {matches}"
+    return matches[0]
+
+
+def operations() -> set[tuple[str, str]]:
+    return {(m.upper(), t) for t, item in SPEC["paths"].items() for m in item if m in METHODS}
+
+
+def media_types(node: Any, ptr: str = "") -> list[tuple[str, dict]]:
+    """Every Media Type Object in the document (under a `content` map), with its pointer."""
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "content" and isinstance(value, dict):
+                found += [(f"{ptr}/content/{_escape(mt)}", obj) for mt, obj in value.items()]
+            else:
+                found += media_types(value, ptr + "/" + _escape(key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += media_types(value, f"{ptr}/{i}")
+    return found
+
+
+# --------------------------------------------------------------------------- conformance check
+
+
+def conformance_problems(method: str, path: str, response: Any) -> list[str]:
+    """Why a real response does not match the document (empty when it does)."""
+    status = str(response.status_code)
+    template = path_template(path.split("?")[0])
+    operation = SPEC["paths"][template].get(method.lower())
+    if operation is None:
+        if status != "405":
+            return [f"undocumented method answered {status}"]
+        documented, ptr = deref({"$ref": "#/components/responses/MethodNotAllowed"}, "")
+    else:
+        responses = operation["responses"]
+        if status not in responses:
+            return [f"status {status} not documented (documented: {sorted(responses)})"]
+        documented, ptr = deref(responses[status], pointer("paths", template, method.lower(), "responses", status))
+    problems = [f"header {name} missing" for name, spec in documented.get("headers", {}).items()
+                if name not in response.headers and spec.get("required", True)]
+    content = documented.get("content")
+    if method == "HEAD":
+        return problems + ([] if response.data == b"" else ["HEAD answer has a body"])
+    if not content:
+        return problems + ([] if response.data == b"" else [f"undocumented body {response.data[:200]!r}"])
+    if response.mimetype not in content:
+        return problems + [f"content type {response.mimetype} not in {sorted(content)}"]
+    if response.mimetype == "text/plain":  # /metrics: Prometheus's text format, checked in test_metrics
+        return problems + schema_errors(f"{ptr}/content/text~1plain/schema", response.get_data(as_text=True))
+    try:
+        body = json.loads(response.data)
+    except ValueError:
+        return problems + [f"body is not JSON: {response.data[:200]!r}"]
+    schema_ptr = f"{ptr}/content/{_escape(response.mimetype)}/schema"
+    return problems + schema_errors(schema_ptr, body)
+
+
+# --------------------------------------------------------------------------- (a) the document itself
+
+
+def test_spec_is_a_valid_openapi_3_1_document() -> None:
+    validate(SPEC)
+    assert SPEC["openapi"] == "3.1.0"
+
+
+def test_spec_documents_every_route_of_the_service(app) -> None:
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.rule in ("/openapi.json", "/openapi.yaml"):
+            continue
+        template = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        served |= {(m, template) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert served == operations()
+
+
+def test_guarded_operations_declare_optional_bearer_auth() -> None:
+    scheme = SPEC["components"]["securitySchemes"]["bearerAuth"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    for method, template in operations():
+        operation = SPEC["paths"][template][method.lower()]
+        if template.startswith("/sessions"):
+            assert operation["security"] == [{}, {"bearerAuth": []}], (method, template)
+            assert "401" in operation["responses"], (method, template)
+        elif template == "/readyz":  # credentials only add details, never a 401
+            assert operation["security"] == [{}, {"bearerAuth": []}], (method, template)
+            assert "401" not in operation["responses"]
+        elif template == "/metrics":  # AGNO_METRICS_TOKEN, not the API's credential
+            assert operation["security"] == [{}, {"metricsToken": []}], (method, template)
+            assert "401" in operation["responses"]
+        else:
+            assert operation["security"] == [], (method, template)
+
+
+def test_create_links_lead_to_the_created_session() -> None:
+    links = SPEC["paths"]["/sessions"]["post"]["responses"]["201"]["links"]
+    by_id = {op["operationId"] for item in SPEC["paths"].values() for m, op in item.items() if m in METHODS}
+    targets = {link["operationId"] for link in links.values()}
+    assert {"get_session_by_id", "update_session", "rename_session", "delete_session", "get_session_runs"} <= targets
+    assert targets <= by_id
+    for link in links.values():
+        assert link["parameters"] == {"session_id": "$response.body#/session_id"}
+
+
+def test_every_example_matches_its_schema() -> None:
+    checked = 0
+    for ptr, media in media_types(SPEC):
+        if "schema" not in media:
+            continue
+        values = [("example", media["example"])] if "example" in media else []
+        values += [(name, ex["value"]) for name, ex in media.get("examples", {}).items()]
+        for name, value in values:
+            errors = schema_errors(ptr + "/schema", value)
+            assert not errors, f"{ptr} example {name}: {errors}"
+            checked += 1
+    assert checked >= 25
+
+
+def test_schema_check_rejects_what_the_service_must_not_send() -> None:
+    ok = {"session_id": "s", "session_name": "", "session_type": "agent"}
+    list_ptr = "/components/schemas/SessionsPage"
+    meta = {"page": 1, "limit": 20, "total_pages": 1, "total_count": 1, "search_time_ms": 0.0}
+    assert schema_errors(list_ptr, {"data": [ok], "meta": meta}) == []
+    assert schema_errors(list_ptr, {"data": [{**ok, "user_id": None}], "meta": meta})  # list omits nulls
+    assert schema_errors(list_ptr, {"data": [{**ok, "created_at": "yesterday"}], "meta": meta})
+    detail = "/components/schemas/SessionDetailWithNulls"
+    assert schema_errors(detail, {"session_id": "s", "session_name": "", "chat_history": []})  # nulls missing
+    assert schema_errors("/components/schemas/ValidationErrorResponse", {"detail": [{"type": "missing", "loc": []}]})
+    assert schema_errors("/components/schemas/ValidationErrorResponse", {"detail": []})
+    assert schema_errors("/components/schemas/Error", {"detail": ["x"]})
+
+
+# --------------------------------------------------------------------------- (b) serving it
+
+
+def test_yaml_and_json_documents_are_served_and_equal(client) -> None:
+    as_yaml = client.get("/openapi.yaml")
+    assert as_yaml.status_code == 200 and as_yaml.mimetype == "application/yaml"
+    assert as_yaml.data.decode("utf-8") == SPEC_TEXT
+    as_json = client.get("/openapi.json")
+    assert as_json.status_code == 200 and as_json.mimetype == "application/json"
+    assert json.loads(as_json.data) == yaml.safe_load(as_yaml.data) == SPEC
+
+
+def test_documents_stay_open_when_auth_is_on(make_app) -> None:
+    client = make_app(OS_SECURITY_KEY=KEY).test_client()
+    assert client.get("/openapi.json").status_code == 200
+    assert client.get("/openapi.yaml").status_code == 200
+    assert client.get("/sessions").status_code == 401
+
+
+# --------------------------------------------------------------------------- (c) real responses conform
+
+T0 = 1767225600
+MODEL = {"id": "gpt-4o", "name": "OpenAIChat", "provider": "OpenAI"}
+
+
+def msg(mid: str, role: str, content: Any, at_: int, **extra: Any) -> dict:
+    return {"id": mid, "role": role, "content": content, "created_at": at_, "from_history": False,
+            "stop_after_tool_call": False, **extra}
+
+
+def seed(rows) -> None:
+    """One session of each type with runs (a member run, a workflow step run), plus the awkward rows."""
+    usage = {"input_tokens": 20, "output_tokens": 10, "total_tokens": 30}
+    rows.session("agent-sess-1", "agent", component_id="basic-agent", user_id="user-1", created_at=T0,
+                 session_data={"session_name": "Trip planning", "session_state": {"city": "Tokyo", "days": 3},
+                               "session_metrics": {"input_tokens": 40, "total_tokens": 60, "output_tokens": 20}},
+                 agent_data={"name": "Basic Agent", "model": MODEL, "agent_id": "basic-agent", "sdk": "agno"},
+                 metadata={"tag": "demo"},
+                 summary={"summary": "The user asked for a Tokyo itinerary.", "topics": ["travel", "japan"],
+                          "updated_at": "2026-01-01T02:00:00"})
+    rows.run("agent-sess-1", {
+        "run_id": "run-a1", "agent_id": "basic-agent", "agent_name": "Basic Agent", "user_id": "user-1",
+        "status": "COMPLETED", "input": {"input_content": "Plan a trip to Tokyo", "images": [{"url": "http://x/i.png"}]},
+        "content": "Day 1: Asakusa...", "content_type": "str", "created_at": T0 + 10, "metadata": {"k": 1},
+        "metrics": {"duration": 1.25, **usage},
+        "messages": [msg("m-sys-run-a1", "system", "You are a helpful assistant.", T0 + 10),
+                     msg("m-usr-run-a1", "user", "Plan a trip to Tokyo", T0 + 10),
+                     msg("m-ast-run-a1", "assistant", "Day 1: Asakusa...", T0 + 11, metrics=usage),
+                     {"role": "user", "content": [{"type": "text", "text": "no id, no created_at"}]}],
+        "tools": [{"tool_name": "search", "result": None}]}, run_index=0, user_id="user-1")
+    rows.run("agent-sess-1", {
+        "run_id": "run-a2", "agent_id": "basic-agent", "status": "ERROR", "created_at": T0 + 20,
+        "input": {"input_content": {"question": "structured"}}, "content": {"answer": [1, 2]},
+        "content_type": "dict", "messages": [msg("m-usr-run-a2", "user", None, T0 + 20)]}, run_index=1)
+
+    rows.session("team-sess-1", "team", component_id="research-team", user_id="user-1", created_at=T0 + 1800,
+                 session_data={"session_name": "Team research", "session_state": {"topic": "LLMs"},
+                               "session_metrics": {"input_tokens": 50, "total_tokens": 75, "output_tokens": 25}},
+                 team_data={"name": "Research Team", "model": MODEL, "team_id": "research-team"},
+                 metadata={"project": "alpha"}, summary={"summary": "Team researched LLMs."})
+    rows.run("team-sess-1", {
+        "run_id": "run-t1", "team_id": "research-team", "team_name": "Research Team", "user_id": "user-1",
+        "status": "COMPLETED", "input": {"input_content": "Research LLM history"}, "content": "LLMs began with...",
+        "created_at": T0 + 1810, "messages": [msg("m-usr-run-t1", "user", "Research LLM history", T0 + 1810),
+                                              msg("m-ast-run-t1", "assistant", "LLMs began with...", T0 + 1811)]},
+        run_index=0)
+    rows.run("team-sess-1", {
+        "run_id": "run-t1-m1", "agent_id": "researcher", "parent_run_id": "run-t1", "status": "COMPLETED",
+        "created_at": T0 + 1812, "content": "Sources: ...",
+        "messages": [msg("m-member", "user", "Find sources on LLM history", T0 + 1812)]}, run_index=1)
+
+    step_run = {"run_id": "run-w1-s1", "agent_id": "basic-agent", "workflow_id": "content-workflow",
+                "parent_run_id": "run-w1", "status": "COMPLETED", "created_at": T0 + 911,
+                "input": {"input_content": "step for Write about AI"}, "content": "AI is...",
+                "messages": [msg("m-usr-run-w1-s1", "user", "step for Write about AI", T0 + 911)]}
+    rows.session("wf-sess-1", "workflow", component_id="content-workflow", user_id="user-1", created_at=T0 + 900,
+                 session_data={"session_state": {"draft": 1}},
+                 workflow_data={"name": "Content Workflow", "workflow_id": "content-workflow",
+                                "steps": [{"name": "write", "type": "Step", "description": None}]},
+                 metadata={"k": "v"})
+    rows.run("wf-sess-1", {
+        "run_id": "run-w1", "workflow_id": "content-workflow", "workflow_name": "Content Workflow",
+        "user_id": "user-1", "input": "Write about AI", "content": "AI is...", "status": "COMPLETED",
+        "created_at": T0 + 910,
+        "step_results": [{"step_name": "write", "step_type": "Step", "content": "AI is...", "success": True}],
+        "step_executor_runs": [step_run]}, run_index=0)
+    rows.run("wf-sess-1", step_run, run_index=1)
+    rows.run("wf-sess-1", {"run_id": "run-w2", "workflow_id": "content-workflow", "status": "RUNNING",
+                           "input": {"topic": "space", "words": 100}, "content": {"title": "Space"},
+                           "created_at": T0 + 920}, run_index=2)
+
+    rows.session("agent-sess-3", "agent", component_id="basic-agent", created_at=T0 + 7200)  # JSON-null columns
+    rows.session("nm", "agent", component_id="basic-agent", updated_at=None,
+                 session_data={"session_name": "null metrics", "session_metrics": None})
+    rows.session("team-bare", "team", created_at=0)
+    rows.session("empty-wf", "workflow")
+
+
+def _nested(levels: int) -> Any:
+    value: Any = 1
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+BULK = {"session_ids": ["gone-1", "gone-2"], "session_types": ["agent", "team"]}
+IMPORT = {
+    "session_id": "imported-1", "user_id": "user-9", "agent_id": "basic-agent",
+    "summary": {"summary": "Imported.", "topics": ["import"], "updated_at": "2026-01-01T00:00:00Z"},
+    "runs": [{"run_id": "imp-r1", "agent_id": "basic-agent", "status": "COMPLETED", "created_at": T0,
+              "input": {"input_content": "Hello"}, "content": "Hi",
+              "messages": [msg("i1", "user", "Hello", T0), {"role": "assistant", "content": "Hi", "created_at": "x"}]},
+             {"run_id": "imp-r2", "team_id": "t", "content": ["any", {"shape": True}]}],
+}
+
+# (method, url, keyword arguments for the test client, expected status); reads first, then writes, then deletes.
+REQUESTS: list[tuple[str, str, dict, int]] = [
+    ("GET", "/sessions", {}, 200),
+    ("GET", "/sessions?type=agent&limit=2&page=1&sort_by=updated_at&sort_order=asc", {}, 200),
+    ("GET", "/sessions?component_id=research-team&user_id=user-1&session_name=team", {}, 200),
+    ("GET", "/sessions?sort_by=session_name&sort_order=desc&page=50", {}, 200),
+    ("GET", "/sessions?limit=1&page=9223372036854775807", {}, 200),
+    ("GET", "/sessions?limit=0", {}, 422),
+    ("GET", "/sessions?page=0", {}, 422),
+    ("GET", "/sessions?limit=9223372036854775808", {}, 422),
+    ("GET", "/sessions?page=9223372036854775807", {}, 200),  # offset past bigint: the empty page past the data
+    ("GET", "/sessions?page=9223372036854775808", {}, 422),
+    ("GET", "/sessions?type=robot&sort_order=up&limit=2.5", {}, 422),
+    ("GET", "/sessions?user_id=a%00b", {}, 422),
+    ("GET", "/sessions?table=agno_sessions", {}, 400),
+    ("GET", "/sessions?db_id=nope", {}, 404),
+    ("GET", "/sessions?db_id={db}&table=agno_memories", {}, 404),
+    ("GET", "/sessions/agent-sess-1", {}, 200),
+    ("GET", "/sessions/team-sess-1", {}, 200),
+    ("GET", "/sessions/wf-sess-1", {}, 200),
+    ("GET", "/sessions/agent-sess-1?type=team", {}, 200),
+    ("GET", "/sessions/team-sess-1?type=workflow", {}, 200),
+    ("GET", "/sessions/wf-sess-1?type=agent", {}, 200),
+    ("GET", "/sessions/agent-sess-3", {}, 200),
+    ("GET", "/sessions/nm", {}, 200),
+    ("GET", "/sessions/team-bare", {}, 200),
+    ("GET", "/sessions/empty-wf?db_id={db}&table=agno_sessions", {}, 200),
+    ("GET", "/sessions/missing", {}, 404),
+    ("GET", "/sessions/missing?type=team", {}, 404),
+    ("GET", "/sessions/agent-sess-1?user_id=someone-else", {}, 404),
+    ("GET", "/sessions/agent-sess-1?type=AGENT", {}, 422),
+    ("GET", "/sessions/agent-sess-1/runs", {}, 200),
+    ("GET", "/sessions/team-sess-1/runs", {}, 200),
+    ("GET", "/sessions/wf-sess-1/runs", {}, 200),
+    ("GET", "/sessions/team-sess-1/runs?type=agent", {}, 200),
+    ("GET", "/sessions/wf-sess-1/runs?type=team", {}, 200),
+    ("GET", "/sessions/agent-sess-1/runs?status=completed&status=ERROR", {}, 200),
+    ("GET", f"/sessions/agent-sess-1/runs?created_after={T0 + 15}&created_before={T0 + 30}", {}, 200),
+    ("GET", "/sessions/empty-wf/runs", {}, 200),
+    ("GET", "/sessions/agent-sess-1/runs?status=bogus", {}, 400),
+    ("GET", "/sessions/missing/runs", {}, 404),
+    ("GET", "/sessions/agent-sess-1/runs?created_after=soon", {}, 422),
+    ("GET", "/sessions/agent-sess-1/run-previews", {}, 200),
+    ("GET", "/sessions/team-sess-1/run-previews", {}, 200),
+    ("GET", "/sessions/wf-sess-1/run-previews", {}, 200),
+    ("GET", "/sessions/wf-sess-1/run-previews?status=RUNNING", {}, 200),
+    ("GET", "/sessions/wf-sess-1/run-previews?status=DONE", {}, 400),
+    ("GET", "/sessions/missing/run-previews", {}, 404),
+    ("GET", "/sessions/missing/run-previews?type=robot", {}, 422),
+    ("GET", "/sessions/agent-sess-1/runs/run-a1", {}, 200),
+    ("GET", "/sessions/agent-sess-1/runs/run-a2", {}, 200),
+    ("GET", "/sessions/team-sess-1/runs/run-t1", {}, 200),
+    ("GET", "/sessions/team-sess-1/runs/run-t1-m1", {}, 200),
+    ("GET", "/sessions/wf-sess-1/runs/run-w1", {}, 200),
+    ("GET", "/sessions/wf-sess-1/runs/run-w1-s1", {}, 200),
+    ("GET", "/sessions/agent-sess-3/runs/x", {}, 404),
+    ("GET", "/sessions/agent-sess-1/runs/x", {}, 404),
+    ("GET", "/sessions/nope/runs/x", {}, 404),
+    ("GET", "/sessions/agent-sess-1/runs/run-a1?type=robot", {}, 422),
+    ("GET", "/sessions/agent-sess-1/media/images/a.png", {}, 503),
+    ("GET", "/sessions/agent-sess-1/media/a%0Ab", {}, 404),  # no route matches a line break, as in AgentOS
+    ("GET", "/health", {}, 200),
+    ("GET", "/healthz", {}, 200),
+    ("GET", "/readyz", {}, 200),
+    ("GET", "/metrics", {}, 200),
+    ("POST", "/sessions", {}, 201),
+    ("POST", "/sessions", {"json": {}}, 201),
+    ("POST", "/sessions?type=team", {"json": {"session_id": "created-team-1", "session_name": "Created team session",
+                                               "session_state": {"k": "v"}, "metadata": {"m": 1},
+                                               "user_id": "user-7", "team_id": "research-team"}}, 201),
+    ("POST", "/sessions?type=workflow", {"json": {"session_id": "created-wf-1", "workflow_id": "content-workflow",
+                                                   "session_state": {"k": "v"}}}, 201),
+    ("POST", "/sessions?type=workflow", {"json": {"session_id": "created-wf-2"}}, 201),
+    ("POST", "/sessions", {"json": IMPORT}, 201),
+    ("POST", "/sessions", {"json": {"metadata": {"agno_dispatch_depth": 1}, "session_name": None}}, 201),
+    ("POST", "/sessions", {"json": {"session_id": "agent-sess-1"}}, 409),
+    ("POST", "/sessions", {"json": {"session_id": "fresh", "runs": [{"run_id": "run-a1"}]}}, 409),
+    ("POST", "/sessions", {"data": "plain text", "content_type": "text/plain"}, 422),
+    ("POST", "/sessions", {"data": '{"session_id": "x",', "content_type": "application/json"}, 422),
+    ("POST", "/sessions", {"json": {"session_id": 1, "session_state": "x", "metadata": [1]}}, 422),
+    ("POST", "/sessions", {"json": {"runs": [{"agent_id": "a"}, {"run_id": 5}]}}, 422),
+    ("POST", "/sessions", {"json": {"summary": {"topics": [], "extra": 1}}}, 422),
+    ("POST", "/sessions", {"json": {"session_state": {"a\u0000b": 1}}}, 422),
+    ("POST", "/sessions?type=robot", {"json": []}, 422),
+    ("POST", "/sessions", {"data": b'{"session_name": "\xff"}', "content_type": "application/json"}, 400),
+    ("POST", "/sessions", {"json": {"session_id": "big-" + "x" * 10000}}, 201),
+    ("POST", "/sessions", {"json": {"session_state": {"a": 1}, "metadata": [[[[]]]]}}, 422),
+    ("POST", "/sessions", {"json": {"metadata": {"deep": _nested(260)}}}, 422),
+    ("POST", "/sessions", {"json": {"runs": [{"run_id": "r-big", "run_index": 2**63}]}}, 422),
+    ("GET", "/sessions/a%00b", {}, 422),
+    ("GET", "/sessions/a%00b/runs/x", {}, 422),
+    ("GET", "/sessions/imported-1", {}, 200),
+    ("GET", "/sessions/imported-1/runs", {}, 200),
+    ("GET", "/sessions/imported-1/run-previews", {}, 200),
+    ("GET", "/sessions/imported-1/runs/imp-r2", {}, 200),
+    ("PATCH", "/sessions/agent-sess-1", {"json": {"session_name": "Renamed", "summary": {
+        "summary": "s", "updated_at": "2026-01-01T00:00:00"}}}, 200),
+    ("PATCH", "/sessions/team-sess-1", {"json": {"session_state": None, "metadata": {"x": 1}}}, 200),
+    ("PATCH", "/sessions/wf-sess-1", {"json": {}}, 200),
+    ("PATCH", "/sessions/agent-sess-3", {"json": {"summary": None}}, 200),
+    ("PATCH", "/sessions/nm", {"json": {"session_state": {"n": 1}}}, 200),
+    ("PATCH", "/sessions/team-bare?type=agent", {"json": {"metadata": {}}}, 200),
+    ("PATCH", "/sessions/missing", {"json": {}}, 404),
+    ("PATCH", "/sessions/agent-sess-1", {"json": {"summary": {"bad": 1}}}, 422),
+    ("PATCH", "/sessions/agent-sess-1", {"json": {"session_state": "x"}}, 422),
+    ("PATCH", "/sessions/agent-sess-1", {}, 422),
+    ("PATCH", "/sessions/agent-sess-1?table=agno_sessions", {"json": {}}, 400),
+    ("PATCH", "/sessions/agent-sess-1/state", {"json": {"city": "Osaka", "days": None, "trip": {"a": [1]}}}, 200),
+    ("PATCH", "/sessions/wf-sess-1/state", {"data": '{"draft": 2}', "content_type": "application/merge-patch+json"},
+     200),
+    ("PATCH", "/sessions/agent-sess-3/state", {"json": {}}, 200),
+    ("PATCH", "/sessions/team-bare/state?user_id=", {"json": {"k": 1}}, 404),
+    ("PATCH", "/sessions/missing/state", {"json": {"a": 1}}, 404),
+    ("PATCH", "/sessions/agent-sess-1/state", {"json": [1]}, 422),
+    ("PATCH", "/sessions/agent-sess-1/state", {"json": {"a\u0000b": 1}}, 422),
+    ("PATCH", "/sessions/agent-sess-1/state", {}, 422),
+    ("PATCH", "/sessions/agent-sess-1/state?table=agno_sessions", {"json": {}}, 400),
+    ("GET", "/sessions/agent-sess-1/state", {}, 405),
+    ("POST", "/sessions/agent-sess-1/rename", {"json": {"session_name": "Now explicit"}}, 200),
+    ("POST", "/sessions/team-sess-1/rename?type=team", {"json": {"session_name": ""}}, 200),
+    ("POST", "/sessions/wf-sess-1/rename", {"json": {"session_name": "Flow"}}, 200),
+    ("POST", "/sessions/agent-sess-3/rename", {"json": {"session_name": "From JSON null"}}, 200),
+    ("POST", "/sessions/team-bare/rename", {"json": {"session_name": "SQL NULL stays"}}, 200),
+    ("POST", "/sessions/team-sess-1/rename?type=agent", {"json": {"session_name": "x"}}, 404),
+    ("POST", "/sessions/agent-sess-1/rename", {"json": {"session_name": 1}}, 422),
+    ("POST", "/sessions/agent-sess-1/rename", {}, 422),
+    ("PUT", "/sessions", {}, 405),
+    ("POST", "/sessions/agent-sess-1/runs", {}, 405),
+    ("DELETE", "/health", {}, 405),
+    ("HEAD", "/sessions", {}, 405),
+    ("DELETE", "/sessions", {"json": BULK}, 204),
+    ("DELETE", "/sessions", {"json": {"session_ids": ["a"], "session_types": ["agent", "team"]}}, 400),
+    ("DELETE", "/sessions", {"json": {"session_ids": [], "session_types": ["robot"]}}, 422),
+    ("DELETE", "/sessions", {}, 422),
+    ("DELETE", "/sessions?delete_media=yes", {"json": BULK}, 503),
+    ("DELETE", "/sessions?delete_media=maybe", {"json": BULK}, 422),
+    ("DELETE", "/sessions/created-team-1", {}, 204),
+    ("DELETE", "/sessions/missing?user_id=u", {}, 204),
+    ("DELETE", "/sessions/agent-sess-1?delete_media=true", {}, 503),
+    ("DELETE", "/sessions/agent-sess-1?delete_media=maybe", {}, 422),
+    ("DELETE", "/sessions/agent-sess-1?db_id=nope", {}, 404),
+]
+
+
+def _run(client, requests: list[tuple[str, str, dict, int]], db_id: str) -> list[str]:
+    failures = []
+    for method, url, kwargs, expected in requests:
+        url = url.replace("{db}", db_id)
+        response = client.open(url, method=method, **kwargs)
+        label = f"{method} {url} → {response.status_code}"
+        if response.status_code != expected:
+            failures.append(f"{label}: expected {expected}, body {response.data[:300]!r}")
+            continue
+        failures += [f"{label}: {problem}" for problem in conformance_problems(method, url, response)]
+    return failures
+
+
+def test_every_response_conforms_to_the_document(app, client, rows) -> None:
+    seed(rows)
+    db_id = app.config["SETTINGS"].default_db_id
+    assert _run(client, REQUESTS, db_id) == []
+    exercised = {(m, path_template(u.split("?")[0])) for m, u, _, _ in REQUESTS if m != "HEAD"}
+    assert operations() <= exercised
+
+
+def test_accepted_request_bodies_match_the_documented_request_schemas() -> None:
+    checked = 0
+    for method, url, kwargs, expected in REQUESTS:
+        if "json" not in kwargs or not 200 <= expected < 300:
+            continue
+        template = path_template(url.split("?")[0])
+        body_ptr = pointer("paths", template, method.lower(), "requestBody", "content", "application/json", "schema")
+        assert schema_errors(body_ptr, kwargs["json"]) == [], (method, url)
+        checked += 1
+    assert checked >= 10
+    create = pointer("paths", "/sessions", "post", "requestBody", "content", "application/json", "schema")
+    assert schema_errors(create, {"runs": [{"agent_id": "a"}]})  # run_id required
+    assert schema_errors(create, {"metadata": {"a": {"b\u0000": 1}}})  # NUL in a nested key
+    assert schema_errors(create, {"summary": {"summary": "s", "extra": 1}})
+
+
+def test_auth_answers_conform(make_app, rows) -> None:
+    seed(rows)
+    client = make_app(OS_SECURITY_KEY=KEY).test_client()
+    requests = [
+        ("GET", "/sessions", {}, 401),
+        ("GET", "/sessions?limit=0", {"headers": {"Authorization": "Bearer wrong"}}, 401),
+        ("POST", "/sessions/agent-sess-1/rename", {"json": {"session_name": "x"}}, 401),
+        ("GET", "/sessions/agent-sess-1/media/k", {}, 401),
+        ("GET", "/sessions/agent-sess-1", {"headers": {"Authorization": f"bearer {KEY}"}}, 200),
+        ("GET", "/sessions/agent-sess-1/runs/run-a1", {"headers": {"Authorization": KEY}}, 200),
+        ("GET", "/health", {}, 200),
+        ("GET", "/readyz", {}, 200),
+        ("GET", "/readyz", {"headers": {"Authorization": f"Bearer {KEY}"}}, 200),
+    ]
+    assert _run(client, requests, "") == []
+    guarded = make_app(AGNO_METRICS_TOKEN="scrape").test_client()
+    assert _run(guarded, [("GET", "/metrics", {}, 401),
+                          ("GET", "/metrics", {"headers": {"Authorization": "Bearer scrape"}}, 200)], "") == []
+
+
+def test_jwt_answers_conform(make_app, rows) -> None:
+    from tests.support.jwt_tokens import hs, hs_secret
+
+    seed(rows)
+    secret = hs_secret()
+    client = make_app(JWT_VERIFICATION_KEY=secret, AGNO_JWT_ALGORITHM="HS256", AGNO_AUTHORIZATION="true"
+                      ).test_client()
+    user, reader = hs(secret, sub="user-1"), hs(secret, sub="user-1", scopes=["sessions:read"])
+    nul, admin = hs(secret, sub="a\x00b"), hs(secret, scopes=["agent_os:admin"])
+    requests = [
+        ("GET", "/sessions", {}, 401),
+        ("GET", "/sessions?limit=0", {"headers": {"Authorization": "Bearer x.y.z"}}, 401),
+        ("POST", "/sessions/agent-sess-1/rename", {"json": {"session_name": "x"},
+                                                    "headers": {"Authorization": f"Bearer {reader}"}}, 403),
+        ("GET", "/sessions", {"headers": {"Authorization": f"Bearer {hs(secret, sub='')}"}}, 403),
+        ("GET", "/sessions/agent-sess-1", {"headers": {"Authorization": f"Bearer {user}"}}, 200),
+        ("GET", "/sessions/agent-sess-2", {"headers": {"Authorization": f"Bearer {user}"}}, 404),
+        ("GET", "/sessions", {"headers": {"Authorization": f"Bearer {nul}"}}, 401),
+        ("GET", "/health", {}, 200),
+        ("GET", "/readyz", {"headers": {"Authorization": f"Bearer {user}"}}, 200),
+        ("GET", "/readyz", {"headers": {"Authorization": f"Bearer {admin}"}}, 200),
+    ]
+    assert _run(client, requests, "") == []
+
+
+def test_database_failures_conform(pg_dsn: str, make_app) -> None:
+    make_app()  # fresh schemas
+    dead = "postgresql://nobody@127.0.0.1:1/none"
+    settings = load_settings({"AGNO_SESSION_DSN_MAP": json.dumps({"main": pg_dsn, "dead": dead}),
+                              "AGNO_DB_SCHEMA": "ghost", "AGNO_REQUEST_TIMEOUT": "5"})
+    app = create_app(settings)
+    app.testing = True
+    try:
+        requests = [
+            ("GET", "/sessions", {}, 503),  # no tables in schema `ghost`
+            ("GET", "/sessions/x?db_id=dead", {}, 503),
+            ("POST", "/sessions?db_id=dead", {"json": {}}, 503),
+            ("GET", "/readyz", {}, 503),
+        ]
+        assert _run(app.test_client(), requests, "") == []
+    finally:
+        app.config["REGISTRY"].close()
+
+
+def test_oversized_bodies_conform(make_app) -> None:
+    client = make_app(AGNO_MAX_BODY_BYTES="64").test_client()
+    big = {"session_name": "x" * 100}
+    requests = [
+        ("POST", "/sessions", {"json": big}, 413),
+        ("PATCH", "/sessions/s", {"json": big}, 413),
+        ("GET", "/health", {"data": "y" * 100}, 413),
+        ("POST", "/sessions", {"json": {"session_name": "small"}}, 201),
+    ]
+    assert _run(client, requests, "") == []
+
+
+@pytest.mark.parametrize("status", ["400", "401", "404", "409", "413", "422", "500", "503", "504"])
+def test_error_statuses_use_the_error_envelopes(status: str) -> None:
+    for method, template in operations():
+        response = SPEC["paths"][template][method.lower()]["responses"].get(status)
+        if response is None:
+            continue
+        documented, ptr = deref(response, "")
+        schema = documented["content"]["application/json"]["schema"]
+        wanted = {"422": "ValidationErrorResponse"}.get(status, "Error")
+        if (template, status) == ("/readyz", "503"):
+            assert schema == {"oneOf": [{"$ref": "#/components/schemas/NotReadyResponse"},
+                                        {"$ref": "#/components/schemas/NotReadyStatus"}]}
+            continue
+        assert schema == {"$ref": f"#/components/schemas/{wanted}"}, (method, template, status)
