@@ -12,6 +12,8 @@ PROXY_STAMP := $(PROXY_VENV)/.installed
 PROXY_REQUIREMENTS := requirements/proxy.txt
 # Every virtualenv installs from a lock in requirements/ (exact versions, hashes; docs/dependencies.md): the service
 # from pyproject.toml's ranges resolved once by `make lock`, each tool from its short requirements/*.in.
+PIP_LOCK := requirements/pip.txt
+BUILD_LOCK := requirements/build.txt
 SERVICE_LOCK := requirements/service.txt
 TEST_LOCK := requirements/service-test.txt
 PIP_LOCKED = -m pip install -q --disable-pip-version-check --require-hashes -r
@@ -24,7 +26,7 @@ SHADOW_REPORT_DIR ?= reports/shadow
 SHADOW_RULES ?=
 SHADOW_ARGS ?=
 
-.PHONY: install lock run test unit-test contract-test proxy-test proxy-bench shadow demo fuzz lint clean bench bench-check wrk
+.PHONY: install run test unit-test contract-test proxy-test proxy-bench shadow demo fuzz lint clean bench bench-check wrk
 .PHONY: bench-soak bench-scale
 .PHONY: deploy-tools image compose-up compose-secrets compose-down chart smoke deploy-test system-packages
 
@@ -35,33 +37,38 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 COMPOSE_FILES := -f docker-compose.session.yml -f docker-compose.local.yml
 SMOKE_URL ?= http://127.0.0.1:8080
 
-# A stamp is rebuilt from scratch (--clear) when its lock changes, so a venv holds exactly its lock, nothing left over.
-$(STAMP): pyproject.toml $(SERVICE_LOCK) $(TEST_LOCK)
-	$(PYTHON) -m venv --clear $(VENV)
+# A venv holding exactly one lock (made afresh with --clear whenever that lock changes): pip from its own lock first,
+# then the lock, all with hashes.
+define locked_venv
+	$(PYTHON) -m venv --clear $(1)
+	$(1)/bin/python $(PIP_LOCKED) $(PIP_LOCK)
+	$(1)/bin/python $(PIP_LOCKED) $(2)
+endef
+
+# The service's venv: the build backend and the test lock, then the project itself built with that backend
+# (--no-build-isolation: nothing unlocked is fetched to build it).
+$(STAMP): pyproject.toml $(PIP_LOCK) $(BUILD_LOCK) $(SERVICE_LOCK) $(TEST_LOCK)
+	$(call locked_venv,$(VENV),$(BUILD_LOCK))
 	$(BIN)/python $(PIP_LOCKED) $(TEST_LOCK)
-	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-$(REF_STAMP): $(REF_REQUIREMENTS)
-	$(PYTHON) -m venv --clear $(REF_VENV)
-	$(REF_VENV)/bin/python $(PIP_LOCKED) $(REF_REQUIREMENTS)
+$(REF_STAMP): $(PIP_LOCK) $(REF_REQUIREMENTS)
+	$(call locked_venv,$(REF_VENV),$(REF_REQUIREMENTS))
 	touch $(REF_STAMP)
 
-$(PROXY_STAMP): $(PROXY_REQUIREMENTS)
-	$(PYTHON) -m venv --clear $(PROXY_VENV)
-	$(PROXY_VENV)/bin/python $(PIP_LOCKED) $(PROXY_REQUIREMENTS)
+$(PROXY_STAMP): $(PIP_LOCK) $(PROXY_REQUIREMENTS)
+	$(call locked_venv,$(PROXY_VENV),$(PROXY_REQUIREMENTS))
 	touch $(PROXY_STAMP)
 
 # The deploy tools live apart from the project's .venv: helm-python-sdk, kubernetes-validate, podman-compose,
 # check-jsonschema and hadolint in one venv; checkov (which pins much of its tree) in another.
-$(DEPLOY_STAMP): requirements/deploy-tools.txt
-	$(PYTHON) -m venv --clear $(DEPLOY_VENV)
-	$(DEPLOY_VENV)/bin/python $(PIP_LOCKED) requirements/deploy-tools.txt
+$(DEPLOY_STAMP): $(PIP_LOCK) requirements/deploy-tools.txt
+	$(call locked_venv,$(DEPLOY_VENV),requirements/deploy-tools.txt)
 	touch $(DEPLOY_STAMP)
 
-$(CHECKOV_STAMP): requirements/checkov.txt
-	$(PYTHON) -m venv --clear $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python $(PIP_LOCKED) requirements/checkov.txt
+$(CHECKOV_STAMP): $(PIP_LOCK) requirements/checkov.txt
+	$(call locked_venv,$(CHECKOV_VENV),requirements/checkov.txt)
 	touch $(CHECKOV_STAMP)
 
 install: $(STAMP)
@@ -72,11 +79,16 @@ install: $(STAMP)
 # the image's 3.12 install the same file. The runtime lock starts at pyproject's 3.10; the test lock at 3.11, which
 # schemathesis needs. requirements/agentos.txt is the recorded contract: UPGRADE never moves it.
 UPGRADE ?=
-UV_COMPILE = $(BIN)/uv pip compile --generate-hashes --universal --no-python-downloads --custom-compile-command 'make lock'
+UV_COMPILE = $(BIN)/uv pip compile --generate-hashes --universal --no-python-downloads \
+	--custom-compile-command 'make lock'
+.PHONY: lock
 lock: $(STAMP)
 	$(UV_COMPILE) $(foreach p,$(UPGRADE),-P $(p)) --python-version 3.10 pyproject.toml -o $(SERVICE_LOCK)
 	$(UV_COMPILE) $(foreach p,$(UPGRADE),-P $(p)) --python-version 3.11 pyproject.toml --extra test \
 		-c $(SERVICE_LOCK) -o $(TEST_LOCK)
+	$(UV_COMPILE) $(foreach p,$(UPGRADE),-P $(p)) --python-version 3.10 requirements/pip.in -o $(PIP_LOCK)
+	$(UV_COMPILE) $(foreach p,$(UPGRADE),-P $(p)) --python-version 3.10 requirements/build.in -c $(TEST_LOCK) \
+		-o $(BUILD_LOCK)
 	$(UV_COMPILE) --python-version 3.11 requirements/agentos.in -o requirements/agentos.txt
 	$(UV_COMPILE) $(foreach p,$(UPGRADE),-P $(p)) --python-version 3.11 requirements/proxy.in -o requirements/proxy.txt
 	$(UV_COMPILE) $(foreach p,$(UPGRADE),-P $(p)) --python-version 3.11 requirements/deploy-tools.in \

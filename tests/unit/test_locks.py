@@ -127,7 +127,16 @@ def test_lock_agrees_with_its_input(lock_name: str, inputs, via: str) -> None:
 def test_every_input_has_a_lock_and_every_lock_an_input() -> None:
     expected = {"service.txt", "service-test.txt", *(f"{tool}.txt" for tool in TOOLS)}
     assert {p.name for p in LOCKS.glob("*.txt")} == expected
-    assert {"agentos", "proxy", "deploy-tools", "checkov"} <= set(TOOLS)
+    assert {"pip", "build", "agentos", "proxy", "deploy-tools", "checkov"} <= set(TOOLS)
+
+
+def test_the_build_lock_meets_pyproject_build_requirements() -> None:
+    """The project is built with --no-build-isolation from requirements/build.txt: it must hold [build-system]."""
+    requires = read_inputs(tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"])
+    locked = {entry.name: entry.version for entry in read_lock(LOCKS / "build.txt")}
+    for name, req in requires.items():
+        assert name in locked, f"pyproject.toml's build requirement {req} is not in requirements/build.txt"
+        assert req.specifier.contains(locked[name]), f"build.txt locks {name}=={locked[name]}, pyproject asks {req}"
 
 
 def installed_on(lock: list[Locked], python: str) -> set[tuple[str, str]]:
@@ -138,7 +147,10 @@ def installed_on(lock: list[Locked], python: str) -> set[tuple[str, str]]:
     return {(e.name, e.version) for e in lock if not e.marker or Marker(e.marker).evaluate(environment)}
 
 
-@pytest.mark.parametrize("python", ["3.11.2", "3.12.8"])  # Debian bookworm's (this machine's base image), python:3.12
+PYTHONS = ["3.11.2", "3.12.8"]  # Debian bookworm's (this machine's base image) and python:3.12-slim's
+
+
+@pytest.mark.parametrize("python", PYTHONS)
 def test_the_tests_run_the_versions_the_image_ships(python: str) -> None:
     """Every runtime package is installed by the test lock at the same version (it is compiled under the other)."""
     shipped = installed_on(read_lock(LOCKS / "service.txt"), python)
@@ -146,6 +158,16 @@ def test_the_tests_run_the_versions_the_image_ships(python: str) -> None:
     tested = {(name, version) for name, version in installed_on(read_lock(LOCKS / "service-test.txt"), python)
               if name in names}
     assert shipped == tested
+
+
+@pytest.mark.parametrize("python", PYTHONS)
+@pytest.mark.parametrize("beside", ["service.txt", "service-test.txt"])
+def test_the_build_lock_agrees_with_what_it_is_installed_beside(python: str, beside: str) -> None:
+    """.venv installs build.txt then the test lock into one environment: a package in both has one version."""
+    build = dict(installed_on(read_lock(LOCKS / "build.txt"), python))
+    other = dict(installed_on(read_lock(LOCKS / beside), python))
+    differing = {name: (version, other[name]) for name, version in build.items() if other.get(name, version) != version}
+    assert differing == {}
 
 
 def test_a_range_the_lock_does_not_meet_is_reported() -> None:
