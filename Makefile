@@ -73,27 +73,29 @@ $(CHECKOV_STAMP): $(PIP_LOCK) requirements/checkov.txt
 
 install: $(STAMP)
 
-# Regenerate every lock in requirements/ with uv (from the test lock) after editing pyproject.toml or a *.in; versions
-# already locked stay unless an input needs another one or UPGRADE names the package (make lock UPGRADE="flask orjson").
-# The locks resolve for every platform and every Python from the version given (--universal): this machine's 3.11 and
-# the image's 3.12 install the same file. The runtime lock starts at pyproject's 3.10; the test lock at 3.11, which
-# schemathesis needs. requirements/agentos.txt is the recorded contract: UPGRADE never moves it.
+# Regenerate every lock in requirements/ with uv (itself installed from the test lock) after editing pyproject.toml
+# or a *.in; versions already locked stay unless an input needs another one or UPGRADE names the package
+# (make lock UPGRADE="flask orjson"). The locks resolve for every platform and every Python from the version given
+# (--universal): this machine's 3.11 and the image's 3.12 install the same file. The runtime lock starts at
+# pyproject's 3.10; the test lock at 3.11, which schemathesis needs. requirements/agentos.txt is the recorded
+# contract: UPGRADE never moves it. How to change a dependency: docs/dependencies.md.
 UPGRADE ?=
+UPGRADE_ARGS = $(foreach p,$(UPGRADE),--upgrade-package $(p))
 UV_COMPILE = $(BIN)/uv pip compile --generate-hashes --universal --no-python-downloads \
 	--custom-compile-command 'make lock'
 .PHONY: lock
 lock: $(STAMP)
-	$(UV_COMPILE) $(foreach p,$(UPGRADE),-P $(p)) --python-version 3.10 pyproject.toml -o $(SERVICE_LOCK)
-	$(UV_COMPILE) $(foreach p,$(UPGRADE),-P $(p)) --python-version 3.11 pyproject.toml --extra test \
+	$(UV_COMPILE) $(UPGRADE_ARGS) --python-version 3.10 pyproject.toml -o $(SERVICE_LOCK)
+	$(UV_COMPILE) $(UPGRADE_ARGS) --python-version 3.11 pyproject.toml --extra test \
 		-c $(SERVICE_LOCK) -o $(TEST_LOCK)
-	$(UV_COMPILE) $(foreach p,$(UPGRADE),-P $(p)) --python-version 3.10 requirements/pip.in -o $(PIP_LOCK)
-	$(UV_COMPILE) $(foreach p,$(UPGRADE),-P $(p)) --python-version 3.10 requirements/build.in -c $(TEST_LOCK) \
+	$(UV_COMPILE) $(UPGRADE_ARGS) --python-version 3.10 requirements/pip.in -o $(PIP_LOCK)
+	$(UV_COMPILE) $(UPGRADE_ARGS) --python-version 3.10 requirements/build.in -c $(TEST_LOCK) \
 		-o $(BUILD_LOCK)
 	$(UV_COMPILE) --python-version 3.11 requirements/agentos.in -o requirements/agentos.txt
-	$(UV_COMPILE) $(foreach p,$(UPGRADE),-P $(p)) --python-version 3.11 requirements/proxy.in -o requirements/proxy.txt
-	$(UV_COMPILE) $(foreach p,$(UPGRADE),-P $(p)) --python-version 3.11 requirements/deploy-tools.in \
+	$(UV_COMPILE) $(UPGRADE_ARGS) --python-version 3.11 requirements/proxy.in -o requirements/proxy.txt
+	$(UV_COMPILE) $(UPGRADE_ARGS) --python-version 3.11 requirements/deploy-tools.in \
 		-o requirements/deploy-tools.txt
-	$(UV_COMPILE) $(foreach p,$(UPGRADE),-P $(p)) --python-version 3.11.5 requirements/checkov.in \
+	$(UV_COMPILE) $(UPGRADE_ARGS) --python-version 3.11.5 requirements/checkov.in \
 		-o requirements/checkov.txt
 
 run: $(STAMP)
