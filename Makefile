@@ -83,20 +83,24 @@ UPGRADE ?=
 UPGRADE_ARGS = $(foreach p,$(UPGRADE),--upgrade-package $(p))
 UV_COMPILE = $(BIN)/uv pip compile --generate-hashes --universal --no-python-downloads \
 	--custom-compile-command 'make lock'
+# uv rewrites its output even when nothing changed: a lock is replaced only when it did, so the venv stamps that
+# depend on it rebuild only then. The old lock is uv's starting point (its versions are kept unless upgraded).
+define compile_lock
+	@echo "lock: $(1)"
+	@new=$$(mktemp) && { cp $(1) $$new 2>/dev/null || true; } && $(UV_COMPILE) $(2) -o $$new >/dev/null \
+		&& { cmp -s $$new $(1) || cp $$new $(1); }; status=$$?; rm -f $$new; exit $$status
+endef
+
 .PHONY: lock
 lock: $(STAMP)
-	$(UV_COMPILE) $(UPGRADE_ARGS) --python-version 3.10 pyproject.toml -o $(SERVICE_LOCK)
-	$(UV_COMPILE) $(UPGRADE_ARGS) --python-version 3.11 pyproject.toml --extra test \
-		-c $(SERVICE_LOCK) -o $(TEST_LOCK)
-	$(UV_COMPILE) $(UPGRADE_ARGS) --python-version 3.10 requirements/pip.in -o $(PIP_LOCK)
-	$(UV_COMPILE) $(UPGRADE_ARGS) --python-version 3.10 requirements/build.in -c $(TEST_LOCK) \
-		-o $(BUILD_LOCK)
-	$(UV_COMPILE) --python-version 3.11 requirements/agentos.in -o requirements/agentos.txt
-	$(UV_COMPILE) $(UPGRADE_ARGS) --python-version 3.11 requirements/proxy.in -o requirements/proxy.txt
-	$(UV_COMPILE) $(UPGRADE_ARGS) --python-version 3.11 requirements/deploy-tools.in \
-		-o requirements/deploy-tools.txt
-	$(UV_COMPILE) $(UPGRADE_ARGS) --python-version 3.11.5 requirements/checkov.in \
-		-o requirements/checkov.txt
+	$(call compile_lock,$(SERVICE_LOCK),$(UPGRADE_ARGS) --python-version 3.10 pyproject.toml)
+	$(call compile_lock,$(TEST_LOCK),$(UPGRADE_ARGS) --python-version 3.11 pyproject.toml --extra test -c $(SERVICE_LOCK))
+	$(call compile_lock,$(PIP_LOCK),$(UPGRADE_ARGS) --python-version 3.10 requirements/pip.in)
+	$(call compile_lock,$(BUILD_LOCK),$(UPGRADE_ARGS) --python-version 3.10 requirements/build.in -c $(TEST_LOCK))
+	$(call compile_lock,requirements/agentos.txt,--python-version 3.11 requirements/agentos.in)
+	$(call compile_lock,requirements/proxy.txt,$(UPGRADE_ARGS) --python-version 3.11 requirements/proxy.in)
+	$(call compile_lock,requirements/deploy-tools.txt,$(UPGRADE_ARGS) --python-version 3.11 requirements/deploy-tools.in)
+	$(call compile_lock,requirements/checkov.txt,$(UPGRADE_ARGS) --python-version 3.11.5 requirements/checkov.in)
 
 run: $(STAMP)
 	$(BIN)/agno-session serve
