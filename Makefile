@@ -1,4 +1,5 @@
-# One command to start the service, one to test it; both bootstrap a local virtualenv first.
+# agno-session's commands: plain `make` lists them by group. Each target makes the virtualenvs it needs from the
+# locks in requirements/; Debian programs come only from `make system-packages`, which CI runs first.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -26,9 +27,8 @@ SHADOW_REPORT_DIR ?= reports/shadow
 SHADOW_RULES ?=
 SHADOW_ARGS ?=
 
-.PHONY: install run test unit-test integration-test system-test contract-test proxy-test proxy-bench shadow demo fuzz lint clean bench bench-check wrk
-.PHONY: bench-soak bench-scale
-.PHONY: deploy-tools image compose-up compose-secrets compose-down chart smoke deploy-test system-packages
+.DEFAULT_GOAL := help
+.PHONY: help install run lock clean test lint unit-test integration-test system-test contract-test fuzz system-packages proxy-test shadow demo proxy-bench bench bench-check bench-soak bench-scale wrk deploy-test image compose-up compose-secrets compose-down chart smoke deploy-tools
 
 DEPLOY_VENV ?= .venv-deploy
 DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
@@ -71,8 +71,6 @@ $(CHECKOV_STAMP): $(PIP_LOCK) requirements/checkov.txt
 	$(call locked_venv,$(CHECKOV_VENV),requirements/checkov.txt)
 	touch $(CHECKOV_STAMP)
 
-install: $(STAMP)
-
 # Regenerate every lock in requirements/ with uv (itself installed from the test lock) after editing pyproject.toml
 # or a *.in; versions already locked stay unless an input needs another one or UPGRADE names the package
 # (make lock UPGRADE="flask orjson"). The locks resolve for every platform and every Python from the version given
@@ -91,8 +89,19 @@ define compile_lock
 		&& { cmp -s $$new $(1) || cp $$new $(1); }; status=$$?; rm -f $$new; exit $$status
 endef
 
-.PHONY: lock
-lock: $(STAMP)
+##@ Run
+
+# Every target with a `## ` description, under the `##@ ` group it is defined in.
+help: ## this list
+	@awk 'BEGIN { FS = ":[^#]*## " } /^##@ / { printf "\n%s\n", substr($$0, 5) } \
+		/^[a-z][a-zA-Z_-]*:.*## / { printf "  %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+install: $(STAMP) ## the service's .venv, from the locks in requirements/ (exact versions, hashes)
+
+run: $(STAMP) ## serve on 127.0.0.1:8080; an embedded PostgreSQL unless AGNO_PG_DSN names one
+	$(BIN)/agno-session serve
+
+lock: $(STAMP) ## regenerate the locks after editing pyproject.toml or a requirements/*.in (UPGRADE="pkg …")
 	$(call compile_lock,$(SERVICE_LOCK),$(UPGRADE_ARGS) --python-version 3.10 pyproject.toml)
 	$(call compile_lock,$(TEST_LOCK),$(UPGRADE_ARGS) --python-version 3.11 pyproject.toml --extra test -c $(SERVICE_LOCK))
 	$(call compile_lock,$(PIP_LOCK),$(UPGRADE_ARGS) --python-version 3.10 requirements/pip.in)
@@ -102,43 +111,58 @@ lock: $(STAMP)
 	$(call compile_lock,requirements/deploy-tools.txt,$(UPGRADE_ARGS) --python-version 3.11 requirements/deploy-tools.in)
 	$(call compile_lock,requirements/checkov.txt,$(UPGRADE_ARGS) --python-version 3.11.5 requirements/checkov.in)
 
-run: $(STAMP)
-	$(BIN)/agno-session serve
+clean: ## remove every virtualenv
+	rm -rf $(VENV) $(REF_VENV) $(PROXY_VENV) $(DEPLOY_VENV) $(CHECKOV_VENV) .pytest_cache
 
-lint: $(STAMP)
-	$(BIN)/ruff check .
+##@ Test
 
 # The whole suite, cheapest first: lint, pure tests, tests against PostgreSQL, whole processes, then the differential
 # test against the real AgentOS and the proxy's.
-test: lint unit-test integration-test system-test contract-test proxy-test
+test: lint unit-test integration-test system-test contract-test proxy-test ## everything below but fuzz, cheapest first (what CI runs, with bench-check and deploy-test)
+
+lint: $(STAMP) ## ruff over the tree
+	$(BIN)/ruff check .
 
 # Pure tests (tests/unit): no PostgreSQL, no server process; seconds.
-unit-test: $(STAMP)
+unit-test: $(STAMP) ## pure tests (tests/unit): no PostgreSQL, no process; seconds
 	$(BIN)/python -m pytest tests/unit
 
 # The app against a real PostgreSQL (tests/integration; an embedded one unless AGNO_TEST_PG_DSN names one).
-integration-test: $(STAMP)
+integration-test: $(STAMP) ## the app on a real PostgreSQL (tests/integration)
 	$(BIN)/python -m pytest tests/integration
 
 # Whole processes (tests/system): gunicorn, the nginx front, restarts, packaging, PgBouncer, replicas, the fuzz CLI.
-system-test: $(STAMP)
+system-test: $(STAMP) ## whole processes: gunicorn, nginx, restarts, PgBouncer, replicas (tests/system)
 	$(BIN)/python -m pytest tests/system
 
-contract-test: $(STAMP) $(REF_STAMP)
+contract-test: $(STAMP) $(REF_STAMP) ## both servers compared on the same data: the real AgentOS and agno-session
 	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python -m pytest tests/contract
 
+# A longer schemathesis campaign (all phases, more examples, 15 min budget); report in reports/schemathesis.
+fuzz: $(STAMP) ## a long schemathesis campaign against a real server (report in reports/schemathesis)
+	$(BIN)/python -m scripts.fuzz --profile campaign
+
+# System packages the tests need, from Debian (CI runs this before `make test`; needs root or sudo): nginx for the
+# front's tests (tests/integration/test_front.py, tests/system/test_front_server.py fail without it), PostgreSQL's server and PgBouncer for the replica and pooler
+# tests, jq for the smoke test, chromium (headless) for the proxy's report test (tests/proxy/e2e/test_report_browser.py), wrk for the benchmarks.
+SYSTEM_PACKAGES := nginx jq pgbouncer postgresql chromium wrk
+system-packages: ## the Debian programs the tests and benchmarks run (nginx, PostgreSQL, wrk…)
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends $$missing; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends $$missing; fi; \
+	else echo "system packages present: $(SYSTEM_PACKAGES)"; fi
+
+##@ Proxy
+
 # The cut-over proxy: its unit tests in its own venv, then the real mitmdump between the real AgentOS and agno-session.
-proxy-test: $(STAMP) $(REF_STAMP) $(PROXY_STAMP)
+proxy-test: $(STAMP) $(REF_STAMP) $(PROXY_STAMP) ## the cut-over proxy's unit tests, then the real mitmdump between both servers
 	$(PROXY_VENV)/bin/python -m pytest --confcutdir=tests/proxy/unit -p no:cacheprovider -W ignore::DeprecationWarning \
 		tests/proxy/unit
 	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python AGNO_MITMDUMP=$(PROXY_VENV)/bin/mitmdump \
 		$(BIN)/python -m pytest tests/proxy/e2e
-
-# Overhead of the proxy (not a test): added latency p50/p99 and mitmdump's CPU per request at 16 and 64 clients;
-# PROXY_BENCH_ARGS e.g. "--requests 640 --concurrency 16".
-proxy-bench: $(STAMP) $(REF_STAMP) $(PROXY_STAMP)
-	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python AGNO_MITMDUMP=$(PROXY_VENV)/bin/mitmdump \
-		$(BIN)/python -m bench.proxy_overhead --scenario $(PROXY_BENCH_ARGS)
 
 # The proxy in the foreground: make shadow AGENTOS_URL=… SESSIONS_URL=… SHADOW_MODE=shadow|cutover|reverse
 # (the starting mode; switch at run time with PUT /mode on the control port). One report directory per mode run
@@ -146,7 +170,7 @@ proxy-bench: $(STAMP) $(REF_STAMP) $(PROXY_STAMP)
 # First the preflight (db_ids and auth of both sides, `agno-session check --sessions-url`; AGENTOS_KEY or
 # AGENTOS_TOKEN in the environment when AgentOS needs one): a difference refuses to start; SHADOW_PREFLIGHT=0 skips it.
 SHADOW_PREFLIGHT ?= 1
-shadow: $(STAMP) $(PROXY_STAMP)
+shadow: $(STAMP) $(PROXY_STAMP) ## the proxy in the foreground: AGENTOS_URL=… SESSIONS_URL=… SHADOW_MODE=shadow|cutover|reverse
 	$(if $(filter 0,$(SHADOW_PREFLIGHT)),@echo "preflight skipped (SHADOW_PREFLIGHT=0)",$(BIN)/agno-session check \
 		--agentos-url $(AGENTOS_URL) --sessions-url $(SESSIONS_URL))
 	PYTHONPATH=$(CURDIR) $(PROXY_VENV)/bin/mitmdump -s proxy/shadow.py --set flow_detail=0 \
@@ -158,86 +182,74 @@ shadow: $(STAMP) $(PROXY_STAMP)
 
 # The cut-over tried locally: PostgreSQL, the reference AgentOS with agno's seed data, agno-session and the proxy
 # (`make shadow`, mode shadow); prints URLs and requests to send; Ctrl-C stops everything. Report in reports/demo.
-demo: $(STAMP) $(REF_STAMP) $(PROXY_STAMP)
+demo: $(STAMP) $(REF_STAMP) $(PROXY_STAMP) ## the cut-over on this machine: PostgreSQL, AgentOS, agno-session and the proxy
 	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python -m scripts.demo
 
-# A longer schemathesis campaign (all phases, more examples, 15 min budget); report in reports/schemathesis.
-fuzz: $(STAMP)
-	$(BIN)/python -m scripts.fuzz --profile campaign
+# Overhead of the proxy (not a test): added latency p50/p99 and mitmdump's CPU per request at 16 and 64 clients;
+# PROXY_BENCH_ARGS e.g. "--requests 640 --concurrency 16".
+proxy-bench: $(STAMP) $(REF_STAMP) $(PROXY_STAMP) ## the latency and CPU the proxy adds (not a test)
+	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python AGNO_MITMDUMP=$(PROXY_VENV)/bin/mitmdump \
+		$(BIN)/python -m bench.proxy_overhead --scenario $(PROXY_BENCH_ARGS)
 
-deploy-tools: $(DEPLOY_STAMP) $(CHECKOV_STAMP)
-
-# The service image, built with podman on a locally debootstrapped Debian (no registry here); prints its size.
-# Elsewhere: docker build -t agno-session . (BASE defaults to python:3.12-slim).
-image:
-	scripts/deploy/image.sh
-
-# PostgreSQL, migrate and the service on 127.0.0.1:$${AGNO_SESSION_PORT:-8080}, with random secrets made once in
-# deploy/compose/secrets/. Elsewhere: docker compose -f docker-compose.session.yml up -d (same secret files).
-compose-up: $(DEPLOY_STAMP)
-	scripts/deploy/image.sh
-	scripts/deploy/pg-image.sh
-	scripts/deploy/compose-up.sh
-
-# Random secrets for the Compose stack in deploy/compose/secrets/ (made once; `make compose-up` runs it too).
-compose-secrets:
-	scripts/deploy/compose-secrets.sh
-
-compose-down: $(DEPLOY_STAMP)
-	CONTAINERS_CONF=$(CURDIR)/deploy/podman/containers.conf AGNO_SESSION_IMAGE=localhost/agno-session:dev \
-		$(DEPLOY_VENV)/bin/podman-compose -p agno-session $(COMPOSE_FILES) down
-
-# Render, lint, validate and scan the Helm chart; check that it refuses what it must.
-chart: $(DEPLOY_STAMP) $(CHECKOV_STAMP)
-	scripts/deploy/chart-test.sh
-
-# The curl + jq smoke test against a running service: make smoke SMOKE_URL=http://host:port [OS_SECURITY_KEY=…]
-smoke:
-	@command -v jq >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends jq >/dev/null)
-	scripts/test-session-api.sh $(SMOKE_URL)
-
-# Everything above for real: image, container, Compose stack, chart; smoke test against gunicorn, container, stack.
-deploy-test: $(STAMP) $(DEPLOY_STAMP) $(CHECKOV_STAMP)
-	scripts/deploy/deploy-test.sh
+##@ Bench
 
 # Side by side with the real AgentOS on a generated dataset (not part of `make test`); BENCH_ARGS e.g.
 # "--sessions 200000 --workers 1,2,4" (the whole run once per worker count). Report in reports/bench.
-bench: $(STAMP) $(REF_STAMP) wrk
+bench: $(STAMP) $(REF_STAMP) wrk ## side by side with the real AgentOS on a generated dataset (BENCH_ARGS)
 	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python -m bench $(BENCH_ARGS)
+
+# The ratio regression check (CI runs it after `make test`): per route, the median over three rounds of
+# agno-session's throughput over AgentOS's on 2,000 sessions; fails when one loses more than a third of its ratio.
+bench-check: $(STAMP) $(REF_STAMP) wrk ## CI's ratio regression check on 2,000 sessions
+	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python -m bench.check $(BENCH_ARGS)
 
 # Both servers' workers' RSS under a steady mixed load for 10 minutes (SOAK_ARGS e.g. "--seconds 60
 # --servers agno-session"); fails when agno-session's memory is not bounded. Report in reports/bench/soak-*.
-bench-soak: $(STAMP) $(REF_STAMP) wrk
+bench-soak: $(STAMP) $(REF_STAMP) wrk ## both servers' memory under 10 minutes of mixed load (SOAK_ARGS)
 	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 # Cost per route at each dataset size relative to the smallest, from bench reports of several sizes (stdlib only):
 # make bench-scale SCALE_REPORTS="reports/bench/bench-20000-w1.json reports/bench/bench-1000000-w1.json"
 SCALE_REPORTS ?= $(wildcard reports/bench/bench-*-w1.json)
-bench-scale:
+bench-scale: ## cost per route by dataset size, from bench reports (SCALE_REPORTS)
 	$(PYTHON) -m bench.scale $(SCALE_REPORTS)
 
-# The ratio regression check (CI runs it after `make test`): per route, the median over three rounds of
-# agno-session's throughput over AgentOS's on 2,000 sessions; fails when one loses more than a third of its ratio.
-bench-check: $(STAMP) $(REF_STAMP) wrk
-	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python -m bench.check $(BENCH_ARGS)
+wrk: ## check that wrk, the load generator, is installed
+	@command -v wrk >/dev/null || { echo "wrk is not installed: make system-packages (or apt-get install wrk)" >&2; exit 1; }
 
-# System packages the tests need, from Debian (CI runs this before `make test`; needs root or sudo): nginx for the
-# front's tests (tests/integration/test_front.py, tests/system/test_front_server.py fail without it), PostgreSQL's server and PgBouncer for the replica and pooler
-# tests, jq for the smoke test, chromium (headless) for the proxy's report test (tests/proxy/e2e/test_report_browser.py).
-SYSTEM_PACKAGES := nginx jq pgbouncer postgresql chromium
-system-packages:
-	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-			--no-install-recommends $$missing; \
-		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-			--no-install-recommends $$missing; fi; \
-	else echo "system packages present: $(SYSTEM_PACKAGES)"; fi
+##@ Deploy
 
-# wrk from Debian, installed when missing (needs root or sudo).
-wrk:
-	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -q wrk; \
-		else sudo apt-get update -qq && sudo apt-get install -y -q wrk; fi; }
+# Everything above for real: image, container, Compose stack, chart; smoke test against gunicorn, container, stack.
+deploy-test: $(STAMP) $(DEPLOY_STAMP) $(CHECKOV_STAMP) ## all of the below for real: image, container, Compose stack, chart, smoke tests
+	scripts/deploy/deploy-test.sh
 
-clean:
-	rm -rf $(VENV) $(REF_VENV) $(PROXY_VENV) $(DEPLOY_VENV) $(CHECKOV_VENV) .pytest_cache
+# The service image, built with podman on a locally debootstrapped Debian (no registry here); prints its size.
+# Elsewhere: docker build -t agno-session . (BASE defaults to python:3.12-slim).
+image: ## the service image, built with podman
+	scripts/deploy/image.sh
+
+# PostgreSQL, migrate and the service on 127.0.0.1:$${AGNO_SESSION_PORT:-8080}, with random secrets made once in
+# deploy/compose/secrets/. Elsewhere: docker compose -f docker-compose.session.yml up -d (same secret files).
+compose-up: $(DEPLOY_STAMP) ## PostgreSQL, migrate and the service with Compose on 127.0.0.1:8080
+	scripts/deploy/image.sh
+	scripts/deploy/pg-image.sh
+	scripts/deploy/compose-up.sh
+
+# Random secrets for the Compose stack in deploy/compose/secrets/ (made once; `make compose-up` runs it too).
+compose-secrets: ## the Compose stack's random secrets (made once)
+	scripts/deploy/compose-secrets.sh
+
+compose-down: $(DEPLOY_STAMP) ## stop the Compose stack
+	CONTAINERS_CONF=$(CURDIR)/deploy/podman/containers.conf AGNO_SESSION_IMAGE=localhost/agno-session:dev \
+		$(DEPLOY_VENV)/bin/podman-compose -p agno-session $(COMPOSE_FILES) down
+
+# Render, lint, validate and scan the Helm chart; check that it refuses what it must.
+chart: $(DEPLOY_STAMP) $(CHECKOV_STAMP) ## render, lint, validate and scan the Helm chart
+	scripts/deploy/chart-test.sh
+
+# The curl + jq smoke test against a running service: make smoke SMOKE_URL=http://host:port [OS_SECURITY_KEY=…]
+smoke: ## the curl + jq smoke test against a running service (SMOKE_URL=…)
+	@command -v jq >/dev/null || { echo "jq is not installed: make system-packages (or apt-get install jq)" >&2; exit 1; }
+	scripts/test-session-api.sh $(SMOKE_URL)
+
+deploy-tools: $(DEPLOY_STAMP) $(CHECKOV_STAMP) ## the deploy tools' virtualenvs (Helm's SDK, podman-compose, checkov…)

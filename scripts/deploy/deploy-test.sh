@@ -24,7 +24,7 @@ step "hadolint: every Dockerfile"
 "$ROOT/scripts/deploy/gunicorn-test.sh"
 "$ROOT/scripts/deploy/image.sh"
 step "image: its recorded and installed packages equal requirements/service.txt"
-"${PROJECT_PYTHON:-$ROOT/.venv/bin/python}" "$ROOT/scripts/deploy/image_versions.py" "$IMAGE" \
+(cd "$ROOT" && "${PROJECT_PYTHON:-$ROOT/.venv/bin/python}" -m scripts.deploy.image_versions "$IMAGE") \
   || die "the image does not hold the runtime lock's versions"
 "$ROOT/scripts/deploy/pg-image.sh"
 "$ROOT/scripts/deploy/container-test.sh"

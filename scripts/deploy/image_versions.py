@@ -9,10 +9,9 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+from tests.support.locks import installed_on, read_lock
 
-from tests.unit.test_locks import installed_on, read_lock  # noqa: E402 (the lock's one reader, run from the checkout)
+ROOT = Path(__file__).resolve().parents[2]
 
 RECORD = "/opt/agno-session/versions.txt"
 # Left out of the image on purpose (Dockerfile): a container is always given a DSN, never the embedded PostgreSQL.
