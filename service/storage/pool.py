@@ -2,7 +2,7 @@
 
 Nothing here outlives a transaction on the server (no session SET, session advisory lock, prepared statement,
 LISTEN or temporary table), so a transaction-mode pooler (PgBouncer) may run each transaction on any server
-connection; tests/test_pgbouncer.py proves it.
+connection; tests/system/test_pgbouncer.py proves it.
 """
 
 from __future__ import annotations
