@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from flask import Blueprint
 from werkzeug.wrappers import Response
@@ -10,11 +11,9 @@ from werkzeug.wrappers import Response
 from service.api.auth import current_caller
 from service.api.inputs import parsed_query, parsed_request, resolve_database
 from service.api.responses import json_response, no_content
-from service.rules import render
+from service.rules import agno, render
 from service.rules.errors import ApiError
 from service.rules.validation import parsers
-from service.rules.validation.depth import state_depth
-from service.rules.validation.errors import RequestInvalid
 from service.rules.writes import new_session, patched_session, preloaded_runs
 from service.storage import sessions as store
 from service.storage.errors import RunConflict
@@ -97,7 +96,7 @@ def get_session(session_id: str) -> Response:
     if row is None:
         prefix = f"{q['session_type'].title()} " if q["session_type"] else ""
         raise ApiError(404, f"{prefix}Session with id '{session_id}' not found")
-    as_type = q["session_type"] or render.detect_session_type(row)
+    as_type = q["session_type"] or agno.detect_session_type(row)
     return json_response(render.drop_none(render.session_detail(row, row["runs"], as_type, now=int(time.time()))))
 
 
@@ -107,21 +106,13 @@ def update_session(session_id: str) -> Response:
     db = resolve_database(parsed, session_id)
     q, body = parsed.query, parsed.body
     now = int(time.time())
-
-    def change(row: dict) -> dict:
-        # A workflow answers session_state inside session_data, one level deeper: checked before anything is written.
-        too_deep = state_depth(body.get("session_state"), render.detect_session_type(row))
-        if too_deep:
-            raise RequestInvalid(too_deep)
-        return patched_session(row, q["session_type"], body, now)
-
-    row = store.patch_session(db, session_id, current_caller().owner(q["user_id"]), change)
-    if row is None:
+    change = partial(patched_session, as_type=q["session_type"], body=body, now=now)
+    written = store.patch_session(db, session_id, current_caller().owner(q["user_id"]), change)
+    if written is None:
         raise ApiError(404, f"Session with id '{session_id}' not found")
-    real_type = render.detect_session_type(row)
+    row, write = written
     # AgentOS answers in the row's own shape, from the runs of the session as it read it (as `type`).
-    detail = render.session_detail(row, row["runs"], real_type, now=now, read_as=q["session_type"] or real_type)
-    return json_response(detail)
+    return json_response(render.session_detail(row, row["runs"], write.own_type, now=now, read_as=write.kind))
 
 
 @bp.delete("/sessions/<session_id>")
@@ -145,7 +136,7 @@ def rename_session(session_id: str) -> Response:
     row = store.rename_session(db, session_id, q["session_type"], owner, parsed.body["session_name"])
     if row is None:
         raise ApiError(404, f"Session with id '{session_id}' not found")
-    detail = render.session_detail(row, row["runs"], render.detect_session_type(row), now=int(time.time()))
+    detail = render.session_detail(row, row["runs"], agno.detect_session_type(row), now=int(time.time()))
     return json_response(detail)
 
 
@@ -163,7 +154,7 @@ def _classified_runs(session_id: str) -> list[dict]:
     runs = render.filter_runs(
         row["runs"], statuses=q["status"], created_after=q["created_after"], created_before=q["created_before"]
     )
-    return render.session_runs(row, runs, q["session_type"] or render.detect_session_type(row))
+    return render.session_runs(row, runs, q["session_type"] or agno.detect_session_type(row))
 
 
 @bp.get("/sessions/<session_id>/runs")

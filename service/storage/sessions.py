@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from psycopg2 import sql
 from psycopg2.extras import execute_values
@@ -197,45 +197,56 @@ def rename_session(db: Database, session_id: str, session_type: str | None, user
     return with_runs(row)
 
 
-def _update_locked(db: Database, session_id: str, user_id: str | None,
-                   plan: Callable[[dict], tuple[sql.Composable, dict[str, Any]]]) -> dict | None:
-    """Lock the row (concurrent writers queue here, each reading what the one before wrote), let `plan(row)` say
-    which UPDATE to run, run it in the same transaction; the updated row with the runs read under the lock."""
+class ColumnWrite(Protocol):
+    """What a rule computed for a locked row: the session type whose id and data columns it writes, and the
+    column values (the SQL file's parameters)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def columns(self) -> dict[str, Any]: ...
+
+
+Write = TypeVar("Write", bound=ColumnWrite)
+
+
+def _bound(columns: dict[str, Any]) -> dict[str, Any]:
+    """Column values as parameters: the JSON columns wrapped for jsonb."""
+    return {k: (jsonb(v) if k in JSON_COLUMNS or k == "component_data" else v) for k, v in columns.items()}
+
+
+def _update_locked(db: Database, session_id: str, user_id: str | None, compute: Callable[[dict], Write],
+                   statement: Callable[[Write], sql.Composable]) -> tuple[dict, Write] | None:
+    """Lock the row (concurrent writers queue here, each reading what the one before wrote), let `compute(row)` say
+    what to write (raising leaves the row as it was), run `statement(write)` in the same transaction; the updated
+    row with the runs read under the lock, and the write."""
     with db.transaction() as cur:
         locked = db.query("get_session", lock=sql.SQL("FOR UPDATE OF s"))
         cur.execute(locked, {"session_id": session_id, "user_id": user_id})
         row = with_runs(cur.fetchone())
         if row is None:
             return None
-        statement, params = plan(row)
-        cur.execute(statement, {**params, "session_id": session_id})
+        write = compute(row)
+        cur.execute(statement(write), {**_bound(write.columns), "session_id": session_id})
         updated = cur.fetchone()
     updated.pop("runs", None)
     updated["runs"] = row["runs"]
-    return updated
+    return updated, write
 
 
-def patch_session(db: Database, session_id: str, user_id: str | None,
-                  compute: Callable[[dict], dict[str, Any]]) -> dict | None:
+def patch_session(db: Database, session_id: str, user_id: str | None, compute: Callable[[dict], Write]
+                  ) -> tuple[dict, Write] | None:
     """Read-lock-write in one transaction: `compute(row)` returns the columns to write, as agno's upsert would."""
-
-    def plan(row: dict) -> tuple[sql.Composable, dict[str, Any]]:
-        change = compute(row)
-        kind = change.pop("kind")
-        params = {k: (jsonb(v) if k in JSON_COLUMNS or k == "component_data" else v) for k, v in change.items()}
-        statement = db.query("update_session", id_column=sql.Identifier(f"{kind}_id"),
-                             data_column=sql.Identifier(f"{kind}_data"))
-        return statement, params
-
-    return _update_locked(db, session_id, user_id, plan)
+    return _update_locked(db, session_id, user_id, compute,
+                          lambda write: db.query("update_session", id_column=sql.Identifier(f"{write.kind}_id"),
+                                                 data_column=sql.Identifier(f"{write.kind}_data")))
 
 
-def merge_session_state(db: Database, session_id: str, user_id: str | None,
-                        compute: Callable[[dict], Any], now: int) -> dict | None:
-    """Write the session_data `compute(row)` derives from the locked row (state merge), stamping updated_at."""
-    return _update_locked(db, session_id, user_id,
-                          lambda row: (db.query("merge_state_update"),
-                                       {"session_data": jsonb(compute(row)), "now": now}))
+def merge_session_state(db: Database, session_id: str, user_id: str | None, compute: Callable[[dict], Write]
+                        ) -> tuple[dict, Write] | None:
+    """Write the session_data and updated_at `compute(row)` derives from the locked row (state merge)."""
+    return _update_locked(db, session_id, user_id, compute, lambda write: db.query("merge_state_update"))
 
 
 CASCADE_QUERIES = (  # delete_sessions.sql's existence column → the queries it enables, payloads before index
