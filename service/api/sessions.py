@@ -9,7 +9,7 @@ from flask import Blueprint
 from werkzeug.wrappers import Response
 
 from service.api.auth import current_caller
-from service.api.inputs import parsed_query, parsed_request, resolve_database
+from service.api.inputs import parsed_query, parsed_request, request_database
 from service.api.responses import json_response, no_content
 from service.rules import agno, render
 from service.rules.errors import ApiError
@@ -25,7 +25,7 @@ MEDIA_UNCONFIGURED = "Media storage is not configured on AgentOS"
 @bp.get("/sessions")
 def list_sessions() -> Response:
     parsed = parsed_query(parsers.list_query)
-    db = resolve_database(parsed)
+    db = request_database(parsed)
     q = parsed.query
     filters = {k: q[k] for k in ("session_type", "component_id", "session_name")}
     filters["user_id"] = current_caller().owner(q["user_id"])  # isolation: rows and count are the caller's
@@ -50,7 +50,7 @@ def list_sessions() -> Response:
 @bp.post("/sessions")
 def create_session() -> Response:
     parsed = parsed_request(parsers.create_request)
-    db = resolve_database(parsed)
+    db = request_database(parsed)
     q, body = parsed.query, parsed.body
     caller = current_caller()
     body = {**body, "user_id": caller.stamp(body.get("user_id"))}  # the token's sub owns what it creates
@@ -79,7 +79,7 @@ def delete_sessions() -> Response:
     q, body = parsed.query, parsed.body
     if len(body["session_ids"]) != len(body["session_types"]):
         raise ApiError(400, "Session IDs and session types must have the same length")
-    db = resolve_database(parsed)
+    db = request_database(parsed)
     owner = current_caller().owner(q["user_id"])
     if q["delete_media"]:
         raise ApiError(503, MEDIA_UNCONFIGURED)
@@ -90,7 +90,7 @@ def delete_sessions() -> Response:
 @bp.get("/sessions/<session_id>")
 def get_session(session_id: str) -> Response:
     parsed = parsed_query(parsers.detail_query)
-    db = resolve_database(parsed, session_id)
+    db = request_database(parsed, session_id)
     q = parsed.query
     row = store.get_session(db, session_id, current_caller().owner(q["user_id"]))
     if row is None:
@@ -103,7 +103,7 @@ def get_session(session_id: str) -> Response:
 @bp.patch("/sessions/<session_id>")
 def update_session(session_id: str) -> Response:
     parsed = parsed_request(parsers.patch_request)
-    db = resolve_database(parsed, session_id)
+    db = request_database(parsed, session_id)
     q, body = parsed.query, parsed.body
     now = int(time.time())
     change = partial(patched_session, as_type=q["session_type"], body=body, now=now)
@@ -118,7 +118,7 @@ def update_session(session_id: str) -> Response:
 @bp.delete("/sessions/<session_id>")
 def delete_session(session_id: str) -> Response:
     parsed = parsed_query(parsers.delete_query)
-    db = resolve_database(parsed, session_id)
+    db = request_database(parsed, session_id)
     q = parsed.query
     owner = current_caller().owner(q["user_id"])
     if q["delete_media"]:
@@ -130,7 +130,7 @@ def delete_session(session_id: str) -> Response:
 @bp.post("/sessions/<session_id>/rename")
 def rename_session(session_id: str) -> Response:
     parsed = parsed_request(parsers.rename_request)
-    db = resolve_database(parsed, session_id)
+    db = request_database(parsed, session_id)
     q = parsed.query
     owner = current_caller().owner(q["user_id"])
     row = store.rename_session(db, session_id, q["session_type"], owner, parsed.body["session_name"])
@@ -147,7 +147,7 @@ def _classified_runs(session_id: str) -> list[dict]:
     invalid = render.invalid_statuses(q["status"] or [])
     if invalid:
         raise ApiError(400, invalid)
-    db = resolve_database(parsed, session_id)
+    db = request_database(parsed, session_id)
     row = store.get_session(db, session_id, current_caller().owner(q["user_id"]))
     if row is None:
         raise ApiError(404, f"Session with ID {session_id} not found")
@@ -171,7 +171,7 @@ def get_run_previews(session_id: str) -> Response:
 @bp.get("/sessions/<session_id>/runs/<run_id>")
 def get_session_run(session_id: str, run_id: str) -> Response:
     parsed = parsed_query(parsers.detail_query)
-    db = resolve_database(parsed, session_id)
+    db = request_database(parsed, session_id)
     row = store.get_run(db, session_id, run_id, current_caller().owner(parsed.query["user_id"]))
     if row is None:
         raise ApiError(404, f"Session with ID {session_id} not found")

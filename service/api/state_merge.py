@@ -9,7 +9,7 @@ from flask import Blueprint
 from werkzeug.wrappers import Response
 
 from service.api.auth import current_caller
-from service.api.inputs import parsed_request, resolve_database
+from service.api.inputs import parsed_request, request_database
 from service.api.responses import json_response
 from service.rules import render
 from service.rules.errors import ApiError
@@ -23,7 +23,7 @@ bp = Blueprint("state", __name__)
 @bp.patch("/sessions/<session_id>/state")
 def merge_session_state(session_id: str) -> Response:
     parsed = parsed_request(parsers.state_merge_request)
-    db = resolve_database(parsed, session_id)
+    db = request_database(parsed, session_id)
     now = int(time.time())
     merged = partial(merged_state, patch=parsed.body, now=now)  # raising on the locked row rolls it back
     written = store.merge_session_state(db, session_id, current_caller().owner(parsed.query["user_id"]), merged)
