@@ -30,13 +30,7 @@ def list_sessions() -> Response:
     filters = {k: q[k] for k in ("session_type", "component_id", "session_name")}
     filters["user_id"] = current_caller().owner(q["user_id"])  # isolation: rows and count are the caller's
     total, rows = store.list_sessions(db, filters, q["sort_by"], q["sort_order"], q["limit"], q["page"])
-    data = []
-    for row in rows:
-        runs = row.pop("runs", None)
-        name_run = row.pop("name_run", None)
-        if runs is None:
-            runs = [name_run] if name_run is not None else []
-        data.append(render.session_list_item(row, render.session_name(row, runs, for_list=True)))
+    data = [render.session_list_item(row, render.session_name(row, row["runs"], for_list=True)) for row in rows]
     meta = {
         "page": q["page"],
         "limit": q["limit"],

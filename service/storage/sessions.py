@@ -20,7 +20,6 @@ SESSION_COLUMNS = (
     "session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id", "session_data",
     "agent_data", "team_data", "workflow_data", "metadata", "summary", "created_at", "updated_at",
 )
-COUNT_ROWS = sql.SQL("SELECT count(*) AS total_count, 0 AS delta_rows FROM filtered")
 JSON_COLUMNS = ("session_data", "agent_data", "team_data", "workflow_data", "metadata", "summary")
 
 
@@ -73,8 +72,8 @@ def list_filter(session_type: str | None, has_user: bool, has_component: bool, h
 
 def list_statement(filters: dict[str, Any], sort_by: str, sort_order: str, limit: int, page: int,
                    total: sql.Composable) -> tuple[dict[str, sql.Composable], dict[str, Any]]:
-    """The fragments `list_sessions.sql` is composed with and its parameters; `total` is COUNT_ROWS or the
-    counts' (also what the benchmark's pgbench ceiling runs)."""
+    """The fragments `list_sessions.sql` is composed with and its parameters; `total` is `counts.list_total`'s
+    (also what the benchmark's pgbench ceiling runs)."""
     offset = min((page - 1) * limit, BIGINT_MAX)  # past bigint is past any data: an empty page, not an error
     where = list_filter(filters.get("session_type"), filters.get("user_id") is not None,
                         filters.get("component_id") is not None, filters.get("session_name") is not None)
@@ -82,35 +81,30 @@ def list_statement(filters: dict[str, Any], sort_by: str, sort_order: str, limit
             {**filters, "limit": limit, "offset": offset})
 
 
-def list_total(db: Database, filters: dict[str, Any]) -> sql.Composable:
-    """How the list counts: from the session counts when it filters by type alone and they can be trusted, else
-    by counting the filtered rows."""
-    by_type_only = all(filters.get(k) is None for k in ("user_id", "component_id", "session_name"))
-    return counts.total_fragment(db) if by_type_only and counts.ready(db) else COUNT_ROWS
-
-
 def list_sessions(db: Database, filters: dict[str, Any], sort_by: str, sort_order: str, limit: int, page: int
                   ) -> tuple[int, list[dict]]:
-    """The total under the filters and one page of rows, each with `name_run` for name derivation."""
-    total = list_total(db, filters)
-    try:
+    """The total under the filters and one page of rows, each with the `runs` its name derives from (the first
+    that can name it, reduced to what naming reads; all of them on a legacy table)."""
+
+    def read(total: sql.Composable) -> list[dict]:
         fragments, params = list_statement(filters, sort_by, sort_order, limit, page, total)
-        rows = db.read_all("list_sessions", params, **fragments)
+        return db.read_all("list_sessions", params, **fragments)
+
+    total = counts.list_total(db, filters)
+    try:
+        rows = read(total)
     except TablesMissing:
-        if total is COUNT_ROWS:
+        if total is counts.COUNT_ROWS:
             raise
         counts.forget(db)  # the counts table went away since it was checked: count rows this time
-        fragments, params = list_statement(filters, sort_by, sort_order, limit, page, COUNT_ROWS)
-        rows = db.read_all("list_sessions", params, **fragments)
-    total_count = rows[0]["total_count"] if rows else 0
-    if rows and rows[0]["delta_rows"] > counts.COMPACT_AT:
-        counts.compact(db)
-    page_rows = [r for r in rows if r["session_id"] is not None]
-    for row in page_rows:
-        row.pop("total_count", None)
-        row.pop("delta_rows", None)
+        rows = read(counts.COUNT_ROWS)
+    total_count, page_rows = counts.split_total(db, rows)
     if page_rows and "runs" in page_rows[0]:
         _attach_page_runs(db, page_rows)
+    for row in page_rows:
+        name_run = row.pop("name_run", None)
+        if "runs" not in row:
+            row["runs"] = [name_run] if name_run is not None else []
     return total_count, page_rows
 
 
