@@ -21,9 +21,13 @@ def compose(dsn: str, routes: list[dict]) -> dict[str, str]:
     try:  # the served tree may predate the service.core package
         from service.core.config import DatabaseConfig
     except ImportError:
-        from service.core.config import DatabaseConfig
+        from service.config import DatabaseConfig
     from service.storage.pool import Database
-    from service.storage.sessions import list_statement, list_total
+    from service.storage.sessions import list_statement
+    try:  # the served tree may predate the counts owning the list's total
+        from service.storage.counts import list_total
+    except ImportError:
+        from service.storage.sessions import list_total
 
     db = Database(DatabaseConfig(db_id="bench", dsn=dsn), 1, 30)
     queries = {}

@@ -28,7 +28,7 @@ def parsed_request(parser: Callable[[MultiDict, bytes, str | None], Parsed]) -> 
     return parser(query_args(request.query_string), raw, request.headers.get("Content-Type"))
 
 
-def resolve_database(parsed: Parsed, session_id: str | None = None) -> Database:
+def request_database(parsed: Parsed, session_id: str | None = None) -> Database:
     """The request's database, then the 422s `parsed` holds back: AgentOS answers a bad db_id or table (400/404)
     first and would meet these only later, with a 500. A NUL in the path's session_id is listed first. A GET reads
     from the database's replica when it has one (HEAD is 405, as in AgentOS); any other method reads and writes the

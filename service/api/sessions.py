@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
 from service.api.auth import current_caller
-from service.api.inputs import parsed_query, parsed_request, resolve_database
+from service.api.inputs import parsed_query, parsed_request, request_database
 from service.api.responses import json_response, no_content
-from service.rules import render
+from service.rules import agno, render
 from service.rules.errors import ApiError
 from service.rules.validation import parsers
-from service.rules.validation.depth import state_depth
-from service.rules.validation.errors import RequestInvalid
 from service.rules.writes import new_session, patched_session, preloaded_runs
 from service.storage import sessions as store
 from service.storage.errors import RunConflict
@@ -26,18 +25,12 @@ MEDIA_UNCONFIGURED = "Media storage is not configured on AgentOS"
 @bp.get("/sessions")
 def list_sessions() -> Response:
     parsed = parsed_query(parsers.list_query)
-    db = resolve_database(parsed)
+    db = request_database(parsed)
     q = parsed.query
     filters = {k: q[k] for k in ("session_type", "component_id", "session_name")}
     filters["user_id"] = current_caller().owner(q["user_id"])  # isolation: rows and count are the caller's
     total, rows = store.list_sessions(db, filters, q["sort_by"], q["sort_order"], q["limit"], q["page"])
-    data = []
-    for row in rows:
-        runs = row.pop("runs", None)
-        name_run = row.pop("name_run", None)
-        if runs is None:
-            runs = [name_run] if name_run is not None else []
-        data.append(render.session_list_item(row, render.session_name(row, runs, for_list=True)))
+    data = [render.session_list_item(row, render.session_name(row, row["runs"], for_list=True)) for row in rows]
     meta = {
         "page": q["page"],
         "limit": q["limit"],
@@ -51,7 +44,7 @@ def list_sessions() -> Response:
 @bp.post("/sessions")
 def create_session() -> Response:
     parsed = parsed_request(parsers.create_request)
-    db = resolve_database(parsed)
+    db = request_database(parsed)
     q, body = parsed.query, parsed.body
     caller = current_caller()
     body = {**body, "user_id": caller.stamp(body.get("user_id"))}  # the token's sub owns what it creates
@@ -80,7 +73,7 @@ def delete_sessions() -> Response:
     q, body = parsed.query, parsed.body
     if len(body["session_ids"]) != len(body["session_types"]):
         raise ApiError(400, "Session IDs and session types must have the same length")
-    db = resolve_database(parsed)
+    db = request_database(parsed)
     owner = current_caller().owner(q["user_id"])
     if q["delete_media"]:
         raise ApiError(503, MEDIA_UNCONFIGURED)
@@ -91,43 +84,35 @@ def delete_sessions() -> Response:
 @bp.get("/sessions/<session_id>")
 def get_session(session_id: str) -> Response:
     parsed = parsed_query(parsers.detail_query)
-    db = resolve_database(parsed, session_id)
+    db = request_database(parsed, session_id)
     q = parsed.query
     row = store.get_session(db, session_id, current_caller().owner(q["user_id"]))
     if row is None:
         prefix = f"{q['session_type'].title()} " if q["session_type"] else ""
         raise ApiError(404, f"{prefix}Session with id '{session_id}' not found")
-    as_type = q["session_type"] or render.detect_session_type(row)
+    as_type = q["session_type"] or agno.detect_session_type(row)
     return json_response(render.drop_none(render.session_detail(row, row["runs"], as_type, now=int(time.time()))))
 
 
 @bp.patch("/sessions/<session_id>")
 def update_session(session_id: str) -> Response:
     parsed = parsed_request(parsers.patch_request)
-    db = resolve_database(parsed, session_id)
+    db = request_database(parsed, session_id)
     q, body = parsed.query, parsed.body
     now = int(time.time())
-
-    def change(row: dict) -> dict:
-        # A workflow answers session_state inside session_data, one level deeper: checked before anything is written.
-        too_deep = state_depth(body.get("session_state"), render.detect_session_type(row))
-        if too_deep:
-            raise RequestInvalid(too_deep)
-        return patched_session(row, q["session_type"], body, now)
-
-    row = store.patch_session(db, session_id, current_caller().owner(q["user_id"]), change)
-    if row is None:
+    change = partial(patched_session, as_type=q["session_type"], body=body, now=now)
+    written = store.patch_session(db, session_id, current_caller().owner(q["user_id"]), change)
+    if written is None:
         raise ApiError(404, f"Session with id '{session_id}' not found")
-    real_type = render.detect_session_type(row)
+    row, write = written
     # AgentOS answers in the row's own shape, from the runs of the session as it read it (as `type`).
-    detail = render.session_detail(row, row["runs"], real_type, now=now, read_as=q["session_type"] or real_type)
-    return json_response(detail)
+    return json_response(render.session_detail(row, row["runs"], write.own_type, now=now, read_as=write.kind))
 
 
 @bp.delete("/sessions/<session_id>")
 def delete_session(session_id: str) -> Response:
     parsed = parsed_query(parsers.delete_query)
-    db = resolve_database(parsed, session_id)
+    db = request_database(parsed, session_id)
     q = parsed.query
     owner = current_caller().owner(q["user_id"])
     if q["delete_media"]:
@@ -139,13 +124,13 @@ def delete_session(session_id: str) -> Response:
 @bp.post("/sessions/<session_id>/rename")
 def rename_session(session_id: str) -> Response:
     parsed = parsed_request(parsers.rename_request)
-    db = resolve_database(parsed, session_id)
+    db = request_database(parsed, session_id)
     q = parsed.query
     owner = current_caller().owner(q["user_id"])
     row = store.rename_session(db, session_id, q["session_type"], owner, parsed.body["session_name"])
     if row is None:
         raise ApiError(404, f"Session with id '{session_id}' not found")
-    detail = render.session_detail(row, row["runs"], render.detect_session_type(row), now=int(time.time()))
+    detail = render.session_detail(row, row["runs"], agno.detect_session_type(row), now=int(time.time()))
     return json_response(detail)
 
 
@@ -156,14 +141,14 @@ def _classified_runs(session_id: str) -> list[dict]:
     invalid = render.invalid_statuses(q["status"] or [])
     if invalid:
         raise ApiError(400, invalid)
-    db = resolve_database(parsed, session_id)
+    db = request_database(parsed, session_id)
     row = store.get_session(db, session_id, current_caller().owner(q["user_id"]))
     if row is None:
         raise ApiError(404, f"Session with ID {session_id} not found")
     runs = render.filter_runs(
         row["runs"], statuses=q["status"], created_after=q["created_after"], created_before=q["created_before"]
     )
-    return render.session_runs(row, runs, q["session_type"] or render.detect_session_type(row))
+    return render.session_runs(row, runs, q["session_type"] or agno.detect_session_type(row))
 
 
 @bp.get("/sessions/<session_id>/runs")
@@ -180,7 +165,7 @@ def get_run_previews(session_id: str) -> Response:
 @bp.get("/sessions/<session_id>/runs/<run_id>")
 def get_session_run(session_id: str, run_id: str) -> Response:
     parsed = parsed_query(parsers.detail_query)
-    db = resolve_database(parsed, session_id)
+    db = request_database(parsed, session_id)
     row = store.get_run(db, session_id, run_id, current_caller().owner(parsed.query["user_id"]))
     if row is None:
         raise ApiError(404, f"Session with ID {session_id} not found")

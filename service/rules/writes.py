@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from service.core.json_codec import JSON_NULL
-from service.rules.render.sessions import strip_reserved_metadata
-from service.rules.render.summary import summary_dict, summary_errors
-from service.rules.render.values import detect_session_type, run_type_of
+from service.rules.agno import detect_session_type, run_type_of, strip_reserved_metadata, summary_dict, summary_errors
+from service.rules.validation.depth import state_depth
+from service.rules.validation.errors import RequestInvalid
 from service.rules.validation.sanitize import sanitize_strings
+
+
+@dataclass(frozen=True)
+class SessionWrite:
+    """What a write does to a locked session row: the columns it sets, the session type it read the row as
+    (`kind`: whose id and data columns it writes) and the row's own type (the shape the answer takes)."""
+
+    kind: str
+    own_type: str
+    columns: dict[str, Any]
 
 
 def _json(value: Any) -> Any:
@@ -44,9 +55,16 @@ def new_session(session_type: str, body: dict[str, Any], now: int) -> dict[str, 
     return values
 
 
-def patched_session(row: dict[str, Any], as_type: str | None, body: dict[str, Any], now: int) -> dict[str, Any]:
-    """Columns PATCH writes: the session read as `as_type` (or its own type), changed, then upserted."""
-    kind = as_type or detect_session_type(row)
+def patched_session(row: dict[str, Any], as_type: str | None, body: dict[str, Any], now: int) -> SessionWrite:
+    """What PATCH writes: the session read as `as_type` (or its own type), changed, then upserted.
+
+    Raises RequestInvalid, before anything is written, for a session_state nested deeper than the answer (in the
+    row's own shape: a workflow's sits one level deeper) can hold."""
+    own_type = detect_session_type(row)
+    too_deep = state_depth(body.get("session_state"), own_type)
+    if too_deep:
+        raise RequestInvalid(too_deep)
+    kind = as_type or own_type
     session_data, metadata, component_data = row["session_data"], row["metadata"], row[f"{kind}_data"]
     if kind == "workflow":  # a WorkflowSession turns these nulls into {} as it is read, so they are written back
         session_data = {} if session_data is None else session_data
@@ -65,8 +83,7 @@ def patched_session(row: dict[str, Any], as_type: str | None, body: dict[str, An
         elif isinstance(row["summary"], dict):
             # re-written through agno's SessionSummary; kept as stored when it cannot be read
             summary = row["summary"] if summary_errors(row["summary"], ()) else summary_dict(row["summary"])
-    return {  # agno's upsert passes every JSON column it writes through its string sanitizer
-        "kind": kind,
+    return SessionWrite(kind, own_type, {  # agno's upsert passes every JSON column it writes through its sanitizer
         "component_id": row[f"{kind}_id"],
         "component_data": sanitize_strings(component_data),
         "user_id": row["user_id"],
@@ -74,7 +91,7 @@ def patched_session(row: dict[str, Any], as_type: str | None, body: dict[str, An
         "summary": sanitize_strings(summary),
         "metadata": sanitize_strings(metadata),
         "now": now,
-    }
+    })
 
 
 def preloaded_runs(session_id: str, user_id: str | None, runs: list[dict[str, Any]], now: int

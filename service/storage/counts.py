@@ -2,7 +2,8 @@
 
 `agno-session migrate --indexes` installs them (sql/create_session_counts_*.sql; service/storage/migration.py).
 The list uses them only while their table and all four triggers are in place and enabled, checked at most every
-CHECK_EVERY seconds; a missing table found in between sends the list back to counting rows.
+CHECK_EVERY seconds; a missing table found in between sends the list back to counting rows. The list asks two things:
+`list_total` (the fragment its statement computes the total with) before the read, `split_total` after it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from psycopg2 import sql
@@ -19,6 +21,7 @@ from psycopg2 import sql
 from service.storage.errors import StorageError
 from service.storage.pool import Database
 
+COUNT_ROWS = sql.SQL("SELECT count(*) AS total_count, 0 AS delta_rows FROM filtered")  # the fallback: count them
 CHECK_EVERY = 10.0  # seconds a readiness answer is trusted: a dropped or disabled trigger is noticed this fast
 COMPACT_AT = 64  # delta rows a list may sum before they are folded into one per type
 _EVENTS = ("insert", "delete", "retype", "truncate")
@@ -116,9 +119,24 @@ def forget(db: Database) -> None:
     _readiness(db).checked = float("-inf")
 
 
-def total_fragment(db: Database) -> sql.Composed:
-    """The list's total read from the counts, with how many delta rows it summed."""
-    return names(db).total
+def list_total(db: Database, filters: dict[str, Any]) -> sql.Composable:
+    """How the list counts (a fragment yielding total_count and delta_rows): from the counts when it filters by type
+    alone and they can be trusted, else by counting the filtered rows (COUNT_ROWS)."""
+    by_type_only = all(filters.get(k) is None for k in ("user_id", "component_id", "session_name"))
+    return names(db).total if by_type_only and ready(db) else COUNT_ROWS
+
+
+def split_total(db: Database, rows: list[dict]) -> tuple[int, list[dict]]:
+    """The total the list's rows carry, and its page: the sessions without the count columns (an empty page is one
+    row of counts alone). A read that summed more than COMPACT_AT delta rows folds them first."""
+    total = rows[0]["total_count"] if rows else 0
+    if rows and rows[0]["delta_rows"] > COMPACT_AT:
+        compact(db)
+    page = [row for row in rows if row["session_id"] is not None]
+    for row in page:
+        row.pop("total_count", None)
+        row.pop("delta_rows", None)
+    return total, page
 
 
 def compact(db: Database) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from psycopg2 import sql
 from psycopg2.extras import execute_values
@@ -20,7 +20,6 @@ SESSION_COLUMNS = (
     "session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id", "session_data",
     "agent_data", "team_data", "workflow_data", "metadata", "summary", "created_at", "updated_at",
 )
-COUNT_ROWS = sql.SQL("SELECT count(*) AS total_count, 0 AS delta_rows FROM filtered")
 JSON_COLUMNS = ("session_data", "agent_data", "team_data", "workflow_data", "metadata", "summary")
 
 
@@ -73,8 +72,8 @@ def list_filter(session_type: str | None, has_user: bool, has_component: bool, h
 
 def list_statement(filters: dict[str, Any], sort_by: str, sort_order: str, limit: int, page: int,
                    total: sql.Composable) -> tuple[dict[str, sql.Composable], dict[str, Any]]:
-    """The fragments `list_sessions.sql` is composed with and its parameters; `total` is COUNT_ROWS or the
-    counts' (also what the benchmark's pgbench ceiling runs)."""
+    """The fragments `list_sessions.sql` is composed with and its parameters; `total` is `counts.list_total`'s
+    (also what the benchmark's pgbench ceiling runs)."""
     offset = min((page - 1) * limit, BIGINT_MAX)  # past bigint is past any data: an empty page, not an error
     where = list_filter(filters.get("session_type"), filters.get("user_id") is not None,
                         filters.get("component_id") is not None, filters.get("session_name") is not None)
@@ -82,35 +81,30 @@ def list_statement(filters: dict[str, Any], sort_by: str, sort_order: str, limit
             {**filters, "limit": limit, "offset": offset})
 
 
-def list_total(db: Database, filters: dict[str, Any]) -> sql.Composable:
-    """How the list counts: from the session counts when it filters by type alone and they can be trusted, else
-    by counting the filtered rows."""
-    by_type_only = all(filters.get(k) is None for k in ("user_id", "component_id", "session_name"))
-    return counts.total_fragment(db) if by_type_only and counts.ready(db) else COUNT_ROWS
-
-
 def list_sessions(db: Database, filters: dict[str, Any], sort_by: str, sort_order: str, limit: int, page: int
                   ) -> tuple[int, list[dict]]:
-    """The total under the filters and one page of rows, each with `name_run` for name derivation."""
-    total = list_total(db, filters)
-    try:
+    """The total under the filters and one page of rows, each with the `runs` its name derives from (the first
+    that can name it, reduced to what naming reads; all of them on a legacy table)."""
+
+    def read(total: sql.Composable) -> list[dict]:
         fragments, params = list_statement(filters, sort_by, sort_order, limit, page, total)
-        rows = db.read_all("list_sessions", params, **fragments)
+        return db.read_all("list_sessions", params, **fragments)
+
+    total = counts.list_total(db, filters)
+    try:
+        rows = read(total)
     except TablesMissing:
-        if total is COUNT_ROWS:
+        if total is counts.COUNT_ROWS:
             raise
         counts.forget(db)  # the counts table went away since it was checked: count rows this time
-        fragments, params = list_statement(filters, sort_by, sort_order, limit, page, COUNT_ROWS)
-        rows = db.read_all("list_sessions", params, **fragments)
-    total_count = rows[0]["total_count"] if rows else 0
-    if rows and rows[0]["delta_rows"] > counts.COMPACT_AT:
-        counts.compact(db)
-    page_rows = [r for r in rows if r["session_id"] is not None]
-    for row in page_rows:
-        row.pop("total_count", None)
-        row.pop("delta_rows", None)
+        rows = read(counts.COUNT_ROWS)
+    total_count, page_rows = counts.split_total(db, rows)
     if page_rows and "runs" in page_rows[0]:
         _attach_page_runs(db, page_rows)
+    for row in page_rows:
+        name_run = row.pop("name_run", None)
+        if "runs" not in row:
+            row["runs"] = [name_run] if name_run is not None else []
     return total_count, page_rows
 
 
@@ -197,45 +191,56 @@ def rename_session(db: Database, session_id: str, session_type: str | None, user
     return with_runs(row)
 
 
-def _update_locked(db: Database, session_id: str, user_id: str | None,
-                   plan: Callable[[dict], tuple[sql.Composable, dict[str, Any]]]) -> dict | None:
-    """Lock the row (concurrent writers queue here, each reading what the one before wrote), let `plan(row)` say
-    which UPDATE to run, run it in the same transaction; the updated row with the runs read under the lock."""
+class ColumnWrite(Protocol):
+    """What a rule computed for a locked row: the session type whose id and data columns it writes, and the
+    column values (the SQL file's parameters)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def columns(self) -> dict[str, Any]: ...
+
+
+Write = TypeVar("Write", bound=ColumnWrite)
+
+
+def _bound(columns: dict[str, Any]) -> dict[str, Any]:
+    """Column values as parameters: the JSON columns wrapped for jsonb."""
+    return {k: (jsonb(v) if k in JSON_COLUMNS or k == "component_data" else v) for k, v in columns.items()}
+
+
+def _update_locked(db: Database, session_id: str, user_id: str | None, compute: Callable[[dict], Write],
+                   statement: Callable[[Write], sql.Composable]) -> tuple[dict, Write] | None:
+    """Lock the row (concurrent writers queue here, each reading what the one before wrote), let `compute(row)` say
+    what to write (raising leaves the row as it was), run `statement(write)` in the same transaction; the updated
+    row with the runs read under the lock, and the write."""
     with db.transaction() as cur:
         locked = db.query("get_session", lock=sql.SQL("FOR UPDATE OF s"))
         cur.execute(locked, {"session_id": session_id, "user_id": user_id})
         row = with_runs(cur.fetchone())
         if row is None:
             return None
-        statement, params = plan(row)
-        cur.execute(statement, {**params, "session_id": session_id})
+        write = compute(row)
+        cur.execute(statement(write), {**_bound(write.columns), "session_id": session_id})
         updated = cur.fetchone()
     updated.pop("runs", None)
     updated["runs"] = row["runs"]
-    return updated
+    return updated, write
 
 
-def patch_session(db: Database, session_id: str, user_id: str | None,
-                  compute: Callable[[dict], dict[str, Any]]) -> dict | None:
+def patch_session(db: Database, session_id: str, user_id: str | None, compute: Callable[[dict], Write]
+                  ) -> tuple[dict, Write] | None:
     """Read-lock-write in one transaction: `compute(row)` returns the columns to write, as agno's upsert would."""
-
-    def plan(row: dict) -> tuple[sql.Composable, dict[str, Any]]:
-        change = compute(row)
-        kind = change.pop("kind")
-        params = {k: (jsonb(v) if k in JSON_COLUMNS or k == "component_data" else v) for k, v in change.items()}
-        statement = db.query("update_session", id_column=sql.Identifier(f"{kind}_id"),
-                             data_column=sql.Identifier(f"{kind}_data"))
-        return statement, params
-
-    return _update_locked(db, session_id, user_id, plan)
+    return _update_locked(db, session_id, user_id, compute,
+                          lambda write: db.query("update_session", id_column=sql.Identifier(f"{write.kind}_id"),
+                                                 data_column=sql.Identifier(f"{write.kind}_data")))
 
 
-def merge_session_state(db: Database, session_id: str, user_id: str | None,
-                        compute: Callable[[dict], Any], now: int) -> dict | None:
-    """Write the session_data `compute(row)` derives from the locked row (state merge), stamping updated_at."""
-    return _update_locked(db, session_id, user_id,
-                          lambda row: (db.query("merge_state_update"),
-                                       {"session_data": jsonb(compute(row)), "now": now}))
+def merge_session_state(db: Database, session_id: str, user_id: str | None, compute: Callable[[dict], Write]
+                        ) -> tuple[dict, Write] | None:
+    """Write the session_data and updated_at `compute(row)` derives from the locked row (state merge)."""
+    return _update_locked(db, session_id, user_id, compute, lambda write: db.query("merge_state_update"))
 
 
 CASCADE_QUERIES = (  # delete_sessions.sql's existence column → the queries it enables, payloads before index

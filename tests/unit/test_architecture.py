@@ -80,6 +80,35 @@ def test_a_wrong_import_is_caught(edge: tuple[str, str]) -> None:
     assert _wrong([edge]) == [edge]
 
 
+# Inside rules/: what a request may be and what a write stores never depend on how an answer is projected. The shapes
+# agno stores (rules/agno.py) sit beneath validation, the writes and render alike, so none of them reaches sideways.
+BENEATH_RENDER = ("service.rules.agno", "service.rules.validation", "service.rules.writes", "service.rules.state_merge")
+RENDER = "service.rules.render"
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def _reaching_render(edges: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The imports from validation, the writes or agno's shapes into the projection."""
+    return [(importer, imported) for importer, imported in edges
+            if any(_within(importer, p) for p in BENEATH_RENDER) and _within(imported, RENDER)]
+
+
+def test_validation_and_writes_never_import_render() -> None:
+    assert _reaching_render(_imports()) == []
+
+
+@pytest.mark.parametrize("edge", [
+    ("service.rules.validation.parsers", "service.rules.render.summary"),
+    ("service.rules.writes", "service.rules.render"),
+    ("service.rules.agno", "service.rules.render.timestamps"),
+])
+def test_a_reach_into_render_is_caught(edge: tuple[str, str]) -> None:
+    assert _reaching_render([edge]) == [edge]
+
+
 def test_the_service_root_is_a_map() -> None:
     """Only the entry points sit at the top of `service/`; a new module belongs in a layer's package."""
     assert {p.name for p in (ROOT / "service").glob("*.py")} == ROOT_MODULES

@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from service.rules import render
-from service.rules.render import messages, runs, timestamps
-from service.rules.render.summary import summary_dict, summary_errors
+from service.rules import agno, render
+from service.rules.agno import summary_dict, summary_errors
+from service.rules.render import messages, runs
 from tests.support.render_cases import message, row
 
 NOW = 1795319595  # what `now` stands in for wherever agno would take the time
@@ -56,7 +56,7 @@ def test_iso_utc_out_of_range_is_left_out() -> None:
 
 
 def test_from_iso_accepts_z_like_python_311() -> None:
-    assert timestamps.from_iso("2026-01-01T02:00:00Z").isoformat() == "2026-01-01T02:00:00+00:00"
+    assert agno.from_iso("2026-01-01T02:00:00Z").isoformat() == "2026-01-01T02:00:00+00:00"
 
 
 # ---------------------------------------------------------------- session type and list items
@@ -72,7 +72,7 @@ def test_from_iso_accepts_z_like_python_311() -> None:
     ],
 )
 def test_detect_session_type(columns: dict, expected: str) -> None:
-    assert render.detect_session_type(row(**columns)) == expected
+    assert agno.detect_session_type(row(**columns)) == expected
 
 
 def test_bare_agent_row() -> None:
@@ -571,7 +571,7 @@ def test_filter_runs() -> None:
     ],
 )
 def test_strip_reserved_metadata(meta: dict | None, expected: dict | None) -> None:
-    assert render.strip_reserved_metadata(meta) == expected
+    assert agno.strip_reserved_metadata(meta) == expected
 
 
 @pytest.mark.parametrize(

@@ -13,13 +13,10 @@ from service.rules.render.sessions import (
     session_detail,
     session_list_item,
     session_name,
-    strip_reserved_metadata,
 )
 from service.rules.render.timestamps import iso_utc
-from service.rules.render.values import detect_session_type
 
 __all__ = [
-    "detect_session_type",
     "drop_none",
     "filter_runs",
     "invalid_statuses",
@@ -31,5 +28,4 @@ __all__ = [
     "session_name",
     "session_runs",
     "single_run",
-    "strip_reserved_metadata",
 ]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from service.rules.agno import detect_session_type
 from service.rules.render.timestamps import iso_utc
-from service.rules.render.values import as_text, detect_session_type, stringify_input, with_sdk
+from service.rules.render.values import as_text, stringify_input, with_sdk
 
 RUN_STATUSES = ("CANCELLED", "COMPLETED", "ERROR", "PAUSED", "PENDING", "REGENERATED", "RUNNING")
 _PREVIEW_CHARS = 280

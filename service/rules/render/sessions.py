@@ -1,24 +1,16 @@
-"""Session projections: list items, detail shapes, derived names and the create/PATCH value rules."""
+"""Session projections: list items, detail shapes and derived names."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from service.rules.agno import detect_session_type, run_type_of, summary_dict
 from service.rules.render.media import reserialise_media
 from service.rules.render.messages import chat_history
-from service.rules.render.summary import summary_dict
 from service.rules.render.timestamps import iso_utc
-from service.rules.render.values import (
-    as_text,
-    detect_session_type,
-    lax_int,
-    run_type_of,
-    stringify_input,
-    with_sdk,
-)
+from service.rules.render.values import as_text, lax_int, stringify_input, with_sdk
 
-RESERVED_METADATA_KEYS = frozenset({"agno_component_version", "agno_dispatch_chain", "agno_dispatch_depth"})
 _INPUT_MEDIA = (("images", "image"), ("videos", "video"), ("audios", "audio"), ("files", "file"))
 
 
@@ -247,13 +239,3 @@ def session_detail(row: dict, runs: list, as_type: str, *, now: int, read_as: st
     session read as `read_as` (default: `as_type`) keeps; `now` stands in for timestamps agno would take now."""
     return _DETAILS[as_type](row, runs, read_as or as_type, now)
 
-
-# ---------------------------------------------------------------- create / PATCH inputs
-
-
-def strip_reserved_metadata(meta: Any) -> Any:
-    """Runtime-owned keys never enter through the API; metadata of only such keys becomes null."""
-    if not isinstance(meta, dict) or not RESERVED_METADATA_KEYS.intersection(meta):
-        return meta
-    cleaned = {key: value for key, value in meta.items() if key not in RESERVED_METADATA_KEYS}
-    return cleaned or None

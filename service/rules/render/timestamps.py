@@ -1,20 +1,11 @@
-"""Timestamps as AgentOS serialises them (pydantic datetimes) and as SessionSummary stores them."""
+"""Timestamps as AgentOS serialises them (pydantic datetimes), read the way agno reads them."""
 
 from __future__ import annotations
 
-import sys
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-
-def from_iso(text: str) -> datetime:
-    """Parse like Python 3.11's datetime.fromisoformat, which is what AgentOS runs on."""
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        if sys.version_info < (3, 11) and text.endswith("Z"):
-            return datetime.fromisoformat(text[:-1] + "+00:00")
-        raise
+from service.rules.agno import from_iso
 
 
 def to_datetime(value: Any) -> datetime | None:

@@ -1,4 +1,4 @@
-"""Small value rules shared by the session and run projections (type detection, coercions, sdk label)."""
+"""Small value rules shared by the session and run projections (coercions, text, the sdk label)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,6 @@ import json
 from typing import Any
 
 from service.rules.validation.scalars import FALSE_WORDS
-
-
-def detect_session_type(row: dict) -> str:
-    """Stored session_type, else inferred from which component id is set (agent by default)."""
-    stored = row.get("session_type")
-    if stored:
-        return stored
-    for kind in ("agent", "team", "workflow"):
-        if row.get(f"{kind}_id"):
-            return kind
-    return "agent"
 
 
 def with_sdk(metadata: Any, agent_data: Any) -> Any:
@@ -70,11 +59,3 @@ def lax_int(value: Any) -> Any:
             return value
     return value
 
-
-def run_type_of(run: dict[str, Any]) -> str:
-    """agno's get_run_type for a run stored as a dict: agent, else team, else workflow."""
-    if run.get("agent_id") or run.get("agent_name"):
-        return "agent"
-    if run.get("team_id") or run.get("team_name"):
-        return "team"
-    return "workflow"

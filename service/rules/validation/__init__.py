@@ -4,5 +4,5 @@ Two phases: first FastAPI's own checks, reproduced byte for byte (`RequestInvali
 pass, our checks for inputs on which AgentOS answers 500 later (page=0, bigint overflow, NUL bytes, lone
 surrogates, NaN/Infinity) or which only our extensions read (`runs`, `summary` on create). Those come back in
 `Parsed.deferred`, to be answered after the request's database is resolved, as AgentOS would order them.
-`requests` holds one parser per route; the other modules are the rules those parsers are built from.
+`parsers` holds one parser per route; the other modules are the rules those parsers are built from.
 """

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from service.rules.agno import SESSION_TYPES
 from service.rules.validation.fields import Choice, ListOf, Model, Object, QueryBool, QueryInt, Text
 
-SESSION_TYPES = ("agent", "team", "workflow")
 SORT_ORDERS = ("asc", "desc")
 
 # query parameter groups

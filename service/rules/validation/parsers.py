@@ -7,7 +7,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from service.rules.render.summary import summary_errors
+from service.rules.agno import summary_errors
 from service.rules.validation.body import ABSENT, decode, deep_json, model_body
 from service.rules.validation.depth import state_depth, stored_depth_errors
 from service.rules.validation.errors import STRING, error, le_error
