@@ -101,8 +101,8 @@ def test_tenants_without_a_metrics_token_are_warned_at_start(make_app, pg_dsn) -
     import logging
 
     from service.core.logs import LOGGER
-    from tests.integration.test_http import Capture
     from tests.support.jwt_tokens import hs_secret
+    from tests.support.log_capture import Capture
 
     mapping = {"acme-db": {"dsn": pg_dsn, "tenant": "acme"}}
     handler, logger = Capture(), logging.getLogger(LOGGER)

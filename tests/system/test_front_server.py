@@ -16,9 +16,9 @@ from service.core.config import ConfigError
 from service.server import front
 from tests.contract import replay
 from tests.support.front_conf import rendered
+from tests.support.graceful_stop import patch_during_sigterm
 from tests.support.rows import Rows
 from tests.support.servers import CLI, AgnoSession, worker_pids
-from tests.system.test_server import patch_during_sigterm
 
 CORPUS = Path(__file__).resolve().parents[1] / "contract" / "requests.txt"
 VOLATILE = {"date", "x-request-id"}  # per answer; every other header must be the same through nginx
