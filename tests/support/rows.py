@@ -1,4 +1,5 @@
-"""Write rows exactly as agno's PostgresDb does (JSON null for included None, SQL NULL for the rest)."""
+"""Write rows exactly as agno's PostgresDb does (JSON null for included None, SQL NULL for the rest), and run one
+statement on a connection of its own."""
 
 from __future__ import annotations
 
@@ -108,3 +109,15 @@ class Rows:
         return [r[0] for r in self.execute(
             f"SELECT run_id FROM {self._table(self.runs)} WHERE session_id = %s ORDER BY run_index, created_at, run_id",
             (session_id,))]
+
+
+def execute(dsn: str, statement: str, params: tuple | None = None) -> list[tuple]:
+    """One statement in autocommit on a connection of its own: its rows, if it returns any."""
+    conn = psycopg2.connect(dsn, connect_timeout=5)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement, params)
+            return cur.fetchall() if cur.description else []
+    finally:
+        conn.close()

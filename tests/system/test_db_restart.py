@@ -14,12 +14,12 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg2
 import pytest
 
 from service.core.config import DatabaseConfig
 from service.storage.errors import DatabaseUnavailable
 from service.storage.pool import Database
+from tests.support.rows import execute
 from tests.support.servers import AgnoSession, free_port, serving
 
 UNAVAILABLE = b"{\"detail\":\"Database 'srv' is unavailable\"}"
@@ -58,18 +58,6 @@ class Postgres:
 
     def execute(self, statement: str, params: tuple | None = None) -> list[tuple]:
         return execute(self.dsn, statement, params)
-
-
-def execute(dsn: str, statement: str, params: tuple | None = None) -> list[tuple]:
-    """One statement in autocommit on a connection of its own: its rows, if it returns any."""
-    conn = psycopg2.connect(dsn, connect_timeout=5)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(statement, params)
-            return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,10 @@ import pytest
 from service.core.config import ConfigError
 from service.server import front
 from tests.contract import replay
+from tests.support.front_conf import rendered
+from tests.support.graceful_stop import patch_during_sigterm
 from tests.support.rows import Rows
 from tests.support.servers import CLI, AgnoSession, worker_pids
-from tests.system.test_server import patch_during_sigterm
 
 CORPUS = Path(__file__).resolve().parents[1] / "contract" / "requests.txt"
 VOLATILE = {"date", "x-request-id"}  # per answer; every other header must be the same through nginx
@@ -220,3 +221,16 @@ def test_a_client_over_its_requests_in_progress_gets_503_and_others_are_served(d
         for sock in slow:
             sock.close()
         server.kill()
+
+
+def test_nginx_accepts_the_rendered_configuration(tmp_path: Path) -> None:
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(rendered(tmp_path))
+    try:
+        binary = front.nginx_binary()
+    except ConfigError as exc:
+        pytest.fail(f"{exc}")
+    done = subprocess.run([binary, "-t", "-p", f"{tmp_path}/", "-c", str(conf), "-e", "stderr"],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "test is successful" in done.stderr

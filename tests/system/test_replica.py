@@ -23,11 +23,11 @@ from service.core.config import Settings, load_settings
 from service.core.logs import LOGGER
 from service.lib.memory import StoreMemory
 from service.storage import replica
-from tests.integration.test_metrics import value
-from tests.integration.test_openapi import conformance_problems
+from tests.support.metrics import value
+from tests.support.openapi_spec import conformance_problems
+from tests.support.rows import execute
 from tests.support.servers import free_port
 from tests.support.system import postgres_bindir
-from tests.system.test_db_restart import execute
 
 OWNER = "postgres" if os.geteuid() == 0 else None  # PostgreSQL refuses to run as root
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from tests.support.graceful_stop import patch_during_sigterm
 from tests.support.rows import Rows
 from tests.support.servers import AgnoSession, serving, worker_pids
 
@@ -62,27 +63,6 @@ def test_serve_creates_missing_tables(db_env, pg_dsn: str) -> None:
         finally:
             rows.close()
         assert server.stop()[0] == 0
-
-
-def patch_during_sigterm(server: AgnoSession, pg_dsn: str) -> tuple[int, bytes]:
-    """A PATCH waiting on a row lock when SIGTERM arrives; the lock is released after it: its status and body."""
-    rows = Rows(pg_dsn)
-    rows.session("busy", "agent", component_id="a")
-    locker = psycopg2.connect(pg_dsn)
-    try:
-        with locker.cursor() as cur:
-            cur.execute("SELECT 1 FROM ai.agno_sessions WHERE session_id = 'busy' FOR UPDATE")
-        with ThreadPoolExecutor(1) as pool:
-            pending = pool.submit(server.request, "PATCH", "/sessions/busy", {"session_name": "late"})
-            time.sleep(0.5)
-            server.proc.send_signal(signal.SIGTERM)
-            time.sleep(0.5)
-            locker.rollback()
-            status, _, body = pending.result(20)
-        return status, body
-    finally:
-        locker.close()
-        rows.close()
 
 
 def test_in_flight_request_finishes_during_graceful_stop(db_env, pg_dsn: str) -> None:

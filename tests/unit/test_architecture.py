@@ -171,12 +171,14 @@ def test_module_names_under_service_are_unique_unless_one_concern_spans_layers()
     assert sorted(set(shared) - set(SHARED_NAMES)) == [], shared
     assert sorted(set(SHARED_NAMES) - set(shared)) == []
 def _imported_roots(folder: str) -> list[tuple[str, str]]:
-    """(file, imported top-level name) for every absolute import in the Python files under `folder`."""
+    """(file, imported module) for every absolute import in the Python files under `folder`; `from a import b`
+    counts as both `a` and `a.b` (b may be a module)."""
     found = []
     for path in (ROOT / folder).rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 found.append((str(path.relative_to(ROOT)), node.module))
+                found += [(str(path.relative_to(ROOT)), f"{node.module}.{a.name}") for a in node.names]
             elif isinstance(node, ast.Import):
                 found += [(str(path.relative_to(ROOT)), a.name) for a in node.names]
     return found
@@ -200,3 +202,27 @@ def test_no_module_patches_the_import_path() -> None:
                for path in (ROOT / folder).rglob("*.py")
                if path != Path(__file__).resolve() and any(e in path.read_text(encoding="utf-8") for e in edits)]
     assert patched == []
+
+
+# The proxy's unit tests share flow builders through test_addon.py; their split is the proxy's own change (not here).
+TEST_IMPORTS_ELSEWHERE = ("tests/proxy/unit/",)
+
+
+def _test_module_imports(files: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(file, module) where a test module or conftest imports a test module: shared code belongs in tests/support."""
+    return [(f, m) for f, m in files
+            if m.split(".")[0] == "tests" and any(part.startswith("test_") for part in m.split("."))
+            and not f.startswith(TEST_IMPORTS_ELSEWHERE)]
+
+
+def test_no_test_module_imports_another() -> None:
+    """A test module imports tests.support (and gets fixtures from conftest), never another test module: moving or
+    deleting one test file must not break a second one."""
+    assert _test_module_imports(_imported_roots("tests")) == []
+
+
+def test_a_test_module_importing_another_is_caught() -> None:
+    """The check above can fail."""
+    edges = [("tests/system/test_replica.py", "tests.integration.test_metrics"),
+             ("tests/system/test_front_server.py", "tests.system.test_server.patch_during_sigterm")]
+    assert _test_module_imports([*edges, ("tests/system/test_replica.py", "tests.support.metrics")]) == edges

@@ -1,26 +1,17 @@
-"""The front's nginx.conf: every limit and deadline comes from the settings, refusals answer in the service's JSON."""
+"""The front's nginx.conf: every limit and deadline comes from the settings, refusals answer in the service's JSON
+(the app's own 413 body: tests/integration/test_front_refusals.py; nginx -t: tests/system/test_front_server.py)."""
 
 from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from service.core.config import ConfigError, load_settings
 from service.server import front, nginx_conf
-
-DSN = "postgresql://u:p@127.0.0.1:5432/db"
-ENV = {"AGNO_PG_DSN": DSN, "AGNO_FRONT": "nginx", "AGNO_HEADER_TIMEOUT": "7", "AGNO_BODY_TIMEOUT": "11",
-       "AGNO_KEEPALIVE_TIMEOUT": "3", "AGNO_MAX_BODY_BYTES": "5000", "AGNO_MAX_HEAD_BYTES": "16384",
-       "AGNO_REQUEST_TIMEOUT": "20", "AGNO_FRONT_CONN_PER_IP": "40", "AGNO_MAX_CONNECTIONS": "500",
-       "AGNO_WORKERS": "3", "AGNO_THREADS": "5", "AGNO_SERVICE_PORT": "9123", "AGNO_SERVICE_HOST": "0.0.0.0"}
-
-
-def rendered(tmp_path: Path, **env: str) -> str:
-    return nginx_conf.render(load_settings({**ENV, **env}), tmp_path, str(tmp_path / "gunicorn.sock"))
+from tests.support.front_conf import DSN, ENV, rendered
 
 
 def directive(conf: str, name: str) -> str:
@@ -82,28 +73,6 @@ def test_refusals_answer_the_service_json_shape(tmp_path: Path) -> None:
         assert json.loads(body) == {"detail": detail}
         assert f"error_page {code} ={status} /.agno-front/refused/{code};" in conf
     assert answers["413"] == '{"detail":"Request body is larger than 5000 bytes"}'
-
-
-def test_the_413_body_is_the_apps_own(make_app, tmp_path: Path) -> None:
-    """nginx refuses a large body before the app sees it: a client must not be able to tell which one did."""
-    app = make_app(AGNO_MAX_BODY_BYTES="5000")
-    answer = app.test_client().post("/sessions", data=b"{" + b" " * 6000 + b"}",
-                                    headers={"Content-Type": "application/json"})
-    assert answer.status_code == 413
-    assert f"return 413 '{answer.get_data(as_text=True)}';" in rendered(tmp_path)
-
-
-def test_nginx_accepts_the_rendered_configuration(tmp_path: Path) -> None:
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(rendered(tmp_path))
-    try:
-        binary = front.nginx_binary()
-    except ConfigError as exc:
-        pytest.fail(f"{exc}")
-    done = subprocess.run([binary, "-t", "-p", f"{tmp_path}/", "-c", str(conf), "-e", "stderr"],
-                          capture_output=True, text=True, timeout=30)
-    assert done.returncode == 0, done.stderr
-    assert "test is successful" in done.stderr
 
 
 def test_front_settings_are_validated() -> None:
