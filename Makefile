@@ -143,8 +143,9 @@ fuzz: $(STAMP) ## a long schemathesis campaign against a real server (report in 
 	$(BIN)/python -m scripts.fuzz --profile campaign
 
 # System packages the tests need, from Debian (CI runs this before `make test`; needs root or sudo): nginx for the
-# front's tests (tests/integration/test_front.py, tests/system/test_front_server.py fail without it), PostgreSQL's server and PgBouncer for the replica and pooler
-# tests, jq for the smoke test, chromium (headless) for the proxy's report test (tests/proxy/e2e/test_report_browser.py), wrk for the benchmarks.
+# front's tests (tests/system/test_front_server.py fails without it), PostgreSQL's server and PgBouncer for the replica
+# and pooler tests, jq for the smoke test, chromium (headless) for the proxy's report test
+# (tests/proxy/e2e/test_report_browser.py), wrk for the benchmarks.
 SYSTEM_PACKAGES := nginx jq pgbouncer postgresql chromium wrk
 system-packages: ## the Debian programs the tests and benchmarks run (nginx, PostgreSQL, wrk…)
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
