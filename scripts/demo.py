@@ -121,7 +121,10 @@ def main() -> int:
         stopping.append(signum)
         raise KeyboardInterrupt
 
+    # Ctrl-C reaches every process of the group at once; the demo must take it as 'stop' even when it was started
+    # with SIGINT ignored (a background job of a non-interactive shell), or it would see its children exit first.
     signal.signal(signal.SIGTERM, stop_on)
+    signal.signal(signal.SIGINT, stop_on)
     demo = Demo(reference, Path(args.report_dir).resolve())
     try:
         demo.start()

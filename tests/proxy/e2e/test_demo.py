@@ -36,9 +36,11 @@ def alive(pid: int) -> bool:
 def test_demo_starts_answers_through_the_proxy_and_stops_everything_on_ctrl_c(workdir):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGNO_", "OS_SECURITY", "MAKEFLAGS"))}
     env["AGNO_REFERENCE_PYTHON"] = os.environ["AGNO_REFERENCE_PYTHON"]
+    # Started with SIGINT ignored, as a background job of a non-interactive shell starts it: Ctrl-C must still mean
+    # "stop everything", not "a child exited on its own".
     demo = subprocess.Popen([sys.executable, "-m", "scripts.demo", "--report-dir", str(workdir / "demo-report")],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     output = []
     try:
         for line in demo.stdout:
