@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response
 
 from service.core.json_codec import dumps
+from service.rules.extensions import APPLIED_HEADER
 
 JSON = "application/json"
 
@@ -30,4 +31,12 @@ def no_content() -> Response:
     """204 as AgentOS sends it: empty body yet still labelled application/json."""
     response = Response(b"", status=204, content_type=JSON)
     response.headers.pop("Content-Length", None)
+    return response
+
+
+def with_applied(response: Response, names: list[str]) -> Response:
+    """Extension rule: an answer names the extension parameters that took effect; with none, no header is added
+    (AgentOS's headers exactly)."""
+    if names:
+        response.headers[APPLIED_HEADER] = ",".join(names)
     return response

@@ -9,10 +9,12 @@ from flask import Blueprint
 from werkzeug.wrappers import Response
 
 from service.api.auth import current_caller
+from service.api.history import windowed_detail
 from service.api.inputs import parsed_query, parsed_request, request_database
-from service.api.responses import json_response, no_content
+from service.api.responses import json_response, no_content, with_applied
 from service.rules import agno, render
 from service.rules.errors import ApiError
+from service.rules.extensions import CREATE_IMPORT
 from service.rules.validation import parsers
 from service.rules.writes import new_session, patched_session, preloaded_runs
 from service.storage import sessions as store
@@ -64,7 +66,8 @@ def create_session() -> Response:
                                 "one generated, or choose a different one.")
         raise ApiError(409, f"Session with id '{sid}' already exists. Use PATCH /sessions/{sid} to update it.")
     detail = render.session_detail(row, row["runs"], session_type, now=now)
-    return json_response(render.drop_none(detail), status=201)
+    imported = [name for name in CREATE_IMPORT.parameters if parsed.body.get(name) is not None]
+    return with_applied(json_response(render.drop_none(detail), status=201), imported)
 
 
 @bp.delete("/sessions")
@@ -83,10 +86,15 @@ def delete_sessions() -> Response:
 
 @bp.get("/sessions/<session_id>")
 def get_session(session_id: str) -> Response:
-    parsed = parsed_query(parsers.detail_query)
+    parsed = parsed_query(parsers.session_query)
     db = request_database(parsed, session_id)
     q = parsed.query
-    row = store.get_session(db, session_id, current_caller().owner(q["user_id"]))
+    owner = current_caller().owner(q["user_id"])
+    if q["history_limit"] is not None:
+        windowed = windowed_detail(db, session_id, q, owner)
+        if windowed is not None:
+            return windowed
+    row = store.get_session(db, session_id, owner)
     if row is None:
         prefix = f"{q['session_type'].title()} " if q["session_type"] else ""
         raise ApiError(404, f"{prefix}Session with id '{session_id}' not found")

@@ -30,6 +30,8 @@ AGNO_SIDE_TABLES = ("agno_memories", "agno_learnings", "agno_metrics", "agno_eva
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
 
 
+DEFAULT_CURSOR_KEY = b"agno-session cursors v1"  # AGNO_CURSOR_KEY unset: documented in docs/operations.md
+
 @dataclass(frozen=True)
 class DatabaseConfig:
     """One database the service serves, as AgentOS would know it by its db_id."""
@@ -81,6 +83,9 @@ class Settings:
     readyz_details: bool = False  # /readyz names each database's state to any caller
     migrate_timeout: float = 900.0  # the whole `migrate` run: index builds on large tables take minutes
     migrate_lock_timeout: float = 2.0  # longest a writer may wait behind one of migrate's lock requests
+    # Seals paging cursors (rules/cursors.py). Every worker and replica of a deployment must share it; the default
+    # makes cursors tamper-evident but forgeable, which reveals nothing: every request is authorised on its own.
+    cursor_key: bytes = DEFAULT_CURSOR_KEY
 
     @property
     def authenticated(self) -> bool:
@@ -287,4 +292,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         readyz_details=readyz_details,
         migrate_timeout=float(env_int(env, "AGNO_MIGRATE_TIMEOUT", 900, 1, 86400)),
         migrate_lock_timeout=float(env_int(env, "AGNO_MIGRATE_LOCK_TIMEOUT", 2, 1, 600)),
+        cursor_key=(env.get("AGNO_CURSOR_KEY") or "").encode("utf-8") or DEFAULT_CURSOR_KEY,
     )

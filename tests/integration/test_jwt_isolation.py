@@ -53,6 +53,7 @@ SESSION_ROUTES = [
     ("GET", "/sessions/{id}", None),
     ("GET", "/sessions/{id}?type=agent", None),
     ("GET", "/sessions/{id}?user_id=alice", None),
+    ("GET", "/sessions/{id}?history_limit=1", None),
     ("GET", "/sessions/{id}/runs", None),
     ("GET", "/sessions/{id}/runs?user_id=alice", None),
     ("GET", "/sessions/{id}/run-previews", None),

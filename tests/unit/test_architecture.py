@@ -158,6 +158,8 @@ SHARED_NAMES = {
     "memory.py": "per-user memory: the library's API (lib) over its queries (storage)",
     "workflow.py": "workflow runs: the library's API (lib) over its queries (storage)",
     "state_merge.py": "the state-merge extension: its route (api) and its RFC 7396 rule (rules)",
+    "history.py": "the history-window extension: its route (api), its window over run messages (rules/render), its "
+                  "paged run reads (storage)",
 }
 
 

@@ -1,5 +1,6 @@
 """AgentOS's /sessions projection rules as pure functions: rows and run dicts in, JSON-ready dicts out."""
 
+from service.rules.render.history import HistoryWindow, Position
 from service.rules.render.runs import (
     filter_runs,
     invalid_statuses,
@@ -9,6 +10,7 @@ from service.rules.render.runs import (
 )
 from service.rules.render.sessions import (
     drop_none,
+    name_decided,
     runs_kept_as,
     session_detail,
     session_list_item,
@@ -17,10 +19,13 @@ from service.rules.render.sessions import (
 from service.rules.render.timestamps import iso_utc
 
 __all__ = [
+    "HistoryWindow",
+    "Position",
     "drop_none",
     "filter_runs",
     "invalid_statuses",
     "iso_utc",
+    "name_decided",
     "run_preview",
     "runs_kept_as",
     "session_detail",

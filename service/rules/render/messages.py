@@ -90,18 +90,20 @@ def message_to_dict(message: dict, now: int) -> dict:
     return out
 
 
+def history_messages(run: Any) -> list[tuple[int, dict]]:
+    """(index in run_data.messages, stored message) of one run's messages that chat_history shows: user and
+    assistant messages of a top-level agent or team run, none carried over from history."""
+    if not isinstance(run, dict) or ("agent_id" not in run and "team_id" not in run):
+        return []
+    if run.get("parent_run_id") is not None or not isinstance(run.get("messages"), list):
+        return []
+    return [
+        (index, message) for index, message in enumerate(run["messages"])
+        if isinstance(message, dict) and not lax_bool(message.get("from_history", False))
+        and message.get("role") not in _SKIPPED_ROLES
+    ]
+
+
 def chat_history(runs: list, now: int) -> list[dict]:
     """User/assistant messages of top-level agent and team runs, as get_chat_history() yields them."""
-    history = []
-    for run in runs:
-        if not isinstance(run, dict) or ("agent_id" not in run and "team_id" not in run):
-            continue
-        if run.get("parent_run_id") is not None or not isinstance(run.get("messages"), list):
-            continue
-        for message in run["messages"]:
-            if not isinstance(message, dict) or lax_bool(message.get("from_history", False)):
-                continue
-            if message.get("role") in _SKIPPED_ROLES:
-                continue
-            history.append(message_to_dict(message, now))
-    return history
+    return [message_to_dict(message, now) for run in runs for _, message in history_messages(run)]

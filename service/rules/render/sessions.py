@@ -33,10 +33,10 @@ def _total_tokens(metrics: Any) -> Any:
 # ---------------------------------------------------------------- session_name
 
 
-def _workflow_name(runs: list, workflow_data: Any) -> str:
-    """Workflow sessions are named after the first run's input, else 'New <workflow> Session'."""
+def _workflow_name(runs: list, workflow_data: Any) -> str | None:
+    """Workflow sessions are named after the first run's input, else 'New <workflow> Session' (None: no run)."""
     if not runs:
-        return ""
+        return None
     first_input = runs[0].get("input")
     if isinstance(first_input, str):
         return first_input
@@ -46,8 +46,9 @@ def _workflow_name(runs: list, workflow_data: Any) -> str:
     return f"New {name} Session" if name else ""
 
 
-def _first_user_text(runs: list) -> str:
-    """Agent/team sessions are named after the first non-empty user message, else the first stored input."""
+def _first_user_text(runs: list) -> str | None:
+    """Agent/team sessions are named after the first non-empty user message, else the first stored input (None:
+    no run names it)."""
     for run in runs:
         messages = run.get("messages")
         for message in messages if isinstance(messages, list) else []:
@@ -55,7 +56,7 @@ def _first_user_text(runs: list) -> str:
                 return as_text(message["content"])
         if run.get("input") is not None:
             return as_text(stringify_input(run["input"]))
-    return ""
+    return None
 
 
 def _round_trip_input(stored: Any) -> Any:
@@ -88,9 +89,30 @@ def session_name(row: dict, runs: list, *, for_list: bool, as_type: str | None =
 
     Detail reads name the session by `as_type`'s rule from the runs the session was read with (`read_as`,
     by default the same type): a PATCH with `?type=` reads as one type and answers in the row's own."""
+    name = _stored_name(row)
+    if name is None:
+        name = _derived_name(row, runs, for_list=for_list, as_type=as_type, read_as=read_as)
+    return "" if name is None else name
+
+
+def _stored_name(row: dict) -> str | None:
+    """session_data.session_name as text, None when it is not set."""
     session_data = _object(row.get("session_data"))
     if session_data is not None and session_data.get("session_name") is not None:
         return as_text(session_data["session_name"])
+    return None
+
+
+def name_decided(row: dict, runs: list, as_type: str) -> bool:
+    """Whether the detail's session_name is known from these leading runs (or needs none): a reader that fetches
+    runs in order stops once it is."""
+    return _stored_name(row) is not None or _derived_name(row, runs, for_list=False, as_type=as_type,
+                                                          read_as=None) is not None
+
+
+def _derived_name(row: dict, runs: list, *, for_list: bool, as_type: str | None, read_as: str | None
+                  ) -> str | None:
+    """The name the runs give a session without a stored one, None when no run names it."""
     runs = [run for run in runs if isinstance(run, dict)]
     kind = row.get("session_type") if for_list else (as_type or detect_session_type(row))
     if not for_list:
@@ -161,7 +183,7 @@ def _metrics_fields(session_data: dict | None) -> tuple[Any, Any]:
     return metrics, _total_tokens(metrics)
 
 
-def _agent_detail(row: dict, runs: list, read_as: str, now: int) -> dict:
+def _agent_detail(row: dict, runs: list, read_as: str, now: int, history: list | None) -> dict:
     """AgentSessionDetailSchema."""
     session_data = _object(row.get("session_data"))
     metrics, total_tokens = _metrics_fields(session_data)
@@ -179,13 +201,13 @@ def _agent_detail(row: dict, runs: list, read_as: str, now: int) -> dict:
         "agent_data": row.get("agent_data"),
         "metrics": metrics,
         "metadata": with_sdk(row.get("metadata"), row.get("agent_data")),
-        "chat_history": chat_history(runs_kept_as(read_as, runs), now),
+        "chat_history": chat_history(runs_kept_as(read_as, runs), now) if history is None else history,
         "created_at": created_at,
         "updated_at": updated_at,
     }
 
 
-def _team_detail(row: dict, runs: list, read_as: str, now: int) -> dict:
+def _team_detail(row: dict, runs: list, read_as: str, now: int, history: list | None) -> dict:
     """TeamSessionDetailSchema (total_tokens last; an empty summary is null here, unlike agents)."""
     session_data = _object(row.get("session_data"))
     metrics, total_tokens = _metrics_fields(session_data)
@@ -200,7 +222,7 @@ def _team_detail(row: dict, runs: list, read_as: str, now: int) -> dict:
         "metrics": metrics,
         "team_data": row.get("team_data"),
         "metadata": row.get("metadata"),
-        "chat_history": chat_history(runs_kept_as(read_as, runs), now),
+        "chat_history": chat_history(runs_kept_as(read_as, runs), now) if history is None else history,
         "created_at": created_at,
         "updated_at": updated_at,
         "total_tokens": total_tokens,
@@ -212,7 +234,7 @@ def _or_empty(value: Any) -> Any:
     return {} if value is None else value
 
 
-def _workflow_detail(row: dict, runs: list, read_as: str, now: int) -> dict:
+def _workflow_detail(row: dict, runs: list, read_as: str, now: int, history: list | None) -> dict:
     """WorkflowSessionDetailSchema (no summary, metrics or chat_history; workflow_name is never stored)."""
     session_data = _or_empty(_object(row.get("session_data")))
     created_at, updated_at = _timestamps(row, now_if_missing=now)
@@ -234,8 +256,10 @@ def _workflow_detail(row: dict, runs: list, read_as: str, now: int) -> dict:
 _DETAILS = {"agent": _agent_detail, "team": _team_detail, "workflow": _workflow_detail}
 
 
-def session_detail(row: dict, runs: list, as_type: str, *, now: int, read_as: str | None = None) -> dict:
+def session_detail(row: dict, runs: list, as_type: str, *, now: int, read_as: str | None = None,
+                   history: list | None = None) -> dict:
     """The detail shape of `as_type` (which need not be the row's type), every field present, from the runs a
-    session read as `read_as` (default: `as_type`) keeps; `now` stands in for timestamps agno would take now."""
-    return _DETAILS[as_type](row, runs, read_as or as_type, now)
+    session read as `read_as` (default: `as_type`) keeps; `now` stands in for timestamps agno would take now.
+    `history`, when given, is the chat_history already rendered (the history window's page)."""
+    return _DETAILS[as_type](row, runs, read_as or as_type, now, history)
 

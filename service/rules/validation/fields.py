@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from marshmallow.utils import missing as _MISSING
 
-from service.rules.validation.errors import STRING, error
+from service.rules.validation.errors import STRING, error, le_error
 from service.rules.validation.scalars import expected, parse_bool, parse_int
 
 
@@ -64,9 +64,9 @@ class Choice(_Field):
 
 
 class QueryInt(_Field):
-    def __init__(self, *, ge: int | None = None, **kwargs: Any):
+    def __init__(self, *, ge: int | None = None, le: int | None = None, **kwargs: Any):
         super().__init__(**kwargs)
-        self.ge = ge
+        self.ge, self.le = ge, le
 
     def check(self, value: str) -> int:
         parsed = parse_int(value)
@@ -77,6 +77,8 @@ class QueryInt(_Field):
         if self.ge is not None and parsed < self.ge:
             self.fail("greater_than_equal", f"Input should be greater than or equal to {self.ge}", value,
                       {"ge": self.ge})
+        if self.le is not None and parsed > self.le:
+            raise ValidationError([le_error((), value, self.le)])
         return parsed
 
 

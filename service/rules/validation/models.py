@@ -34,6 +34,13 @@ class DetailQuery(Model):
     table = Text()
 
 
+class HistoryQuery(Model):
+    """Extension `history-window` on the detail; AgentOS ignores both, so their errors are extension errors."""
+
+    history_limit = QueryInt(ge=0, le=10000)
+    history_before = Text()
+
+
 class RunsQuery(Model):
     session_type = _session_type()
     user_id = Text()

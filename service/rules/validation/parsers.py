@@ -19,6 +19,7 @@ from service.rules.validation.models import (
     CreateQuery,
     DeleteQuery,
     DetailQuery,
+    HistoryQuery,
     ListQuery,
     Model,
     PatchBody,
@@ -123,6 +124,18 @@ def list_query(args: MultiDict) -> Parsed:
 def detail_query(args: MultiDict) -> Parsed:
     """GET /sessions/{id} and its single run: type, user_id, db_id, table."""
     return finish(validate_query(_shared(DetailQuery), args))
+
+
+def session_query(args: MultiDict) -> Parsed:
+    """GET /sessions/{id}: the detail query plus the history window (extension: its 422s wait for the database,
+    as AgentOS ignores these parameters; a cursor needs a window size)."""
+    query = validate_query(_shared(DetailQuery), args)
+    window = validate_query(_shared(HistoryQuery), args, ())
+    query.value = {**query.value, **window.value}
+    query.deferred += window.errors
+    if not window.errors and window.value["history_before"] is not None and window.value["history_limit"] is None:
+        query.deferred.append(error("missing", ("query", "history_limit"), "Field required", None))
+    return finish(query)
 
 
 def runs_query(args: MultiDict) -> Parsed:

@@ -1,0 +1,47 @@
+"""The registry of extensions beyond AgentOS: what each adds (parameters, routes, headers) and its version, so the
+capabilities answer, the `Agno-Session-Applied` header and the docs name the same things."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+APPLIED_HEADER = "Agno-Session-Applied"
+
+
+@dataclass(frozen=True)
+class Extension:
+    """One opt-in capability: `version` grows when its contract changes in a way a client could notice."""
+
+    name: str
+    version: int
+    summary: str
+    parameters: tuple[str, ...] = ()
+    routes: tuple[str, ...] = ()
+    headers: tuple[str, ...] = ()
+
+    def as_json(self) -> dict:
+        """The capabilities entry: every key present, lists possibly empty."""
+        return {"name": self.name, "version": self.version, "summary": self.summary,
+                "parameters": list(self.parameters), "routes": list(self.routes), "headers": list(self.headers)}
+
+
+CAPABILITIES = Extension(
+    "capabilities", 1, "Lists the extensions this service offers, each with its version.",
+    routes=("GET /sessions/-/capabilities",))
+CREATE_IMPORT = Extension(
+    "create-import", 1, "POST /sessions accepts `runs` and `summary` in the body.",
+    parameters=("runs", "summary"), routes=("POST /sessions",), headers=(APPLIED_HEADER,))
+STATE_MERGE = Extension(
+    "state-merge", 1, "JSON Merge Patch (RFC 7396) of session_state.",
+    routes=("PATCH /sessions/{session_id}/state",))
+HISTORY_WINDOW = Extension(
+    "history-window", 1, "The detail's chat_history limited to its last messages, with cursors to older ones.",
+    parameters=("history_limit", "history_before"), routes=("GET /sessions/{session_id}",),
+    headers=(APPLIED_HEADER, "Link"))
+
+EXTENSIONS: tuple[Extension, ...] = (CAPABILITIES, CREATE_IMPORT, HISTORY_WINDOW, STATE_MERGE)
+
+
+def capabilities() -> dict:
+    """The body of GET /sessions/-/capabilities."""
+    return {"extensions": [extension.as_json() for extension in EXTENSIONS]}
