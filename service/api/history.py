@@ -16,6 +16,7 @@ from service.storage.pool import Database
 
 CURSOR_KIND = "history"
 PARAMETERS = ("history_limit", "history_before")
+_QUERY_SAFE = "%=+/:@!$'()*,;?-._~"  # kept as sent; anything else (`>`, spaces, raw bytes) percent-encoded
 
 
 def windowed_detail(db: Database, session_id: str, query: dict, owner: str | None) -> Response | None:
@@ -68,8 +69,9 @@ def _naming_runs(db: Database, row: dict, as_type: str) -> list[dict]:
 
 def _older_page(token: str) -> str:
     """The next older page as a path-absolute URL (RFC 3986 §4.2, resolved against the request's own URL): this
-    request's path and query, its other parameters kept as sent, history_before replaced."""
-    pieces = [p for p in request.query_string.decode("latin-1").split("&")
+    request's path and query, its other parameters kept as sent (characters a URL cannot hold escaped),
+    history_before replaced."""
+    pieces = [quote(p.encode("latin-1"), safe=_QUERY_SAFE) for p in request.query_string.decode("latin-1").split("&")
               if p and unquote_plus(p.split("=", 1)[0]) != "history_before"]
     path = quote(request.script_root + request.path, safe="/!$&'()*+,;=:@-._~")
     return f"{path}?{'&'.join([*pieces, f'history_before={token}'])}"

@@ -7,6 +7,7 @@ import pytest
 
 from service.rules.extensions import EXTENSIONS
 from tests.support.jwt_tokens import bearer, hs, hs_secret
+from tests.support.metrics import value
 
 SECRET = hs_secret()
 
@@ -55,3 +56,17 @@ def test_create_names_the_imported_fields_it_applied_and_nothing_else(client) ->
     assert imported.status_code == 201 and imported.headers["Agno-Session-Applied"] == "runs"
     both = client.post("/sessions", json={"session_id": "c3", "runs": [], "summary": {"summary": "s"}})
     assert both.headers["Agno-Session-Applied"] == "runs,summary"
+
+
+def test_extension_requests_are_counted_by_their_route_template(client, rows) -> None:
+    rows.session("m1", "agent", component_id="a")
+    client.get("/sessions/-/capabilities")
+    client.get("/sessions/m1?history_limit=2")
+    client.get("/sessions/m1?history_limit=2&history_before=x.y")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert value(text, "agno_session_http_requests_total", route="/sessions/-/capabilities", method="GET",
+                 status="200") == 1
+    assert value(text, "agno_session_http_requests_total", route="/sessions/{session_id}", method="GET",
+                 status="200") == 1
+    assert value(text, "agno_session_http_requests_total", route="/sessions/{session_id}", method="GET",
+                 status="400") == 1
