@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from service.api.responses import json_response, with_applied
 from service.rules import agno, cursors, render
+from service.rules.errors import ApiError
 from service.storage import history
 from service.storage.pool import Database
 
@@ -22,7 +23,10 @@ _QUERY_SAFE = "%=+/:@!$'()*,;?-._~"  # kept as sent; anything else (`>`, spaces,
 def windowed_detail(db: Database, session_id: str, query: dict, owner: str | None) -> Response | None:
     """The windowed detail, or None when the window cannot apply and the caller answers AgentOS's detail (and its
     404): no such session for this caller, a workflow detail (it has no chat_history), or a half-migrated agno 2.x
-    session (its runs' order needs the full read). A bad cursor is 400 before anything is read."""
+    session (its runs' order needs the full read). A bad cursor is 400 before anything is read, and so is a cursor
+    without a window size (a rule between parameters, which AgentOS answers with 400 too: `table` needs `db_id`)."""
+    if query["history_limit"] is None:
+        raise ApiError(400, "history_before needs history_limit")
     key = current_app.config["SETTINGS"].cursor_key
     binding = _binding(db, session_id)
     before = None

@@ -90,7 +90,7 @@ def get_session(session_id: str) -> Response:
     db = request_database(parsed, session_id)
     q = parsed.query
     owner = current_caller().owner(q["user_id"])
-    if q["history_limit"] is not None:
+    if q["history_limit"] is not None or q["history_before"] is not None:
         windowed = windowed_detail(db, session_id, q, owner)
         if windowed is not None:
             return windowed

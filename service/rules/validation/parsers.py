@@ -128,13 +128,11 @@ def detail_query(args: MultiDict) -> Parsed:
 
 def session_query(args: MultiDict) -> Parsed:
     """GET /sessions/{id}: the detail query plus the history window (extension: its 422s wait for the database,
-    as AgentOS ignores these parameters; a cursor needs a window size)."""
+    as AgentOS ignores these parameters)."""
     query = validate_query(_shared(DetailQuery), args)
     window = validate_query(_shared(HistoryQuery), args, ())
     query.value = {**query.value, **window.value}
     query.deferred += window.errors
-    if not window.errors and window.value["history_before"] is not None and window.value["history_limit"] is None:
-        query.deferred.append(error("missing", ("query", "history_limit"), "Field required", None))
     return finish(query)
 
 
