@@ -54,7 +54,7 @@ def test_paging_back_yields_chat_history_exactly(limit, batch) -> None:
     full = chat_history([r["run_data"] for r in runs], NOW)
     assert len(full) == 27
     pages, before = [], None
-    while True:
+    for _ in range(len(full) + 1):  # a window that failed to move back would loop: bounded, it fails instead
         window = _page(runs, limit, before, batch)
         page = window.messages(NOW)
         assert 0 < len(page) <= limit
@@ -63,6 +63,8 @@ def test_paging_back_yields_chat_history_exactly(limit, batch) -> None:
         if before is None:
             break
         before = Position.from_json(before.as_json())  # what a cursor carries
+    else:
+        pytest.fail("paging did not reach the oldest message")
     assert [m for page in pages for m in page] == full
     assert pages[-1] == full[-limit:]
 
