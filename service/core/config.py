@@ -30,7 +30,7 @@ AGNO_SIDE_TABLES = ("agno_memories", "agno_learnings", "agno_metrics", "agno_eva
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
 
 
-DEFAULT_CURSOR_KEY = b"agno-session cursors v1"  # AGNO_CURSOR_KEY unset: documented in docs/operations.md
+DEFAULT_CURSOR_KEY = b"agno-session cursors v1"  # AGNO_CURSOR_KEY unset (docs/configuration.md)
 
 @dataclass(frozen=True)
 class DatabaseConfig:
