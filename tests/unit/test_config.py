@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.core.config import ConfigError, agentos_db_id, load_settings, masked_url
+from service.core.config import DEFAULT_CURSOR_KEY, ConfigError, agentos_db_id, load_settings, masked_url
 
 DSN = "postgresql://u:p@127.0.0.1:5432/db"
 
@@ -116,3 +116,9 @@ def test_each_database_says_where_its_db_id_comes_from() -> None:
     assert load_settings({"AGNO_PG_DSN": url, "AGNO_DB_ID": "x"}).databases[0].db_id_origin == "pinned by AGNO_DB_ID"
     mapped = load_settings({"AGNO_SESSION_DSN_MAP": f'{{"x": "{url}"}}'}).databases[0]
     assert mapped.db_id_origin == "pinned by its AGNO_SESSION_DSN_MAP key"
+
+
+def test_the_cursor_key_defaults_to_the_published_one_and_an_empty_value_means_unset() -> None:
+    assert load_settings({}).cursor_key == DEFAULT_CURSOR_KEY
+    assert load_settings({"AGNO_CURSOR_KEY": ""}).cursor_key == DEFAULT_CURSOR_KEY
+    assert load_settings({"AGNO_CURSOR_KEY": "s3cret-é"}).cursor_key == "s3cret-é".encode()
