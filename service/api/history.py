@@ -12,11 +12,11 @@ from werkzeug.wrappers import Response
 from service.api.responses import json_response, with_applied
 from service.rules import agno, cursors, render
 from service.rules.errors import ApiError
+from service.rules.extensions import HISTORY_WINDOW
 from service.storage import history
 from service.storage.pool import Database
 
 CURSOR_KIND = "history"
-PARAMETERS = ("history_limit", "history_before")
 _QUERY_SAFE = "%=+/:@!$'()*,;?-._~"  # kept as sent; anything else (`>`, spaces, raw bytes) percent-encoded
 
 
@@ -47,7 +47,8 @@ def windowed_detail(db: Database, session_id: str, query: dict, owner: str | Non
     now = int(time.time())
     detail = render.session_detail(row, _naming_runs(db, row, as_type), as_type, now=now,
                                    history=window.messages(now))
-    response = with_applied(json_response(render.drop_none(detail)), [p for p in PARAMETERS if query[p] is not None])
+    applied = [name for name in HISTORY_WINDOW.parameters if query[name] is not None]
+    response = with_applied(json_response(render.drop_none(detail)), applied)
     if window.older is not None:
         token = cursors.seal(CURSOR_KIND, binding, window.older.as_json(), key)
         response.headers["Link"] = f'<{_older_page(token)}>; rel="prev"'
