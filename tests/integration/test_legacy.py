@@ -193,3 +193,14 @@ def test_merge_legacy_runs() -> None:
         {"run_id": "b", "v": "table"},
         {"run_id": "c"},
     ]
+
+
+def test_the_history_window_applies_where_only_the_runs_table_holds_runs(legacy) -> None:
+    """A blob's order needs the full read: such a session is answered whole, saying the window did not apply."""
+    mixed, windowed = legacy.get("/sessions/mixed"), legacy.get("/sessions/mixed?history_limit=1")
+    assert windowed.get_json() == mixed.get_json() and history(windowed) == MERGED_HISTORY
+    assert "Agno-Session-Applied" not in windowed.headers
+    for session_id in ("table-only", "empty"):
+        window = legacy.get(f"/sessions/{session_id}?history_limit=1")
+        assert window.headers["Agno-Session-Applied"] == "history_limit"
+        assert history(window) == history(legacy.get(f"/sessions/{session_id}"))[-1:]
