@@ -111,7 +111,7 @@ def conformance_problems(method: str, path: str, response: Any) -> list[str]:
             return [f"status {status} not documented (documented: {sorted(responses)})"]
         documented, ptr = deref(responses[status], pointer("paths", template, method.lower(), "responses", status))
     problems = [f"header {name} missing" for name, spec in documented.get("headers", {}).items()
-                if name not in response.headers and spec.get("required", True)]
+                if name not in response.headers and deref(spec, ptr)[0].get("required", True)]
     content = documented.get("content")
     if method == "HEAD":
         return problems + ([] if response.data == b"" else ["HEAD answer has a body"])
