@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -30,7 +31,10 @@ AGNO_SIDE_TABLES = ("agno_memories", "agno_learnings", "agno_metrics", "agno_eva
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
 
 
-DEFAULT_CURSOR_KEY = b"agno-session cursors v1"  # AGNO_CURSOR_KEY unset (docs/configuration.md)
+DEFAULT_CURSOR_KEY = b"agno-session cursors v1"  # mixed with the deployment's secrets when AGNO_CURSOR_KEY is unset
+# What every worker and replica of one deployment shares and a client does not know: the cursor key's default.
+CURSOR_KEY_SOURCES = ("OS_SECURITY_KEY", "JWT_VERIFICATION_KEY", "AGNO_PG_DSN", "DATABASE_URL", "AGNO_SESSION_DSN_MAP",
+                      "AGNO_PG_REPLICA_DSN")
 
 @dataclass(frozen=True)
 class DatabaseConfig:
@@ -292,5 +296,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         readyz_details=readyz_details,
         migrate_timeout=float(env_int(env, "AGNO_MIGRATE_TIMEOUT", 900, 1, 86400)),
         migrate_lock_timeout=float(env_int(env, "AGNO_MIGRATE_LOCK_TIMEOUT", 2, 1, 600)),
-        cursor_key=(env.get("AGNO_CURSOR_KEY") or "").encode("utf-8") or DEFAULT_CURSOR_KEY,
+        cursor_key=cursor_key(env),
     )
+
+
+def cursor_key(env: Mapping[str, str]) -> bytes:
+    """AGNO_CURSOR_KEY, else a key derived from the deployment's own secrets (its key and database URLs, passwords
+    included): the same in every worker and replica that shares the configuration, unknown to clients."""
+    explicit = env.get("AGNO_CURSOR_KEY") or ""
+    if explicit:
+        return explicit.encode("utf-8")
+    material = [DEFAULT_CURSOR_KEY.decode("ascii"), *(env.get(name) or "" for name in CURSOR_KEY_SOURCES)]
+    return hashlib.sha256(json.dumps(material).encode("utf-8")).digest()

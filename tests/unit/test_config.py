@@ -118,7 +118,13 @@ def test_each_database_says_where_its_db_id_comes_from() -> None:
     assert mapped.db_id_origin == "pinned by its AGNO_SESSION_DSN_MAP key"
 
 
-def test_the_cursor_key_defaults_to_the_published_one_and_an_empty_value_means_unset() -> None:
-    assert load_settings({}).cursor_key == DEFAULT_CURSOR_KEY
-    assert load_settings({"AGNO_CURSOR_KEY": ""}).cursor_key == DEFAULT_CURSOR_KEY
+def test_the_cursor_key_is_the_setting_or_derived_from_the_deployments_secrets() -> None:
     assert load_settings({"AGNO_CURSOR_KEY": "s3cret-é"}).cursor_key == "s3cret-é".encode()
+    dsn = {"AGNO_PG_DSN": "postgresql://agno:pw@db/agno"}
+    derived = load_settings(dsn).cursor_key
+    assert derived == load_settings({**dsn, "AGNO_CURSOR_KEY": ""}).cursor_key  # empty means unset
+    assert derived != DEFAULT_CURSOR_KEY and len(derived) == 32
+    # Another password, another key, or another database: another cursor key, so a client cannot compute it.
+    assert load_settings({"AGNO_PG_DSN": "postgresql://agno:other@db/agno"}).cursor_key != derived
+    assert load_settings({**dsn, "OS_SECURITY_KEY": "k"}).cursor_key != derived
+    assert load_settings(dsn).cursor_key == derived  # every worker and replica with this configuration agrees
