@@ -4,11 +4,11 @@ the last N messages of chat_history before the cursor, reading only the runs it 
 from __future__ import annotations
 
 import time
-from urllib.parse import quote, unquote_plus
 
-from flask import current_app, request
+from flask import current_app
 from werkzeug.wrappers import Response
 
+from service.api.links import link
 from service.api.responses import json_response, with_applied
 from service.rules import agno, cursors, render
 from service.rules.errors import ApiError
@@ -17,7 +17,6 @@ from service.storage import history
 from service.storage.pool import Database
 
 CURSOR_KIND = "history"
-_QUERY_SAFE = "%=+/:@!$'()*,;?-._~"  # kept as sent; anything else (`>`, spaces, raw bytes) percent-encoded
 
 
 def windowed_detail(db: Database, session_id: str, query: dict, owner: str | None) -> Response | None:
@@ -51,7 +50,7 @@ def windowed_detail(db: Database, session_id: str, query: dict, owner: str | Non
     response = with_applied(json_response(render.drop_none(detail)), applied)
     if window.older is not None:
         token = cursors.seal(CURSOR_KIND, binding, window.older.as_json(), key)
-        response.headers["Link"] = f'<{_older_page(token)}>; rel="prev"'
+        response.headers["Link"] = link("history_before", token, "prev")
     return response
 
 
@@ -71,12 +70,3 @@ def _naming_runs(db: Database, row: dict, as_type: str) -> list[dict]:
             break
     return runs
 
-
-def _older_page(token: str) -> str:
-    """The next older page as a path-absolute URL (RFC 3986 §4.2, resolved against the request's own URL): this
-    request's path and query, its other parameters kept as sent (characters a URL cannot hold escaped),
-    history_before replaced."""
-    pieces = [quote(p.encode("latin-1"), safe=_QUERY_SAFE) for p in request.query_string.decode("latin-1").split("&")
-              if p and unquote_plus(p.split("=", 1)[0]) != "history_before"]
-    path = quote(request.script_root + request.path, safe="/!$&'()*+,;=:@-._~")
-    return f"{path}?{'&'.join([*pieces, f'history_before={token}'])}"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import partial
 
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
+from service.api import run_pages
 from service.api.auth import current_caller
 from service.api.history import windowed_detail
 from service.api.inputs import parsed_query, parsed_request, request_database
@@ -142,37 +144,48 @@ def rename_session(session_id: str) -> Response:
     return json_response(detail)
 
 
-def _classified_runs(session_id: str) -> list[dict]:
-    """The session's runs, filtered and classified as AgentOS's runs endpoints show them."""
-    parsed = parsed_query(parsers.runs_query)
+def _runs_listing(session_id: str, parser: Callable, shape: Callable[[dict, tuple[str, ...]], dict]) -> Response:
+    """The session's runs, filtered and classified as AgentOS's runs endpoints show them, each shaped by `shape`
+    (given the keys to exclude); a keyset page of them when paging parameters are given (extension `run-cursors`)."""
+    parsed = parsed_query(parser)
     q = parsed.query
     invalid = render.invalid_statuses(q["status"] or [])
     if invalid:
         raise ApiError(400, invalid)
     db = request_database(parsed, session_id)
-    row = store.get_session(db, session_id, current_caller().owner(q["user_id"]))
+    owner = current_caller().owner(q["user_id"])
+    applied = ["exclude"] if q["exclude"] else []
+    if run_pages.paging_requested(q):
+        page = run_pages.paged_items(db, session_id, q, owner)
+        if page is not None:
+            items, following, paging = page
+            shaped = [shape(item, q["exclude"]) for item in items]
+            return run_pages.paged_response(shaped, following, paging + applied, q["limit"])
+    row = store.get_session(db, session_id, owner)
     if row is None:
         raise ApiError(404, f"Session with ID {session_id} not found")
     runs = render.filter_runs(
         row["runs"], statuses=q["status"], created_after=q["created_after"], created_before=q["created_before"]
     )
-    return render.session_runs(row, runs, q["session_type"] or agno.detect_session_type(row))
+    items = render.session_runs(row, runs, q["session_type"] or agno.detect_session_type(row))
+    return with_applied(json_response([shape(item, q["exclude"]) for item in items]), applied)
 
 
 @bp.get("/sessions/<session_id>/runs")
 def get_session_runs(session_id: str) -> Response:
-    return json_response([render.drop_none(item) for item in _classified_runs(session_id)])
+    return _runs_listing(session_id, parsers.runs_query,
+                         lambda item, exclude: run_pages.without_heavy_keys(render.drop_none(item), exclude))
 
 
 @bp.get("/sessions/<session_id>/run-previews")
 def get_run_previews(session_id: str) -> Response:
-    items = _classified_runs(session_id)
-    return json_response([render.drop_none(render.run_preview(item)) for item in items])
+    return _runs_listing(session_id, parsers.run_previews_query,
+                         lambda item, _: render.drop_none(render.run_preview(item)))
 
 
 @bp.get("/sessions/<session_id>/runs/<run_id>")
 def get_session_run(session_id: str, run_id: str) -> Response:
-    parsed = parsed_query(parsers.detail_query)
+    parsed = parsed_query(parsers.run_query)
     db = request_database(parsed, session_id)
     row = store.get_run(db, session_id, run_id, current_caller().owner(parsed.query["user_id"]))
     if row is None:
@@ -182,7 +195,9 @@ def get_session_run(session_id: str, run_id: str) -> Response:
     run = row.pop("run")
     if run is None:
         raise ApiError(404, f"Run with ID {run_id} not found in session {session_id}")
-    return json_response(render.single_run(row, run))
+    exclude = parsed.query["exclude"]
+    shown = run_pages.without_heavy_keys(render.single_run(row, run), exclude)
+    return with_applied(json_response(shown), ["exclude"] if exclude else [])
 
 
 @bp.get("/sessions/<session_id>/media/<path:storage_key>")

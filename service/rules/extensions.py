@@ -39,7 +39,14 @@ HISTORY_WINDOW = Extension(
     parameters=("history_limit", "history_before"), routes=("GET /sessions/{session_id}",),
     headers=(APPLIED_HEADER, "Link"))
 
-EXTENSIONS: tuple[Extension, ...] = (CAPABILITIES, CREATE_IMPORT, HISTORY_WINDOW, STATE_MERGE)
+RUN_CURSORS = Extension(
+    "run-cursors", 1, "Keyset pages of a session's runs and run previews, and runs without their heavy keys.",
+    parameters=("limit", "after", "order", "exclude"),
+    routes=("GET /sessions/{session_id}/runs", "GET /sessions/{session_id}/run-previews",
+            "GET /sessions/{session_id}/runs/{run_id}"),
+    headers=(APPLIED_HEADER, "Link", "X-Has-More"))
+
+EXTENSIONS: tuple[Extension, ...] = (CAPABILITIES, CREATE_IMPORT, HISTORY_WINDOW, RUN_CURSORS, STATE_MERGE)
 
 
 def capabilities() -> dict:

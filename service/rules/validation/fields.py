@@ -63,6 +63,23 @@ class Choice(_Field):
         return value
 
 
+class CommaChoices(_Field):
+    """A comma-separated list of names from `values` (blank items skipped), kept in `values`' order."""
+
+    def __init__(self, values: tuple[str, ...], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.values = values
+
+    def check(self, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, str):
+            self.fail("string_type", STRING, value)
+        names = {name.strip() for name in value.split(",") if name.strip()}
+        for name in sorted(names - set(self.values)):
+            choices = expected(self.values)
+            self.fail("enum", f"Input should be {choices}", name, {"expected": choices})
+        return tuple(v for v in self.values if v in names)
+
+
 class QueryInt(_Field):
     def __init__(self, *, ge: int | None = None, le: int | None = None, **kwargs: Any):
         super().__init__(**kwargs)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.rules.agno import SESSION_TYPES
-from service.rules.validation.fields import Choice, ListOf, Model, Object, QueryBool, QueryInt, Text
+from service.rules.validation.fields import Choice, CommaChoices, ListOf, Model, Object, QueryBool, QueryInt, Text
 
 SORT_ORDERS = ("asc", "desc")
 
@@ -39,6 +39,23 @@ class HistoryQuery(Model):
 
     history_limit = QueryInt(ge=0, le=10000)
     history_before = Text()
+
+
+RUN_HEAVY_KEYS = ("messages", "events", "tools", "reasoning_content")
+
+
+class RunPageQuery(Model):
+    """Extension `run-cursors` on the runs listings; AgentOS ignores these, so their errors are extension errors."""
+
+    limit = QueryInt(ge=1, le=1000)
+    after = Text()
+    order = Choice(SORT_ORDERS)
+
+
+class RunExcludeQuery(Model):
+    """Extension `run-cursors`: heavy keys dropped from each run of /runs and /runs/{run_id}."""
+
+    exclude = CommaChoices(RUN_HEAVY_KEYS)
 
 
 class RunsQuery(Model):

@@ -23,6 +23,8 @@ from service.rules.validation.models import (
     ListQuery,
     Model,
     PatchBody,
+    RunExcludeQuery,
+    RunPageQuery,
     RunsQuery,
     StateQuery,
 )
@@ -129,16 +131,33 @@ def detail_query(args: MultiDict) -> Parsed:
 def session_query(args: MultiDict) -> Parsed:
     """GET /sessions/{id}: the detail query plus the history window (extension: its 422s wait for the database,
     as AgentOS ignores these parameters)."""
-    query = validate_query(_shared(DetailQuery), args)
-    window = validate_query(_shared(HistoryQuery), args, ())
-    query.value = {**query.value, **window.value}
-    query.deferred += window.errors
-    return finish(query)
+    return finish(_with_extensions(validate_query(_shared(DetailQuery), args), args, HistoryQuery))
+
+
+def _with_extensions(query: Outcome, args: MultiDict, *groups: type[Model]) -> Outcome:
+    """`query` plus extension parameter groups, whose 422s wait for the database (AgentOS ignores them)."""
+    for group in groups:
+        extension = validate_query(_shared(group), args, ())
+        query.value = {**query.value, **extension.value}
+        query.deferred += extension.errors
+    return query
 
 
 def runs_query(args: MultiDict) -> Parsed:
-    """GET /sessions/{id}/runs and /run-previews; `status` is the raw repeated list (None when absent)."""
-    return finish(validate_query(_shared(RunsQuery), args))
+    """GET /sessions/{id}/runs: `status` is the raw repeated list (None when absent); paging and exclude."""
+    return finish(_with_extensions(validate_query(_shared(RunsQuery), args), args, RunPageQuery, RunExcludeQuery))
+
+
+def run_previews_query(args: MultiDict) -> Parsed:
+    """GET /sessions/{id}/run-previews: the runs filters and paging (previews hold no heavy keys to exclude)."""
+    query = _with_extensions(validate_query(_shared(RunsQuery), args), args, RunPageQuery)
+    query.value["exclude"] = ()
+    return finish(query)
+
+
+def run_query(args: MultiDict) -> Parsed:
+    """GET /sessions/{id}/runs/{run_id}: the detail query plus exclude."""
+    return finish(_with_extensions(validate_query(_shared(DetailQuery), args), args, RunExcludeQuery))
 
 
 def delete_query(args: MultiDict) -> Parsed:
