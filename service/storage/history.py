@@ -1,5 +1,6 @@
 """A session's runs read in pages along agno's run order, from a run's key in either direction: the history
-window reads the newest runs it shows and the leading runs that name the session, never the whole session."""
+window reads the newest runs it shows and the leading runs that name the session, the run cursors one page of runs
+(plus one) from a cursor's run, never the whole session."""
 
 from __future__ import annotations
 
