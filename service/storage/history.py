@@ -13,19 +13,21 @@ from service.storage.legacy import merge_legacy_runs
 from service.storage.pool import Database
 
 MAX_PAGE = 1000  # runs per statement: pages double from the caller's first size up to this
+_BEFORE_UNINDEXED = (None, -(2**63), "")  # a key at or before every run without a run_index (created_at is bigint)
 
 _ORDER = {
     "newest": sql.SQL("r.run_index DESC NULLS FIRST, r.created_at DESC, r.run_id DESC"),
     "oldest": sql.SQL("r.run_index ASC NULLS LAST, r.created_at ASC, r.run_id ASC"),
 }
 # Rows on the far side of a key (`op` is < or <= walking to older runs, > walking to newer), for a key with and
-# without a run_index. The `run_index <= %(ri)s` conjunct is what bounds the index scan.
+# without a run_index. The `run_index <= %(ri)s` / `>= %(ri)s` conjunct is what bounds the index scan; walking to
+# newer runs, the runs without a run_index (last in agno's order) are read once the indexed ones run out.
 _POSITION = {
     ("newest", True): "AND r.run_index <= %(ri)s AND (r.run_index < %(ri)s OR (r.created_at, r.run_id) {op} "
                       "(%(ca)s, %(rid)s))",
     ("newest", False): "AND (r.run_index IS NOT NULL OR (r.created_at, r.run_id) {op} (%(ca)s, %(rid)s))",
-    ("oldest", True): "AND (r.run_index IS NULL OR r.run_index > %(ri)s OR (r.run_index = %(ri)s AND "
-                      "(r.created_at, r.run_id) {op} (%(ca)s, %(rid)s)))",
+    ("oldest", True): "AND r.run_index >= %(ri)s AND (r.run_index > %(ri)s OR (r.created_at, r.run_id) {op} "
+                      "(%(ca)s, %(rid)s))",
     ("oldest", False): "AND r.run_index IS NULL AND (r.created_at, r.run_id) {op} (%(ca)s, %(rid)s)",
 }
 
@@ -65,6 +67,9 @@ def runs_from(db: Database, session_id: str, direction: str, key: tuple[Any, int
         if rows:
             yield rows
         if len(rows) < size:
+            if direction == "oldest" and key is not None and key[0] is not None:
+                key, inclusive = _BEFORE_UNINDEXED, True  # the runs without a run_index follow every indexed one
+                continue
             return
         last = rows[-1]
         key, inclusive, size = (last["run_index"], last["created_at"], last["run_id"]), False, min(size * 2, MAX_PAGE)

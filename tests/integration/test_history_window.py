@@ -11,6 +11,7 @@ import re
 import pytest
 
 from service.storage import history
+from tests.support.plans import explain, plan_nodes
 from tests.support.rows import Rows
 
 NOW = 1767225600
@@ -144,17 +145,6 @@ def test_runs_without_run_index_and_tied_keys_page_in_agnos_order(client, rows) 
     assert [m for page in pages for m in page] == everything and len(everything) == 5
 
 
-def _plan(rows: Rows, fragments: dict, params: dict, db) -> dict:
-    statement = db.query("session_runs_page", **fragments).as_string(rows.conn)
-    with rows.conn.cursor() as cur:
-        cur.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, params)
-        return cur.fetchone()[0][0]["Plan"]
-
-
-def _nodes(plan: dict) -> list[dict]:
-    return [plan] + [n for child in plan.get("Plans", []) for n in _nodes(child)]
-
-
 def test_the_last_messages_of_a_50000_run_session_touch_a_bounded_number_of_run_rows(app, client, rows) -> None:
     rows.session("big", "agent", component_id="c1", session_data={"session_name": "Big"})
     rows.execute(
@@ -174,8 +164,8 @@ def test_the_last_messages_of_a_50000_run_session_touch_a_bounded_number_of_run_
     assert [r["run_id"] for r in next(pages)][:2] == ["big-49999", "big-49998"]
     for key in (None, (25000, NOW + 25000, "big-25000")):  # the newest page, and a page from a cursor mid-session
         fragments, params = history.page_statement("big", "newest", key, True, 21)
-        plan = _plan(rows, fragments, params, db)
-        scans = [n for n in _nodes(plan) if n.get("Relation Name") == "agno_runs"]
+        plan = explain(rows, db, "session_runs_page", fragments, params)
+        scans = [n for n in plan_nodes(plan) if n.get("Relation Name") == "agno_runs"]
         assert scans and all(n["Node Type"] != "Seq Scan" for n in scans), json.dumps(plan)
         assert sum(n["Actual Rows"] for n in scans) <= 22, json.dumps(plan)
         touched = plan["Shared Hit Blocks"] + plan["Shared Read Blocks"]

@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from service.storage import history
+from tests.support.plans import explain, plan_nodes
 from tests.support.rows import Rows
 
 NOW = 1767225600
@@ -146,3 +148,35 @@ def test_a_missing_session_is_agentos_404_with_or_without_paging(client, rows) -
     plain = client.get("/sessions/nope/runs")
     paged = client.get("/sessions/nope/runs?limit=2&order=desc")
     assert paged.status_code == 404 and paged.data == plain.data and "X-Has-More" not in paged.headers
+
+
+def test_runs_without_run_index_and_tied_keys_page_in_agnos_order(client, rows) -> None:
+    rows.session("t1", "agent", component_id="c1")
+    for n, index in enumerate([0, 0, 1, 2, 3]):  # ties on run_index broken by created_at, run_id; NULLs last
+        rows.run("t1", _run(n, "t1"), created_at=NOW, run_index=index)
+    rows.execute("UPDATE ai.agno_runs SET run_index = NULL WHERE run_id IN ('t1-r1', 't1-r3')")
+    full = client.get("/sessions/t1/runs").get_json()
+    assert [r["run_id"] for r in full] == ["t1-r0", "t1-r2", "t1-r4", "t1-r1", "t1-r3"]
+    for size, order in ((1, "asc"), (2, "asc"), (1, "desc"), (2, "desc")):
+        pages, _ = _walk(client, f"/sessions/t1/runs?limit={size}&order={order}")
+        assert [i for page in pages for i in page] == (full if order == "asc" else full[::-1]), (size, order)
+
+
+def test_a_page_deep_in_a_20000_run_session_reads_only_its_runs(app, client, rows) -> None:
+    rows.session("big", "agent", component_id="c1")
+    rows.execute(
+        "INSERT INTO ai.agno_runs (run_id, session_id, run_type, agent_id, run_index, run_data, created_at) "
+        "SELECT 'big-' || n, 'big', 'agent', 'c1', n, jsonb_build_object('run_id', 'big-' || n, 'agent_id', 'c1', "
+        "'created_at', %s + n), %s + n FROM generate_series(0, 19999) n", (NOW, NOW))
+    rows.execute("ANALYZE ai.agno_runs")
+    first = client.get("/sessions/big/run-previews?limit=10")
+    assert [r["run_id"] for r in first.get_json()][-1] == "big-9"
+    db = app.config["REGISTRY"].get(app.config["SETTINGS"].default_db_id)
+    key = (15000, NOW + 15000, "big-15000")
+    for direction in ("oldest", "newest"):
+        fragments, params = history.page_statement("big", direction, key, False, 11)  # a page of 10, plus one
+        plan = explain(rows, db, "session_runs_page", fragments, params)
+        scans = [n for n in plan_nodes(plan) if n.get("Relation Name") == "agno_runs"]
+        assert scans and all(n["Node Type"] != "Seq Scan" for n in scans), plan
+        # About the page (the scan starts at the cursor's run_index), not the 15,000 runs before the cursor.
+        assert sum(n["Actual Rows"] + n.get("Rows Removed by Filter", 0) for n in scans) <= 20, plan
