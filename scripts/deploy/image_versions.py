@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -60,10 +61,13 @@ def problems(image: str, lock: Path) -> list[str]:
 
 
 def main() -> int:
-    """image_versions.py IMAGE [LOCK]: exit 1 naming every difference."""
-    image = sys.argv[1]
-    lock = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "requirements" / "service.txt"
-    issues = problems(image, lock)
+    """Exit 1 naming every difference between the image and the lock."""
+    parser = argparse.ArgumentParser(prog="python -m scripts.deploy.image_versions", description=__doc__)
+    parser.add_argument("image", help="a built image, e.g. localhost/agno-session:dev")
+    parser.add_argument("lock", nargs="?", type=Path, default=ROOT / "requirements" / "service.txt",
+                        help="the lock it must hold (default: requirements/service.txt)")
+    args = parser.parse_args()
+    issues = problems(args.image, args.lock)
     for issue in issues:
         print(issue, file=sys.stderr)
     return 1 if issues else 0

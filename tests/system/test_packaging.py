@@ -17,6 +17,7 @@ from tests.support.servers import AgnoSession
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_PYTHON = Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+RUNTIME_LOCK = ROOT / "requirements" / "service.txt"
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = tmp_path_factory.mktemp("source") / "tree"
     shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
         ".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "reports"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(source)],
+    # Built with the locked build backend already in .venv (no isolation: nothing unlocked is fetched).
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out),
+                    str(source)],
                    check=True, capture_output=True)
     (built,) = out.glob("agno_session-*.whl")
     return built
@@ -41,6 +44,12 @@ def test_wheel_ships_all_packages_sql_files_and_spec_inside_the_package(wheel: P
     assert sql_files and shipped == sql_files
     assert "service/api/openapi.yaml" in names
     assert not any(".data/" in n for n in names)  # nothing installed outside the package
+
+
+def _install(python: str, wheel: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    """As docs/dependencies.md installs a release: the runtime lock with hashes, then the wheel alone."""
+    _pip(python, *args, "--require-hashes", "-r", str(RUNTIME_LOCK), env=env)
+    _pip(python, *args, "--no-deps", str(wheel), env=env)
 
 
 def _pip(python: str, *args: str, env: dict[str, str] | None = None) -> None:
@@ -65,7 +74,7 @@ def _serves_a_list(cli: str, pg_dsn: str, cwd: Path, env: dict[str, str]) -> Non
 def test_wheel_in_a_fresh_venv_serves(wheel: Path, pg_dsn: str, tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    _pip(str(venv / "bin" / "python"), str(wheel))
+    _install(str(venv / "bin" / "python"), wheel)
     _serves_a_list(str(venv / "bin" / "agno-session"), pg_dsn, tmp_path, {})
 
 
@@ -73,6 +82,6 @@ def test_wheel_installed_with_user_serves(wheel: Path, pg_dsn: str, tmp_path: Pa
     user_base = tmp_path / "userbase"
     env = {**os.environ, "PYTHONUSERBASE": str(user_base), "PIP_BREAK_SYSTEM_PACKAGES": "1"}
     env.pop("VIRTUAL_ENV", None)
-    _pip(str(BASE_PYTHON), "--user", str(wheel), env=env)
+    _install(str(BASE_PYTHON), wheel, "--user", env=env)
     scripts = Path(sysconfig.get_path("scripts", f"{os.name}_user", vars={"userbase": str(user_base)}))
     _serves_a_list(str(scripts / "agno-session"), pg_dsn, tmp_path, {"PYTHONUSERBASE": str(user_base)})

@@ -206,15 +206,10 @@ def test_no_module_patches_the_import_path() -> None:
     assert patched == []
 
 
-# The proxy's unit tests share flow builders through test_addon.py; their split is the proxy's own change (not here).
-TEST_IMPORTS_ELSEWHERE = ("tests/proxy/unit/",)
-
-
 def _test_module_imports(files: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """(file, module) where a test module or conftest imports a test module: shared code belongs in tests/support."""
     return [(f, m) for f, m in files
-            if m.split(".")[0] == "tests" and any(part.startswith("test_") for part in m.split("."))
-            and not f.startswith(TEST_IMPORTS_ELSEWHERE)]
+            if m.split(".")[0] == "tests" and any(part.startswith("test_") for part in m.split("."))]
 
 
 def test_no_test_module_imports_another() -> None:

@@ -13,7 +13,7 @@ from mitmproxy.test import taddons, tflow
 
 from proxy.addon import ShadowAddon
 from proxy.control import ControlApi
-from tests.proxy.unit.test_addon import configured, control
+from tests.proxy.unit.flows import configured, control
 
 SCRIPT = Path(__file__).resolve().parents[3] / "proxy" / "shadow.py"
 

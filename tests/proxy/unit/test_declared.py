@@ -13,7 +13,7 @@ from mitmproxy.test import taddons
 from proxy import deviations
 from proxy.addon import ShadowAddon
 from proxy.answers import Answer
-from tests.proxy.unit.test_addon import candidate, configured, drive, flow, json_answer
+from tests.proxy.unit.flows import candidate, configured, drive, flow, json_answer
 
 
 def test_the_projects_own_list_is_loaded_with_its_documented_reasons() -> None:

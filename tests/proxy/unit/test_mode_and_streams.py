@@ -10,7 +10,7 @@ from mitmproxy.test import taddons
 
 from proxy import streaming
 from proxy.addon import ShadowAddon
-from tests.proxy.unit.test_addon import candidate, configured, control, flow, json_answer, request
+from tests.proxy.unit.flows import candidate, configured, control, flow, json_answer, request
 
 
 def test_bad_mode_switches_are_400_with_a_detail_and_change_nothing(tmp_path) -> None:
