@@ -37,9 +37,15 @@ def compose(dsn: str, routes: list[dict]) -> dict[str, str]:
         if url.path == "/sessions":
             filters = {"session_type": q.get("type", "agent"), "component_id": q.get("component_id"),
                        "user_id": q.get("user_id"), "session_name": q.get("session_name")}
-            fragments, params = list_statement(filters, q.get("sort_by", "created_at"), q.get("sort_order", "desc"),
-                                               int(q.get("limit", 20)), int(q.get("page", 1)),
-                                               list_total(db, filters))
+            sort = (q.get("sort_by", "created_at"), q.get("sort_order", "desc"))
+            limit, page = int(q.get("limit", 20)), int(q.get("page", 1))
+            try:  # the served tree may predate cursor pages (the list's page as one value)
+                from service.storage.sessions import ListPage
+            except ImportError:
+                fragments, params = list_statement(filters, *sort, limit, page, list_total(db, filters))
+            else:
+                fragments, params = list_statement(filters, *sort, ListPage(limit, page), list_total(db, filters),
+                                                   db.identifiers["runs"])
             queries[route["name"]] = (db.query("list_sessions", **fragments), params)
         elif route["name"] == "detail":
             queries[route["name"]] = (db.query("get_session", lock=psycopg2.sql.SQL("")),

@@ -5,15 +5,17 @@
 -- For a session without a stored name, `name_run` is the one run its name derives from, reduced to the
 -- keys the derivation reads (input, and the first user message with truthy content). Truthiness is
 -- Python's: null, "", 0, false and empty arrays or objects are falsy.
+-- A cursor page starts after its keyset position (storage/list_keyset.py); the keys `include=` adds are extra
+-- columns and lateral joins (storage/list_extras.py), computed for the page's rows only.
 WITH filtered AS NOT MATERIALIZED (
     SELECT s.*
     FROM {sessions} s
     {where}
 ),
 page AS (
-    SELECT * FROM filtered ORDER BY {order_by} LIMIT %(limit)s OFFSET %(offset)s
+    SELECT * FROM filtered {after} ORDER BY {order_by} LIMIT %(limit)s OFFSET %(offset)s
 )
-SELECT t.total_count, t.delta_rows, p.*, n.name_run
+SELECT t.total_count, t.delta_rows, p.*, n.name_run{extra_columns}
 FROM ({total}) t
 LEFT JOIN (
     page p
@@ -43,5 +45,6 @@ LEFT JOIN (
         ORDER BY r.run_index, r.created_at, r.run_id
         LIMIT 1
     ) n ON true
+    {extra_joins}
 ) ON true
 ORDER BY {order_by}

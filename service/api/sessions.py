@@ -9,7 +9,7 @@ from functools import partial
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
-from service.api import run_pages
+from service.api import list_pages, run_pages
 from service.api.auth import current_caller
 from service.api.history import windowed_detail
 from service.api.inputs import parsed_query, parsed_request, request_database
@@ -33,16 +33,7 @@ def list_sessions() -> Response:
     q = parsed.query
     filters = {k: q[k] for k in ("session_type", "component_id", "session_name")}
     filters["user_id"] = current_caller().owner(q["user_id"])  # isolation: rows and count are the caller's
-    total, rows = store.list_sessions(db, filters, q["sort_by"], q["sort_order"], q["limit"], q["page"])
-    data = [render.session_list_item(row, render.session_name(row, row["runs"], for_list=True)) for row in rows]
-    meta = {
-        "page": q["page"],
-        "limit": q["limit"],
-        "total_pages": -(-total // q["limit"]),  # integer ceil: limits reach 2**63
-        "total_count": total,
-        "search_time_ms": 0.0,
-    }
-    return json_response({"data": data, "meta": meta})
+    return list_pages.list_page(db, q, filters)
 
 
 @bp.post("/sessions")

@@ -46,7 +46,17 @@ RUN_CURSORS = Extension(
             "GET /sessions/{session_id}/runs/{run_id}"),
     headers=(APPLIED_HEADER, "Link", "X-Has-More"))
 
-EXTENSIONS: tuple[Extension, ...] = (CAPABILITIES, CREATE_IMPORT, HISTORY_WINDOW, RUN_CURSORS, STATE_MERGE)
+LIST_CURSORS = Extension(
+    "list-cursors", 1, "Keyset pages of the session list (stable while sessions are added and removed), and list "
+    "pages without their total.",
+    parameters=("cursor", "include_total"), routes=("GET /sessions",), headers=(APPLIED_HEADER, "Link"))
+LIST_SHAPE = Extension(
+    "list-shape", 1, "List rows with only the named keys, and with computed ones: run count, last run, last "
+    "message, total tokens.",
+    parameters=("fields", "include"), routes=("GET /sessions",), headers=(APPLIED_HEADER,))
+
+EXTENSIONS: tuple[Extension, ...] = (CAPABILITIES, CREATE_IMPORT, HISTORY_WINDOW, LIST_CURSORS, LIST_SHAPE, RUN_CURSORS,
+                                     STATE_MERGE)
 
 
 def capabilities() -> dict:

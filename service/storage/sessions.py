@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, Protocol, TypeVar
 
@@ -10,7 +11,7 @@ from psycopg2 import sql
 from psycopg2.extras import execute_values
 
 from service.core.pg_limits import BIGINT_MAX
-from service.storage import counts
+from service.storage import counts, list_extras, list_keyset
 from service.storage.binding import json_column, jsonb
 from service.storage.errors import RunConflict, TablesMissing
 from service.storage.legacy import merge_legacy_runs
@@ -70,31 +71,63 @@ def list_filter(session_type: str | None, has_user: bool, has_component: bool, h
     return sql.SQL("WHERE " + "\n      AND ".join(conditions) if conditions else "")
 
 
-def list_statement(filters: dict[str, Any], sort_by: str, sort_order: str, limit: int, page: int,
-                   total: sql.Composable) -> tuple[dict[str, sql.Composable], dict[str, Any]]:
+NO_TOTAL = sql.SQL("SELECT NULL::bigint AS total_count, 0 AS delta_rows")  # include_total=false: nothing counted
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """Which rows of the filtered, sorted list to read: an offset page (`page`), or the rows after a cursor's
+    keyset `position` (`page` None; position None: the first); `count` whether to compute the total; `include` the
+    computed keys to add (storage/list_extras.py)."""
+
+    limit: int
+    page: int | None = 1
+    position: dict[str, Any] | None = None
+    count: bool = True
+    include: tuple[str, ...] = ()
+
+
+def cursor_sortable(sort_by: str) -> bool:
+    """Whether a cursor position can follow this sort (not a JSON column: its key would be a whole document)."""
+    return sort_by not in JSON_COLUMNS
+
+
+def list_statement(filters: dict[str, Any], sort_by: str, sort_order: str, page: ListPage, total: sql.Composable,
+                   runs: sql.Identifier) -> tuple[dict[str, sql.Composable], dict[str, Any]]:
     """The fragments `list_sessions.sql` is composed with and its parameters; `total` is `counts.list_total`'s
-    (also what the benchmark's pgbench ceiling runs)."""
-    offset = min((page - 1) * limit, BIGINT_MAX)  # past bigint is past any data: an empty page, not an error
+    (also what the benchmark's pgbench ceiling runs). A cursor page reads one row more than it shows: that row
+    says whether another page follows."""
     where = list_filter(filters.get("session_type"), filters.get("user_id") is not None,
                         filters.get("component_id") is not None, filters.get("session_name") is not None)
-    return ({"order_by": order_clause(sort_by, sort_order), "where": where, "total": total},
-            {**filters, "limit": limit, "offset": offset})
+    fragments = {"order_by": order_clause(sort_by, sort_order), "where": where, "total": total,
+                 "after": sql.SQL(""), **list_extras.extras(page.include, runs)}
+    params = {**filters}
+    if page.page is not None:
+        offset = min((page.page - 1) * page.limit, BIGINT_MAX)  # past bigint is past any data: an empty page
+        params |= {"limit": page.limit, "offset": offset}
+    else:
+        params |= {"limit": min(page.limit + 1, BIGINT_MAX), "offset": 0}
+        if page.position is not None:
+            fragments["after"], position_params = list_keyset.after_condition(sort_by, sort_order, page.position)
+            params |= position_params
+    return fragments, params
 
 
-def list_sessions(db: Database, filters: dict[str, Any], sort_by: str, sort_order: str, limit: int, page: int
-                  ) -> tuple[int, list[dict]]:
-    """The total under the filters and one page of rows, each with the `runs` its name derives from (the first
-    that can name it, reduced to what naming reads; all of them on a legacy table)."""
+def list_sessions(db: Database, filters: dict[str, Any], sort_by: str, sort_order: str, page: ListPage
+                  ) -> tuple[int | None, list[dict]]:
+    """The total under the filters (None when not counted) and one page of rows, each with the `runs` its name
+    derives from (the first that can name it, reduced to what naming reads; all of them on a legacy table), plus
+    the included keys' raw values."""
 
     def read(total: sql.Composable) -> list[dict]:
-        fragments, params = list_statement(filters, sort_by, sort_order, limit, page, total)
+        fragments, params = list_statement(filters, sort_by, sort_order, page, total, db.identifiers["runs"])
         return db.read_all("list_sessions", params, **fragments)
 
-    total = counts.list_total(db, filters)
+    total = counts.list_total(db, filters) if page.count else NO_TOTAL
     try:
         rows = read(total)
     except TablesMissing:
-        if total is counts.COUNT_ROWS:
+        if total is not counts.names(db).total:
             raise
         counts.forget(db)  # the counts table went away since it was checked: count rows this time
         rows = read(counts.COUNT_ROWS)
@@ -115,6 +148,7 @@ def _attach_page_runs(db: Database, rows: list[dict]) -> None:
     for row in rows:
         row["run_list"] = by_session.get(row["session_id"], [])
         with_runs(row)
+        row["runs_complete"] = True
 
 
 def get_session(db: Database, session_id: str, user_id: str | None) -> dict | None:

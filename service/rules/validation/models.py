@@ -27,6 +27,27 @@ class ListQuery(Model):
     table = Text()
 
 
+LIST_FIELDS = (
+    "session_id", "session_name", "session_state", "created_at", "updated_at", "session_type", "user_id", "agent_id",
+    "team_id", "workflow_id", "session_summary", "metrics", "total_tokens", "metadata",
+)  # SessionSchema's keys, in its order
+LIST_INCLUDES = ("run_count", "last_run_at", "last_run_status", "last_message", "total_tokens")
+
+
+class ListPageQuery(Model):
+    """Extension `list-cursors` on the list; AgentOS ignores these, so their errors are extension errors."""
+
+    cursor = Text()
+    include_total = QueryBool()
+
+
+class ListShapeQuery(Model):
+    """Extension `list-shape`: the keys each list row keeps (`fields`) and the computed keys it gains (`include`)."""
+
+    fields = CommaChoices(LIST_FIELDS)
+    include = CommaChoices(LIST_INCLUDES)
+
+
 class DetailQuery(Model):
     session_type = _session_type()
     user_id = Text()

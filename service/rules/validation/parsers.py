@@ -20,7 +20,9 @@ from service.rules.validation.models import (
     DeleteQuery,
     DetailQuery,
     HistoryQuery,
+    ListPageQuery,
     ListQuery,
+    ListShapeQuery,
     Model,
     PatchBody,
     RunExcludeQuery,
@@ -119,8 +121,9 @@ def _state_patch_body(body: Any) -> Outcome:
 
 
 def list_query(args: MultiDict) -> Parsed:
-    """GET /sessions: filters, paging and sorting (`type` comes back as `session_type`, as agno names it)."""
-    return finish(_list_query(args))
+    """GET /sessions: filters, paging and sorting (`type` comes back as `session_type`, as agno names it), plus the
+list extensions (cursor pages, optional total, row shape)."""
+    return finish(_with_extensions(_list_query(args), args, ListPageQuery, ListShapeQuery))
 
 
 def detail_query(args: MultiDict) -> Parsed:
