@@ -99,6 +99,21 @@ def test_list_shows_only_the_callers_rows_and_count(iso) -> None:
     assert b"alice" not in text and b"nobody" not in text
 
 
+def test_list_extensions_see_only_the_callers_rows(iso) -> None:
+    """Cursor pages, include and fields are the caller's list: a cursor from another user's list is refused, the
+    included values never come from a foreign session."""
+    client, _ = iso
+    first = client.get("/sessions?cursor=&limit=1&include=run_count,last_message", headers=ALICE).get_json()
+    assert [(r["session_id"], r["run_count"]) for r in first["data"]] == [("a-1", 2)]
+    assert first["meta"]["next_cursor"] is None and first["meta"]["total_count"] == 1
+    bob = client.get("/sessions?cursor=&limit=5&user_id=alice&include=last_message", headers=BOB).get_json()
+    assert [r["session_id"] for r in bob["data"]] == ["b-1"] and bob["data"][0]["last_message"] is None
+    admin = client.get("/sessions?cursor=&limit=1", headers=ADMIN).get_json()
+    token = admin["meta"]["next_cursor"]
+    replayed = client.get(f"/sessions?cursor={token}&limit=1", headers=ALICE)
+    assert replayed.status_code == 400 and replayed.get_json() == {"detail": "Cursor does not match the query"}
+
+
 def test_admin_is_unscoped_and_its_user_id_query_filters(iso) -> None:
     client, _ = iso
     assert client.get("/sessions", headers=ADMIN).get_json()["meta"]["total_count"] == 4
