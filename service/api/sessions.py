@@ -17,7 +17,7 @@ from service.api.responses import json_response, no_content, with_applied
 from service.rules import agno, render
 from service.rules.errors import ApiError
 from service.rules.extensions import CREATE_IMPORT
-from service.rules.validation import parsers
+from service.rules.validation import list_filters, parsers
 from service.rules.writes import new_session, patched_session, preloaded_runs
 from service.storage import sessions as store
 from service.storage.errors import RunConflict
@@ -33,6 +33,7 @@ def list_sessions() -> Response:
     q = parsed.query
     filters = {k: q[k] for k in ("session_type", "component_id", "session_name")}
     filters["user_id"] = current_caller().owner(q["user_id"])  # isolation: rows and count are the caller's
+    filters |= {k: q[k] for k in list_filters.FILTER_KEYS}  # extension `list-filters`
     total, rows = store.list_sessions(db, filters, q["sort_by"], q["sort_order"], q["limit"], q["page"])
     data = [render.session_list_item(row, render.session_name(row, row["runs"], for_list=True)) for row in rows]
     meta = {
@@ -42,7 +43,7 @@ def list_sessions() -> Response:
         "total_count": total,
         "search_time_ms": 0.0,
     }
-    return json_response({"data": data, "meta": meta})
+    return with_applied(json_response({"data": data, "meta": meta}), list_filters.applied_filters(q))
 
 
 @bp.post("/sessions")

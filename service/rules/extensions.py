@@ -46,7 +46,13 @@ RUN_CURSORS = Extension(
             "GET /sessions/{session_id}/runs/{run_id}"),
     headers=(APPLIED_HEADER, "Link", "X-Has-More"))
 
-EXTENSIONS: tuple[Extension, ...] = (CAPABILITIES, CREATE_IMPORT, HISTORY_WINDOW, RUN_CURSORS, STATE_MERGE)
+LIST_FILTERS = Extension(
+    "list-filters", 1, "The session list filtered by metadata values and by created or updated time.",
+    parameters=("metadata.*", "created_after", "created_before", "updated_after", "updated_before"),
+    routes=("GET /sessions",), headers=(APPLIED_HEADER,))
+
+EXTENSIONS: tuple[Extension, ...] = (CAPABILITIES, CREATE_IMPORT, HISTORY_WINDOW, LIST_FILTERS, RUN_CURSORS,
+                                     STATE_MERGE)
 
 
 def capabilities() -> dict:

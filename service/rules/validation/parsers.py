@@ -11,6 +11,7 @@ from service.rules.agno import summary_errors
 from service.rules.validation.body import ABSENT, decode, deep_json, model_body
 from service.rules.validation.depth import state_depth, stored_depth_errors
 from service.rules.validation.errors import STRING, error, le_error
+from service.rules.validation.list_filters import with_metadata_filters
 from service.rules.validation.models import (
     AnyObject,
     BulkDeleteBody,
@@ -20,6 +21,7 @@ from service.rules.validation.models import (
     DeleteQuery,
     DetailQuery,
     HistoryQuery,
+    ListFilterQuery,
     ListQuery,
     Model,
     PatchBody,
@@ -119,8 +121,9 @@ def _state_patch_body(body: Any) -> Outcome:
 
 
 def list_query(args: MultiDict) -> Parsed:
-    """GET /sessions: filters, paging and sorting (`type` comes back as `session_type`, as agno names it)."""
-    return finish(_list_query(args))
+    """GET /sessions: filters, paging and sorting (`type` comes back as `session_type`, as agno names it), and the
+    metadata and date filters (extension `list-filters`: its 422s wait for the database)."""
+    return finish(with_metadata_filters(_with_extensions(_list_query(args), args, ListFilterQuery), args))
 
 
 def detail_query(args: MultiDict) -> Parsed:
