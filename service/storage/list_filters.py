@@ -9,6 +9,7 @@ from typing import Any
 
 from service.storage.binding import jsonb
 
+MAX_NUMBER_CHARS = 1000  # numeric holds 131072 digits before the point and 16383 after: far within
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 DATE_FILTERS = {  # extension `list-filters`: inclusive epoch-second bounds, as AgentOS's runs route takes them
@@ -37,10 +38,10 @@ def metadata_params(pairs: list[list[str]] | None) -> dict[str, Any]:
 
 
 def _spells_storable_json(text: str) -> bool:
-    """Whether `text` is JSON for a number, boolean, object or array that jsonb could hold (a stored string equal
-    to `text` is found by the first document; a stored null has no `->>` text to equal)."""
+    """Whether `text` is JSON for a number, boolean, object or array whose text a stored value could have (a stored
+    string equal to `text` is found by the first document; a stored null has no `->>` text to equal)."""
     try:
-        value = json.loads(text, parse_constant=_refuse)
+        value = json.loads(text, parse_constant=_refuse, parse_int=_plain_number, parse_float=_plain_number)
     except (ValueError, RecursionError):
         return False
     return value is not None and not isinstance(value, str) and _storable(value)
@@ -48,6 +49,14 @@ def _spells_storable_json(text: str) -> bool:
 
 def _refuse(name: str) -> None:
     raise ValueError(name)  # NaN and Infinity are not JSON, and jsonb cannot hold them
+
+
+def _plain_number(raw: str) -> int:
+    """jsonb writes numbers without an exponent, so a text with one equals no stored value's text (and 1e-99999
+    would overflow PostgreSQL's numeric); the parsed value itself is not needed."""
+    if "e" in raw or "E" in raw or len(raw) > MAX_NUMBER_CHARS:
+        raise ValueError(raw)
+    return 0
 
 
 def _storable(value: Any) -> bool:

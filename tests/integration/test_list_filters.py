@@ -66,6 +66,13 @@ def listing(client, query: str):
     ("lang", "日本語", ["empty-text"]),
     ("missing", "gold", []),
     ("tier", "gold ", []),
+    # texts PostgreSQL could not read as jsonb are only compared as text: no error, no match
+    ("n", "1e-99999", []),
+    ("nested", '[1, 1e-99999]', []),
+    ("n", "NaN", []),
+    ("nested", '{"a": "\\u0000"}', []),
+    ("nested", '{"a": "\\ud800"}', []),
+    ("nested", "[" * 5000, []),
 ])
 def test_metadata_is_string_equality_on_the_stored_values_text(client, seeded, key, value, expected) -> None:
     assert ids(client, **{f"metadata.{key}": value}) == expected
