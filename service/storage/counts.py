@@ -19,7 +19,7 @@ from weakref import WeakKeyDictionary
 from psycopg2 import sql
 
 from service.storage.errors import StorageError
-from service.storage.list_filters import NARROWING
+from service.storage.list_conditions import NARROWING
 from service.storage.pool import Database
 
 COUNT_ROWS = sql.SQL("SELECT count(*) AS total_count, 0 AS delta_rows FROM filtered")  # the fallback: count them

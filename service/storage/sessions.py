@@ -14,7 +14,7 @@ from service.storage import counts
 from service.storage.binding import json_column, jsonb
 from service.storage.errors import RunConflict, TablesMissing
 from service.storage.legacy import merge_legacy_runs
-from service.storage.list_filters import DATE_FILTERS, metadata_params
+from service.storage.list_conditions import DATE_FILTERS, metadata_params
 from service.storage.pool import Database
 
 SESSION_COLUMNS = (

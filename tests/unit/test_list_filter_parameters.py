@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from service.rules.validation import parsers
 from service.rules.validation.errors import RequestInvalid
 from service.rules.validation.list_filters import MAX_METADATA_FILTERS, applied_filters
-from service.storage.list_filters import metadata_params
+from service.storage.list_conditions import metadata_params
 
 
 def parse(*pairs: tuple[str, str]):
