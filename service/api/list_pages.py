@@ -21,8 +21,9 @@ from service.storage.pool import Database
 CURSOR_KIND = "sessions"
 
 
-def list_page(db: Database, query: dict, filters: dict) -> Response:
-    """One page of the list under `filters` (the caller's own rows for a scoped caller)."""
+def list_page(db: Database, query: dict, filters: dict, applied_filters: list[str]) -> Response:
+    """One page of the list under `filters` (the caller's own rows for a scoped caller; `applied_filters` the
+    extension filters among them that took effect)."""
     sort_by, sort_order = query["sort_by"], "asc" if query["sort_order"] == "asc" else "desc"
     by_cursor = query["cursor"] is not None
     page = store.ListPage(query["limit"], None if by_cursor else query["page"],
@@ -38,8 +39,8 @@ def list_page(db: Database, query: dict, filters: dict) -> Response:
     data = [shaped_list_item(row, render.session_list_item(row, render.session_name(row, row["runs"], for_list=True)),
                              query["fields"], page.include, now) for row in rows]
     response = with_applied(json_response({"data": data, "meta": _meta(query, page, total, following)}),
-                            [name for name in (*LIST_CURSORS.parameters, *LIST_SHAPE.parameters)
-                             if query[name] is not None])
+                            [*applied_filters, *(name for name in (*LIST_CURSORS.parameters, *LIST_SHAPE.parameters)
+                                                 if query[name] is not None)])
     if following is not None:
         response.headers["Link"] = link("cursor", following, "next")
     return response

@@ -17,7 +17,7 @@ from service.api.responses import json_response, no_content, with_applied
 from service.rules import agno, render
 from service.rules.errors import ApiError
 from service.rules.extensions import CREATE_IMPORT
-from service.rules.validation import parsers
+from service.rules.validation import list_filters, parsers
 from service.rules.writes import new_session, patched_session, preloaded_runs
 from service.storage import sessions as store
 from service.storage.errors import RunConflict
@@ -33,7 +33,8 @@ def list_sessions() -> Response:
     q = parsed.query
     filters = {k: q[k] for k in ("session_type", "component_id", "session_name")}
     filters["user_id"] = current_caller().owner(q["user_id"])  # isolation: rows and count are the caller's
-    return list_pages.list_page(db, q, filters)
+    filters |= {k: q[k] for k in list_filters.FILTER_KEYS}  # extension `list-filters`
+    return list_pages.list_page(db, q, filters, list_filters.applied_filters(q))
 
 
 @bp.post("/sessions")

@@ -54,9 +54,13 @@ LIST_SHAPE = Extension(
     "list-shape", 1, "List rows with only the named keys, and with computed ones: run count, last run, last "
     "message, total tokens.",
     parameters=("fields", "include"), routes=("GET /sessions",), headers=(APPLIED_HEADER,))
+LIST_FILTERS = Extension(
+    "list-filters", 1, "The session list filtered by metadata values and by created or updated time.",
+    parameters=("metadata.*", "created_after", "created_before", "updated_after", "updated_before"),
+    routes=("GET /sessions",), headers=(APPLIED_HEADER,))
 
-EXTENSIONS: tuple[Extension, ...] = (CAPABILITIES, CREATE_IMPORT, HISTORY_WINDOW, LIST_CURSORS, LIST_SHAPE, RUN_CURSORS,
-                                     STATE_MERGE)
+EXTENSIONS: tuple[Extension, ...] = (CAPABILITIES, CREATE_IMPORT, HISTORY_WINDOW, LIST_CURSORS, LIST_FILTERS,
+                                     LIST_SHAPE, RUN_CURSORS, STATE_MERGE)
 
 
 def capabilities() -> dict:

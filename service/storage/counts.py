@@ -19,6 +19,7 @@ from weakref import WeakKeyDictionary
 from psycopg2 import sql
 
 from service.storage.errors import StorageError
+from service.storage.list_conditions import NARROWING
 from service.storage.pool import Database
 
 COUNT_ROWS = sql.SQL("SELECT count(*) AS total_count, 0 AS delta_rows FROM filtered")  # the fallback: count them
@@ -121,8 +122,9 @@ def forget(db: Database) -> None:
 
 def list_total(db: Database, filters: dict[str, Any]) -> sql.Composable:
     """How the list counts (a fragment yielding total_count and delta_rows): from the counts when it filters by type
-    alone and they can be trusted, else by counting the filtered rows (COUNT_ROWS)."""
-    by_type_only = all(filters.get(k) is None for k in ("user_id", "component_id", "session_name"))
+    alone and they can be trusted, else by counting the filtered rows (COUNT_ROWS): any filter of NARROWING
+    given (a user, a component, a name, metadata, dates) needs the rows."""
+    by_type_only = all(filters.get(k) is None for k in NARROWING)
     return names(db).total if by_type_only and ready(db) else COUNT_ROWS
 
 

@@ -54,7 +54,8 @@ def _agno_index_names(db: Database) -> dict[str, str]:
 def _service_index_names(db: Database) -> dict[str, str]:
     """This service's own indexes on the sessions table: <sessions>_svc_<what>."""
     s = db.config.session_table
-    return {f"ix_{k}": f"{s}_svc_{k}" for k in ("user_id", "agent_id", "team_id", "workflow_id", "updated")}
+    return {f"ix_{k}": f"{s}_svc_{k}" for k in ("user_id", "agent_id", "team_id", "workflow_id", "updated",
+                                                           "metadata")}
 
 
 def name_search_index(db: Database) -> str:

@@ -15,6 +15,7 @@ from service.storage import counts, list_extras, list_keyset
 from service.storage.binding import json_column, jsonb
 from service.storage.errors import RunConflict, TablesMissing
 from service.storage.legacy import merge_legacy_runs
+from service.storage.list_conditions import DATE_FILTERS, metadata_params
 from service.storage.pool import Database
 
 SESSION_COLUMNS = (
@@ -55,10 +56,13 @@ _COMPONENT = {"agent": "s.agent_id = %(component_id)s", "team": "s.team_id = %(c
                     "OR s.workflow_id = %(component_id)s)"}
 
 
-@cache
-def list_filter(session_type: str | None, has_user: bool, has_component: bool, has_name: bool) -> sql.SQL:
+@cache  # every argument is bounded (metadata_count by the parser's cap), so the texts are too
+def list_filter(session_type: str | None, has_user: bool, has_component: bool, has_name: bool,
+                metadata_count: int = 0, dates: tuple[str, ...] = ()) -> sql.SQL:
     """The list's WHERE with only the filters given (one text per combination, so PostgreSQL plans no
-    `x IS NULL OR` branches); the name filter's expression is the one the trigram index covers."""
+    `x IS NULL OR` branches); the name filter's expression is the one the trigram index covers. Each metadata
+    filter is a containment the GIN index answers (its candidates) and the exact `->>` text equality it means;
+    values are parameters (`metadata_params`)."""
     conditions = []
     if session_type is not None:
         conditions.append("s.session_type = %(session_type)s")
@@ -68,6 +72,10 @@ def list_filter(session_type: str | None, has_user: bool, has_component: bool, h
         conditions.append(_COMPONENT.get(session_type, _COMPONENT[None]))
     if has_name:
         conditions.append("COALESCE(s.session_data ->> 'session_name', '') ILIKE '%%' || %(session_name)s || '%%'")
+    for i in range(metadata_count):
+        conditions.append(f"s.metadata @> ANY (%(metadata_docs_{i})s::jsonb[]) "
+                          f"AND s.metadata ->> %(metadata_key_{i})s = %(metadata_value_{i})s")
+    conditions += [DATE_FILTERS[name] for name in dates]
     return sql.SQL("WHERE " + "\n      AND ".join(conditions) if conditions else "")
 
 
@@ -98,10 +106,12 @@ def list_statement(filters: dict[str, Any], sort_by: str, sort_order: str, page:
     (also what the benchmark's pgbench ceiling runs). A cursor page reads one row more than it shows: that row
     says whether another page follows."""
     where = list_filter(filters.get("session_type"), filters.get("user_id") is not None,
-                        filters.get("component_id") is not None, filters.get("session_name") is not None)
+                        filters.get("component_id") is not None, filters.get("session_name") is not None,
+                        len(filters.get("metadata") or ()),
+                        tuple(name for name in DATE_FILTERS if filters.get(name) is not None))
     fragments = {"order_by": order_clause(sort_by, sort_order), "where": where, "total": total,
                  "after": sql.SQL(""), **list_extras.extras(page.include, runs)}
-    params = {**filters}
+    params = {k: v for k, v in filters.items() if k != "metadata"} | metadata_params(filters.get("metadata"))
     if page.page is not None:
         offset = min((page.page - 1) * page.limit, BIGINT_MAX)  # past bigint is past any data: an empty page
         params |= {"limit": page.limit, "offset": offset}

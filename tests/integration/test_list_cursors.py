@@ -202,3 +202,21 @@ def test_a_deep_cursor_page_starts_at_its_position(client, rows, app) -> None:
     token = walked["meta"]["next_cursor"]
     page = client.get(f"/sessions?cursor={token}&limit=20&type=agent&include_total=false").get_json()
     assert [r["session_id"] for r in page["data"]] == [f"bulk-{i:05d}" for i in range(3999, 3979, -1)]
+
+
+def test_cursor_pages_combine_with_the_metadata_and_date_filters(client, rows) -> None:
+    for i in range(14):
+        rows.session(f"m{i:02d}", "agent", component_id="c", created_at=NOW + i,
+                     metadata={"tier": "gold" if i % 3 else "silver", "n": i})
+    query = f"metadata.tier=gold&created_after={NOW + 2}&updated_before={NOW + 12}"
+    whole = client.get(f"/sessions?{query}&limit=100").get_json()
+    assert whole["meta"]["total_count"] == 7
+    bodies, responses = _walk(client, f"/sessions?{query}&cursor=&limit=2&sort_order=asc")
+    assert _ids(bodies) == [row["session_id"] for row in whole["data"]][::-1]
+    assert all(body["meta"]["total_count"] == 7 for body in bodies)
+    applied = responses[1].headers["Agno-Session-Applied"].split(",")
+    assert applied == ["metadata.*", "created_after", "updated_before", "cursor"]
+    token = bodies[0]["meta"]["next_cursor"]
+    other = client.get(f"/sessions?metadata.tier=silver&created_after={NOW + 2}&updated_before={NOW + 12}"
+                       f"&cursor={token}&limit=2&sort_order=asc")
+    assert other.status_code == 400 and other.get_json() == {"detail": "Cursor does not match the query"}

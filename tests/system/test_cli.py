@@ -203,6 +203,7 @@ def test_migrate_indexes_adds_only_indexes_and_counts(pg_dsn: str, catalog: Insp
     trgm = catalog.rows("SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_trgm'") == [(1,)]
     assert [(table, name) for table, name, _ in added] == [
         ("agno_sessions", "agno_sessions_svc_agent_id"),
+        ("agno_sessions", "agno_sessions_svc_metadata"),
         *([("agno_sessions", "agno_sessions_svc_name_trgm")] if trgm else []),
         ("agno_sessions", "agno_sessions_svc_team_id"),
         ("agno_sessions", "agno_sessions_svc_updated"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from service.core.pg_limits import BIGINT_MAX
 from service.rules.agno import SESSION_TYPES
 from service.rules.validation.fields import Choice, CommaChoices, ListOf, Model, Object, QueryBool, QueryInt, Text
 
@@ -46,6 +47,21 @@ class ListShapeQuery(Model):
 
     fields = CommaChoices(LIST_FIELDS)
     include = CommaChoices(LIST_INCLUDES)
+
+
+def _epoch_seconds() -> QueryInt:
+    """An epoch-seconds bound as AgentOS's runs route takes it, within the bigint agno's timestamps are."""
+    return QueryInt(ge=-BIGINT_MAX - 1, le=BIGINT_MAX)
+
+
+class ListFilterQuery(Model):
+    """Extension `list-filters`: inclusive date bounds on the list (the `metadata.<key>` family is parsed beside
+    it, list_filters.py); AgentOS ignores these, so their errors are extension errors."""
+
+    created_after = _epoch_seconds()
+    created_before = _epoch_seconds()
+    updated_after = _epoch_seconds()
+    updated_before = _epoch_seconds()
 
 
 class DetailQuery(Model):

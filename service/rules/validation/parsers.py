@@ -11,6 +11,7 @@ from service.rules.agno import summary_errors
 from service.rules.validation.body import ABSENT, decode, deep_json, model_body
 from service.rules.validation.depth import state_depth, stored_depth_errors
 from service.rules.validation.errors import STRING, error, le_error
+from service.rules.validation.list_filters import with_metadata_filters
 from service.rules.validation.models import (
     AnyObject,
     BulkDeleteBody,
@@ -20,6 +21,7 @@ from service.rules.validation.models import (
     DeleteQuery,
     DetailQuery,
     HistoryQuery,
+    ListFilterQuery,
     ListPageQuery,
     ListQuery,
     ListShapeQuery,
@@ -122,8 +124,10 @@ def _state_patch_body(body: Any) -> Outcome:
 
 def list_query(args: MultiDict) -> Parsed:
     """GET /sessions: filters, paging and sorting (`type` comes back as `session_type`, as agno names it), plus the
-list extensions (cursor pages, optional total, row shape)."""
-    return finish(_with_extensions(_list_query(args), args, ListPageQuery, ListShapeQuery))
+    list extensions (metadata and date filters, cursor pages, optional total, row shape: their 422s wait for the
+    database)."""
+    return finish(with_metadata_filters(
+        _with_extensions(_list_query(args), args, ListFilterQuery, ListPageQuery, ListShapeQuery), args))
 
 
 def detail_query(args: MultiDict) -> Parsed:
