@@ -98,6 +98,7 @@ def sequential(server: Server, pg_pid: int, paths: tuple[str, ...], budget: floa
     too slow to load with wrk."""
     latencies: list[float] = []
     s0, p0, t0 = bench_procs.tree_cpu(server.proc.pid), bench_procs.tree_cpu(pg_pid), time.monotonic()
+    m0, w0 = bench_procs.machine_busy(), os.times()
     while not latencies or time.monotonic() - t0 < budget:
         started = time.monotonic()
         status, _, _ = server.request("GET", paths[len(latencies) % len(paths)], timeout=timeout)
@@ -105,11 +106,13 @@ def sequential(server: Server, pg_pid: int, paths: tuple[str, ...], budget: floa
         if status != 200:
             raise RuntimeError(f"{server.name} answered {status} to {paths[0]}")
     s1, p1, elapsed = bench_procs.tree_cpu(server.proc.pid), bench_procs.tree_cpu(pg_pid), time.monotonic() - t0
+    m1, w1 = bench_procs.machine_busy(), os.times()
+    own = (s1 - s0) + (p1 - p0) + (w1.user + w1.system - w0.user - w0.system)  # this client's too
     n = len(latencies)
     return {"rps": n / elapsed, "p50_ms": statistics.median(latencies) * 1000, "p99_ms": max(latencies) * 1000,
             "errors": 0, "requests": n, "seconds": elapsed, "server_cpu_ms": (s1 - s0) * 1000 / n,
             "pg_cpu_ms": (p1 - p0) * 1000 / n, "server_cores": (s1 - s0) / elapsed, "pg_cores": (p1 - p0) / elapsed,
-            "foreign_cores": 0.0}
+            "foreign_cores": max(0.0, (m1 - m0 - own) / elapsed)}
 
 
 class Bench:
@@ -173,7 +176,7 @@ class Bench:
                     cell["a_mode"] = f"a request took over {self.args.reference_timeout:.0f} s (not measured)"
                     self.restart_agentos()
                     return cell
-                cell["a_mode"] = f"sequential, {cell['a']['requests']} requests (one took {seen['seconds']:.1f} s)"
+                cell["a_mode"] = f"sequential, {cell['a']['requests']} request(s) (one took {seen['seconds']:.1f} s)"
         return cell
 
 

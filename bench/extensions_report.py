@@ -34,14 +34,24 @@ def size(n: int | None) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} kB" if n >= 1e3 else f"{n} B"
 
 
+def rate(rps: float) -> str:
+    """Requests per second with two significant digits below 10 (AgentOS's whole 50,000-run reads)."""
+    return f"{rps:.0f}" if rps >= 10 else f"{rps:.2g}"
+
+
+def times(factor: float) -> str:
+    """A ratio: one decimal below 10×, whole above."""
+    return f"{factor:.1f}×" if factor < 10 else f"{factor:.0f}×"
+
+
 def summary_line(cell: dict) -> str:
     """One progress line for a measured or skipped route."""
     if "skipped" in cell:
         return f"{cell['route']}: skipped ({cell['skipped']})"
     b = cell["b"]
-    line = f"{cell['route']}: agno-session {b['rps']:.0f} req/s, {cost(b):.2f} ms CPU/req"
+    line = f"{cell['route']}: agno-session {rate(b['rps'])} req/s, {cost(b):.2f} ms CPU/req"
     a = cell.get("a")
-    return line + (f"; AgentOS {a['rps']:.1f} req/s, {cost(a):.1f} ms CPU/req ({cell['a_mode']})" if a
+    return line + (f"; AgentOS {rate(a['rps'])} req/s, {cost(a):.1f} ms CPU/req ({cell['a_mode']})" if a
                    else f"; AgentOS {cell.get('a_mode', 'not measured')}")
 
 
@@ -50,15 +60,17 @@ def route_rows(cells: list[dict]) -> list[list[object]]:
     rows = []
     for c in cells:
         if "skipped" in c:
-            rows.append([c["route"], f"skipped: {c['skipped']}", *["—"] * 7])
+            rows.append([c["route"], f"skipped: {c['skipped']}", *["—"] * 8])
             continue
         b, a = c["b"], c.get("a")
-        a_text = (f"{a['rps']:.1f} / {a['p50_ms']:.0f} / {cost(a):.1f}" if a else c.get("a_mode", "—"))
-        ratios = (f"{b['rps'] / a['rps']:.1f}× / {cost(a) / cost(b):.1f}×" if a and cost(b) else "—")
+        a_text = f"{rate(a['rps'])} / {a['p50_ms']:.0f} / {cost(a):.1f}" if a else c.get("a_mode", "—")
+        ratios = f"{times(b['rps'] / a['rps'])} / {times(cost(a) / cost(b))}" if a and cost(b) else "—"
+        foreign = max(b["foreign_cores"], a["foreign_cores"] if a else 0.0)
         errors = " ⚠ errors" if b["errors"] or (a and a["errors"]) else ""
-        rows.append([f"{c['route']}{errors}", f"{b['rps']:.0f} / {b['p50_ms']:.1f} / {b['p99_ms']:.1f}",
+        rows.append([f"{c['route']}{errors}", f"{rate(b['rps'])} / {b['p50_ms']:.1f} / {b['p99_ms']:.1f}",
                      f"{b['server_cpu_ms']:.2f} + {b['pg_cpu_ms']:.2f}", size(c["bytes"].get("b")), a_text,
-                     size(c["bytes"].get("a")), ratios, c.get("a_mode", "—") if a else "", c.get("applied", "")])
+                     size(c["bytes"].get("a")), ratios, c.get("a_mode", "—") if a else "", f"{foreign:.2f}",
+                     c.get("applied", "")])
     return rows
 
 
@@ -90,7 +102,7 @@ def markdown(report: dict) -> str:
              f"{meta['loadavg']}; started {meta['started']}.", "",
              *table(["route", "agno-session req/s / p50 / p99 ms", "agno-session CPU ms/req server + PG", "bytes",
                      "AgentOS req/s / p50 ms / CPU ms/req", "AgentOS bytes", "ratio req/s / CPU", "AgentOS measured",
-                     "Agno-Session-Applied"], route_rows(cells), "lrrrrrrll")]
+                     "foreign load (cores)", "Agno-Session-Applied"], route_rows(cells), "lrrrrrrlrl")]
     verdicts = verdict_rows(cells)
     if verdicts:
         lines += ["", "Targets (agno-session's CPU per request, server + PostgreSQL; throughput beside it):", "",
