@@ -17,10 +17,12 @@ CPU), throughput and latency of both, and the issue's targets as verdicts.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -128,8 +130,13 @@ class Bench:
         self.b.stop()
 
     def restart_agentos(self) -> None:
-        """A fresh AgentOS: the old one may still be working on a request the benchmark gave up on."""
+        """A fresh AgentOS: the old one may still be working on a request the benchmark gave up on (its workers
+        are killed by id too: a killed uvicorn master leaves them running)."""
+        workers = [pid for pid in bench_procs.worker_pids(self.a.proc.pid) if pid != self.a.proc.pid]
         self.a.kill()
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.a = sidebyside.start_agentos(self.dsn, self.args.workers, self.args.ref_python, self.workdir)
         self.a.wait_healthy("/health")
 
