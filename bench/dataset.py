@@ -195,14 +195,33 @@ def tier_sql(schema: str) -> str:
             "WHERE session_id ~ '^bench-[0-9]+$'")
 
 
+def drop_long_sessions(cur: Any, schema: str) -> None:
+    """Remove the long sessions and their runs."""
+    cur.execute(f"DELETE FROM {schema}.agno_runs WHERE session_id LIKE 'bench-long-%'")
+    cur.execute(f"DELETE FROM {schema}.agno_sessions WHERE session_id LIKE 'bench-long-%'")
+
+
+def retract(dsn: str, schema: str = "ai") -> None:
+    """Take the extension data out of a loaded dataset: no long sessions, every generated session's metadata as
+    session_row writes it (SQL NULL, `{}` for workflows)."""
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        drop_long_sessions(cur, schema)
+        cur.execute(f"UPDATE {schema}.agno_sessions SET metadata = CASE WHEN session_type = 'workflow' "
+                    "THEN '{}'::jsonb END WHERE session_id ~ '^bench-[0-9]+$'")
+        cur.execute(f"VACUUM ANALYZE {schema}.agno_sessions")
+        cur.execute(f"VACUUM ANALYZE {schema}.agno_runs")
+    conn.close()
+
+
 def extend(dsn: str, sessions: int, seed: int, schema: str = "ai") -> dict:
     """Add the extension data to a loaded dataset (the long sessions replaced if there); returns its counts."""
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     started, n_runs = time.monotonic(), 0
     with conn.cursor() as cur:
-        cur.execute(f"DELETE FROM {schema}.agno_runs WHERE session_id LIKE 'bench-long-%'")
-        cur.execute(f"DELETE FROM {schema}.agno_sessions WHERE session_id LIKE 'bench-long-%'")
+        drop_long_sessions(cur, schema)
         print("  extension data: metadata tiers", file=sys.stderr, flush=True)
         cur.execute(tier_sql(schema))
         written: set[str] = set()
