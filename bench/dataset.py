@@ -1,9 +1,11 @@
 """A deterministic, realistic benchmark dataset in agno 3.1.10's row shapes, bulk-loaded with COPY.
 
-Usage: python -m bench.dataset --dsn postgresql://... [--sessions 20000] [--seed 12]
+Usage: python -m bench.dataset --dsn postgresql://... [--sessions 20000] [--seed 12] [--extension-data]
 Sessions are 70% agent, 20% team, 10% workflow; 60% carry a stored name (0.5% of those contain the search
 word "quasar"); ~20 sessions per user; 1-8 runs each (mean 4.5) of 2-13 kB with agno's message, metrics and
 step shapes. The same arguments always write the same rows, so two servers (and two runs) see equal data.
+--extension-data adds what the extensions' benchmark (bench/extensions.py) reads: three long agent sessions
+(LONG_RUNS: 50, 5,000 and 50,000 runs of ~1.5 kB) and a `tier` key in every generated session's metadata.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import itertools
 import json
 import random
 import sys
@@ -77,9 +80,10 @@ def chat(rng: random.Random, run_id: str, at: int, size: int, system: bool) -> t
     return prompt, out
 
 
-def run_data(rng: random.Random, kind: str, run_id: str, sid: str, user: str, at: int) -> dict:
-    """One run's run_data as agno stores it (agent, team leader or workflow run)."""
-    size = rng.randint(2000, 13000)
+def run_data(rng: random.Random, kind: str, run_id: str, sid: str, user: str, at: int, size: int = 0) -> dict:
+    """One run's run_data as agno stores it (agent, team leader or workflow run), of about `size` bytes (by
+    default 2-13 kB, drawn)."""
+    size = size or rng.randint(2000, 13000)
     status = "COMPLETED" if rng.random() < 0.95 else "ERROR"
     metrics = {"input_tokens": 20, "output_tokens": 10, "total_tokens": 30, "duration": round(rng.random() * 5, 3)}
     if kind == "workflow":
@@ -133,24 +137,107 @@ def session_row(rng: random.Random, i: int, sessions: int, runs: int) -> dict:
     return row
 
 
+def run_rows(rng: random.Random, session: dict, count: int, size: int = 0) -> Iterator[dict]:
+    """The session's `count` run rows, 30 s apart from its creation (each about `size` bytes; default drawn)."""
+    kind, sid, user = session["session_type"], session["session_id"], session["user_id"]
+    for n in range(count):
+        run_id = f"{sid}-r{n}"
+        at = session["created_at"] + 30 * n
+        data = run_data(rng, kind, run_id, sid, user, at, size)
+        yield {"run_id": run_id, "session_id": sid, "run_type": kind, "agent_id": data.get("agent_id"),
+               "team_id": data.get("team_id"), "workflow_id": data.get("workflow_id"), "user_id": user,
+               "parent_run_id": None, "status": data["status"], "run_index": n, "run_data": data, "created_at": at,
+               "updated_at": at}
+
+
 def rows(sessions: int, seed: int) -> Iterator[tuple[dict, list[dict]]]:
     """Every session with its run rows, in id order, from one seeded generator."""
     rng = random.Random(seed)
     for i in range(sessions):
         count = rng.randint(1, 8)
         session = session_row(rng, i, sessions, count)
-        kind, sid, user = session["session_type"], session["session_id"], session["user_id"]
-        runs = []
-        for n in range(count):
-            run_id = f"{sid}-r{n}"
-            at = session["created_at"] + 30 * n
-            data = run_data(rng, kind, run_id, sid, user, at)
-            runs.append({"run_id": run_id, "session_id": sid, "run_type": kind,
-                         "agent_id": data.get("agent_id"), "team_id": data.get("team_id"),
-                         "workflow_id": data.get("workflow_id"), "user_id": user, "parent_run_id": None,
-                         "status": data["status"], "run_index": n, "run_data": data, "created_at": at,
-                         "updated_at": at})
-        yield session, runs
+        yield session, list(run_rows(rng, session, count))
+
+
+# The extension data (--extension-data): long sessions by run count, and metadata tiers with a skewed spread.
+LONG_RUNS = (50, 5_000, 50_000)
+LONG_RUN_BYTES = 1500
+TIERS = (("gold", 2), ("silver", 3), ("bronze", 4), ("free", 7))  # (value, sixteenths of the sessions)
+
+
+def long_session_id(runs: int) -> str:
+    """The id of the long session with `runs` runs."""
+    return f"bench-long-{runs}"
+
+
+def long_rows(sessions: int, seed: int) -> Iterator[tuple[dict, list[dict]]]:
+    """The long agent sessions (one per LONG_RUNS), runs of ~1.5 kB; the runs come in slices of 2,000 so that a
+    50,000-run session never sits in memory whole (the same session row with each slice)."""
+    rng = random.Random(seed * 1000 + 7)
+    for count in LONG_RUNS:
+        session = session_row(rng, 0, sessions, count) | {"session_id": long_session_id(count),
+                                                          "user_id": "user-long"}
+        session["session_data"] = session["session_data"] | {"session_name": f"Long session of {count} runs"}
+        runs = run_rows(rng, session, count, LONG_RUN_BYTES)
+        while chunk := list(itertools.islice(runs, 2000)):
+            yield session, chunk
+
+
+def tier_sql(schema: str) -> str:
+    """The UPDATE that gives every generated session `metadata = {"tier": ...}`: a multiplicative hash of the
+    session's number picks one of 16 slots (deterministic, unrelated to type, user or age), TIERS share them."""
+    slot = "((substring(session_id FROM 7)::bigint * 2654435761) % 4294967296) / 268435456"
+    cases, upto = [], 0
+    for value, sixteenths in TIERS:
+        upto += sixteenths
+        cases.append(f"WHEN {slot} < {upto} THEN '{value}'")
+    return (f"UPDATE {schema}.agno_sessions SET metadata = jsonb_build_object('tier', CASE {' '.join(cases)} END) "
+            "WHERE session_id ~ '^bench-[0-9]+$'")
+
+
+def drop_long_sessions(cur: Any, schema: str) -> None:
+    """Remove the long sessions and their runs."""
+    cur.execute(f"DELETE FROM {schema}.agno_runs WHERE session_id LIKE 'bench-long-%'")
+    cur.execute(f"DELETE FROM {schema}.agno_sessions WHERE session_id LIKE 'bench-long-%'")
+
+
+def retract(dsn: str, schema: str = "ai") -> None:
+    """Take the extension data out of a loaded dataset: no long sessions, every generated session's metadata as
+    session_row writes it (SQL NULL, `{}` for workflows)."""
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        drop_long_sessions(cur, schema)
+        cur.execute(f"UPDATE {schema}.agno_sessions SET metadata = CASE WHEN session_type = 'workflow' "
+                    "THEN '{}'::jsonb END WHERE session_id ~ '^bench-[0-9]+$'")
+        cur.execute(f"VACUUM ANALYZE {schema}.agno_sessions")
+        cur.execute(f"VACUUM ANALYZE {schema}.agno_runs")
+    conn.close()
+
+
+def extend(dsn: str, sessions: int, seed: int, schema: str = "ai") -> dict:
+    """Add the extension data to a loaded dataset (the long sessions replaced if there); returns its counts."""
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    started, n_runs = time.monotonic(), 0
+    with conn.cursor() as cur:
+        drop_long_sessions(cur, schema)
+        print("  extension data: metadata tiers", file=sys.stderr, flush=True)
+        cur.execute(tier_sql(schema))
+        written: set[str] = set()
+        for session, runs in long_rows(sessions, seed):
+            if session["session_id"] not in written:
+                copy(cur, f"{schema}.agno_sessions", SESSION_COLUMNS, [session])
+                written.add(session["session_id"])
+            copy(cur, f"{schema}.agno_runs", RUN_COLUMNS, runs)
+            n_runs += len(runs)
+            print(f"  extension data: {n_runs}/{sum(LONG_RUNS)} long-session runs "
+                  f"({time.monotonic() - started:.0f}s)", file=sys.stderr, flush=True)
+        cur.execute(f"VACUUM ANALYZE {schema}.agno_sessions")
+        cur.execute(f"VACUUM ANALYZE {schema}.agno_runs")
+    conn.close()
+    return {"long_sessions": len(LONG_RUNS), "long_runs": n_runs,
+            "extend_seconds": round(time.monotonic() - started, 1)}
 
 
 def csv_value(value: Any) -> Any:
@@ -201,10 +288,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sessions", type=int, default=20_000, help="1 to 1,000,000")
     ap.add_argument("--seed", type=int, default=12)
     ap.add_argument("--schema", default="ai")
+    ap.add_argument("--extension-data", action="store_true",
+                    help="also the long sessions and the metadata tiers the extensions' benchmark reads")
     args = ap.parse_args(argv)
     if not 1 <= args.sessions <= 1_000_000:
         ap.error("--sessions must be between 1 and 1,000,000")
-    print(json.dumps(load(args.dsn, args.sessions, args.seed, args.schema)))
+    counts = load(args.dsn, args.sessions, args.seed, args.schema)
+    if args.extension_data:
+        counts |= extend(args.dsn, args.sessions, args.seed, args.schema)
+    print(json.dumps(counts))
     return 0
 
 

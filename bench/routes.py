@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from .dataset import SEARCH_WORD, session_type, user_of
+from .dataset import LONG_RUNS, SEARCH_WORD, T0, TIERS, long_session_id, session_type, user_of
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,10 @@ class Route:
     note: str = ""
     tags: tuple[str, ...] = field(default=())
     deletes_created: bool = False  # removes what `create` made: in a mix it trails the create by some cycles
+    applies: str = ""  # the extension parameter agno-session's Agno-Session-Applied must name (else: not built)
+    walk: int = 0  # next-page hops from paths[0] before the load (agno-session), which then loads the page reached
+    walk_by: str = ""  # how to find the next page: "link" (Link rel="next") or "next_cursor" (meta.next_cursor)
+    group: str = ""  # the extension routes' group (bench/extensions.py --groups)
 
 
 def sample_ids(sessions: int, count: int = 400, kind: str = "agent") -> list[str]:
@@ -66,6 +70,82 @@ def routes(sessions: int) -> list[Route]:
         Route("delete", "DELETE", ("/sessions/bench-new-{tag}-{n}?type=agent",), write=True, deletes_created=True,
               note="deletes what `create` made, in order"),
     ]
+
+
+def runs_label(runs: int) -> str:
+    """50 → 50, 5000 → 5k, 50000 → 50k."""
+    return f"{runs // 1000}k" if runs >= 1000 else str(runs)
+
+
+def bounded_read_routes() -> list[Route]:
+    """Items 1 and 2 of issue 19 on the long sessions: the detail's history window and run pages, against
+    AgentOS's whole detail and whole /runs of the same session."""
+    out = []
+    for runs in LONG_RUNS:
+        sid, label = long_session_id(runs), runs_label(runs)
+        out.append(Route(f"detail history_limit=20 @{label}", "GET", (f"/sessions/{sid}?history_limit=20",),
+                         a_paths=(f"/sessions/{sid}",), applies="history_limit", group="bounded",
+                         note="extension; AgentOS measured on its whole detail"))
+        out.append(Route(f"runs limit=20 @{label}", "GET", (f"/sessions/{sid}/runs?limit=20",),
+                         a_paths=(f"/sessions/{sid}/runs",), applies="limit", group="bounded",
+                         note="extension; AgentOS measured on its whole /runs"))
+        if runs >= 100 * 20:
+            out.append(Route(f"runs page 100 @{label}", "GET", (f"/sessions/{sid}/runs?limit=20",),
+                             a_paths=(f"/sessions/{sid}/runs",), applies="limit", walk=99, walk_by="link",
+                             group="bounded", note="extension, reached by 99 Link rel=next hops; AgentOS measured "
+                                                   "on its whole /runs"))
+    return out
+
+
+def deep_pages(sessions: int, per_page: int = 20) -> list[int]:
+    """The deep list pages measured by cursor: the 1,000th, and the 50,000th at 1M sessions (smaller datasets:
+    their middle page)."""
+    pages = [p for p in (1000, 50_000) if p * per_page <= sessions]
+    return pages or [max(2, sessions // per_page // 2)]
+
+
+def list_routes(sessions: int) -> list[Route]:
+    """Items 3-5 of issue 19 on the list: cursor pages, totals, shaped rows, metadata and date filters, against
+    AgentOS's offset page or its plain list (it has none of them)."""
+    users = sorted({user_of(i, sessions) for i in range(0, sessions, max(1, sessions // 200))})
+    by_user = tuple(f"/sessions?type=agent&user_id={u}" for u in users)
+    span = sessions * 60  # the generated sessions were created a minute apart, ending at T0
+    hours = [T0 - span + (2 * k + 1) * span // 16 for k in range(8)]
+    include = "run_count,last_run_at,last_run_status,last_message,total_tokens"
+    out = [Route("list page 1 (cursor)", "GET", ("/sessions?cursor=&limit=20",), a_paths=("/sessions?page=1&limit=20",),
+                 applies="cursor", group="lists", note="extension; AgentOS measured on its offset page 1"),
+           Route("list page 1 (cursor, include_total=false)", "GET",
+                 ("/sessions?cursor=&limit=20&include_total=false",), a_paths=("/sessions?page=1&limit=20",),
+                 applies="include_total", group="lists", note="extension; AgentOS measured on its offset page 1")]
+    out += [Route(f"list page {p} (cursor)", "GET", ("/sessions?cursor=&limit=20",),
+                  a_paths=(f"/sessions?page={p}&limit=20",), applies="cursor", walk=p - 1, walk_by="next_cursor",
+                  group="lists", note=f"extension, reached by {p - 1} meta.next_cursor hops; AgentOS measured on its "
+                                      f"offset page {p}") for p in deep_pages(sessions)]
+    out += [Route("list plain", "GET", ("/sessions?limit=20",), group="lists"),
+            Route("list include", "GET", (f"/sessions?limit=20&include={include}",), a_paths=("/sessions?limit=20",),
+                  applies="include", group="lists",
+                  note="extension; AgentOS has no such keys (a UI calls its detail per row): measured on its "
+                       "plain page"),
+            Route("list fields", "GET", ("/sessions?limit=20&fields=session_id,session_name,updated_at",),
+                  a_paths=("/sessions?limit=20",), applies="fields", group="lists",
+                  note="extension; AgentOS measured on its plain page"),
+            Route("list metadata.tier", "GET", tuple(f"/sessions?metadata.tier={t}" for t, _ in TIERS),
+                  a_paths=("/sessions?type=agent",), applies="metadata", group="lists",
+                  note="extension; AgentOS has no metadata filter: measured on its plain list by type"),
+            Route("list created range", "GET",
+                  tuple(f"/sessions?created_after={h}&created_before={h + 3600}" for h in hours),
+                  a_paths=by_user, applies="created_after", group="lists",
+                  note="extension (one-hour windows); AgentOS has no date filter: measured on its list by user"),
+            Route("list updated_after", "GET",
+                  tuple(f"/sessions?updated_after={T0 - 3600 * h}" for h in (1, 6, 24, 72)),
+                  a_paths=by_user, applies="updated_after", group="lists",
+                  note="extension; AgentOS has no date filter: measured on its list by user")]
+    return out
+
+
+def extension_routes(sessions: int) -> list[Route]:
+    """Every route of the extensions' benchmark (bench/extensions.py), on the extension data of bench.dataset."""
+    return bounded_read_routes() + list_routes(sessions)
 
 
 # The framework floor: a route that touches no database, so its CPU per request is what the web stack alone costs.

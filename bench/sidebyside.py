@@ -39,6 +39,7 @@ from .routes import FLOOR, Route, routes, wrk_script
 
 REPO = Path(__file__).resolve().parents[1]
 DATASET_VERSION = 1  # bump when bench/dataset.py's rows change: cached databases are reloaded
+EXTENSION_DATA_VERSION = 1  # likewise for its long sessions and metadata tiers (bench.dataset.extend)
 
 
 def log(message: str) -> None:
@@ -72,8 +73,10 @@ def postmaster_pid(dsn: str) -> int:
     return int((Path(data_dir) / "postmaster.pid").read_text().split()[0])
 
 
-def prepare_database(dsn: str, sessions: int, seed: int, indexes: bool) -> None:
-    """agno's tables (and this service's indexes) in `dsn`, and the dataset unless the same one is there."""
+def prepare_database(dsn: str, sessions: int, seed: int, indexes: bool, extension_data: bool = False) -> None:
+    """agno's tables (and this service's indexes) in `dsn`, and the dataset unless the same one is there; with
+    `extension_data`, the long sessions and metadata tiers too (added to, or removed from, a loaded dataset without
+    reloading it: a 1M dataset takes over an hour to load)."""
     import psycopg2
 
     args = ["migrate", "--indexes"] if indexes else ["migrate"]
@@ -81,7 +84,8 @@ def prepare_database(dsn: str, sessions: int, seed: int, indexes: bool) -> None:
                    env={**service_env(dsn), "AGNO_LOG_LEVEL": "WARNING"})
     if not indexes:
         drop_service_indexes(dsn)
-    marker = {"version": DATASET_VERSION, "sessions": sessions, "seed": seed}
+    base = {"version": DATASET_VERSION, "sessions": sessions, "seed": seed}
+    marker = base | ({"extension_data": EXTENSION_DATA_VERSION} if extension_data else {})
     forget_created(dsn)
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
@@ -90,11 +94,18 @@ def prepare_database(dsn: str, sessions: int, seed: int, indexes: bool) -> None:
         cur.execute("SELECT marker FROM public.bench_meta")
         found = cur.fetchone()
         if found and found[0] == marker:
-            log(f"dataset already loaded: {sessions} sessions (seed {seed})")
+            log(f"dataset already loaded: {sessions} sessions (seed {seed}){' with extension data' * extension_data}")
         else:
-            log(f"loading dataset: {sessions} sessions (seed {seed})")
             cur.execute("DELETE FROM public.bench_meta")
-            bench_dataset.load(dsn, sessions, seed)
+            if not found or {k: v for k, v in found[0].items() if k != "extension_data"} != base:
+                log(f"loading dataset: {sessions} sessions (seed {seed})")
+                bench_dataset.load(dsn, sessions, seed)
+            elif "extension_data" in found[0] and not extension_data:
+                log("removing the extension data (long sessions, metadata tiers)")
+                bench_dataset.retract(dsn)
+            if extension_data:
+                log("adding the extension data (long sessions, metadata tiers)")
+                bench_dataset.extend(dsn, sessions, seed)
             cur.execute("INSERT INTO public.bench_meta VALUES (%s)", (json.dumps(marker),))
     conn.close()
 
@@ -343,7 +354,7 @@ def database(args: argparse.Namespace) -> Iterator[tuple[str, int, dict]]:
         else:
             pg = bench_postgres.start(Path(args.out), str(args.sessions), log)
             dsn = create_bench_database(pg.socket_dir)
-        prepare_database(dsn, args.sessions, args.seed, args.indexes)
+        prepare_database(dsn, args.sessions, args.seed, args.indexes, getattr(args, "extension_data", False))
         yield dsn, postmaster_pid(dsn), dataset_counts(dsn)
     finally:
         if pg is not None:
