@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import subprocess
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -22,6 +23,7 @@ WRITER = REPO / "tests" / "contract" / "agno_writer.py"
 NEXT = re.compile(r'^<(/sessions[^>]*)>; rel="next"$')
 T0 = 1767225600  # the seed's base time
 USER = "paged-user"
+ANSWER_WITHIN = 120  # seconds: a stuck writer fails the test instead of hanging CI (a write takes milliseconds)
 
 
 class AgnoWriter:
@@ -40,6 +42,11 @@ class AgnoWriter:
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._proc.stdin.write(json.dumps({"op": op, **fields}) + "\n")
         self._proc.stdin.flush()
+        ready, _, _ = select.select([self._proc.stdout], [], [], ANSWER_WITHIN)  # one answer per command: no
+        if not ready:  # line is left buffered between calls, so the pipe itself says when the next one arrives
+            self._proc.kill()
+            pytest.fail(f"agno_writer.py gave no answer to {op} within {ANSWER_WITHIN} s:\n"
+                        f"{self.log.read_text(encoding='utf-8')}")
         line = self._proc.stdout.readline()
         assert line, f"agno_writer.py exited ({self._proc.poll()}):\n{self.log.read_text(encoding='utf-8')}"
         answer = json.loads(line)
