@@ -5,7 +5,9 @@ delete_session leaves no row behind. Its own small PostgreSQL, not the contract 
 from __future__ import annotations
 
 import io
+import json
 import os
+import subprocess
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -16,11 +18,33 @@ import pytest
 
 from service.cli import migrate
 from service.core.config import load_settings
-from tests.contract.harness import Database
+from tests.contract.harness import REPO, Database
 from tests.contract.tables import Tables
-from tests.contract.test_paging_with_agno_writes import AgnoWriter
 
 T0 = 1767225600
+WRITER = REPO / "tests" / "contract" / "agno_writer.py"
+
+
+class Agno:
+    """tests/contract/agno_writer.py: each call is one write through agno's PostgresDb, committed when it returns
+    (the contract run's own time limit ends a stuck one)."""
+
+    def __init__(self, python: str, db: Database) -> None:
+        self.proc = subprocess.Popen([python, str(WRITER), "--dsn", db.url, "--schema", db.tables.schema],
+                                     cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True, env={**os.environ, "PYTHONPATH": ""})
+
+    def __call__(self, op: str, **fields: object) -> None:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps({"op": op, **fields}) + "\n")
+        self.proc.stdin.flush()
+        answer = json.loads(self.proc.stdout.readline() or '{"ok": false, "error": "the writer exited"}')
+        assert answer["ok"], f"agno refused {op}: {answer.get('error')}"
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +63,11 @@ def database() -> Iterator[Database]:
 
 
 @pytest.fixture(scope="module")
-def agno(database: Database) -> Iterator[AgnoWriter]:
+def agno(database: Database) -> Iterator[Agno]:
     python = os.environ.get("AGNO_REFERENCE_PYTHON")
     if not python:
         pytest.fail("AGNO_REFERENCE_PYTHON is not set: run `make contract-test`")
-    writer = AgnoWriter(python, database, Path(tempfile.mkdtemp(prefix="agno-search-writer-")) / "writer.log")
+    writer = Agno(python, database)
     yield writer
     writer.close()
 

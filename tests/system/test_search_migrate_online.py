@@ -6,16 +6,19 @@ re-extraction afterwards."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import psycopg2
 import pytest
 
 from tests.support.search_rows import INDEXED, REEXTRACTED
-from tests.system.test_migrate_online import CLI, cli_env
 
+CLI = str(Path(sys.executable).parent / "agno-session")
 SESSIONS, RUNS = "ai.agno_sessions", "ai.agno_runs"
 SEEDED = 2500  # sessions: five backfill batches of 500
 UPSERT_SESSION = (f"INSERT INTO {SESSIONS} (session_id, session_type, agent_id, user_id, session_data, created_at, "
@@ -23,6 +26,11 @@ UPSERT_SESSION = (f"INSERT INTO {SESSIONS} (session_id, session_type, agent_id, 
                   "session_data = EXCLUDED.session_data, user_id = EXCLUDED.user_id, updated_at = 2")
 UPSERT_RUN = (f"INSERT INTO {RUNS} (run_id, session_id, run_type, run_data, created_at) "
               "VALUES (%s, %s, 'agent', %s, 1) ON CONFLICT (run_id) DO UPDATE SET run_data = EXCLUDED.run_data")
+
+
+def cli_env(pg_dsn: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AGNO_", "OS_SECURITY_KEY", "DATABASE_URL"))}
+    return {**base, "AGNO_PG_DSN": pg_dsn, "AGNO_DB_ID": "main"}
 
 
 def run_data(run_id: str, words: str) -> str:
