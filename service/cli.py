@@ -13,9 +13,9 @@ from typing import TextIO
 from service.core.config import ConfigError, Settings, load_settings
 from service.core.logs import LOGGER, configure_logging
 from service.preflight.command import run_preflight
-from service.storage import counts
+from service.storage import counts, search_index
 from service.storage.errors import StorageError
-from service.storage.migration import CHANGES, DdlConnection, installed, migrate_database
+from service.storage.migration import CHANGES, DdlConnection, SearchOptions, installed, migrate_database
 from service.storage.pool import Database
 from service.storage.registry import open_database
 from service.storage.schema import table_columns
@@ -29,9 +29,11 @@ def _databases(settings: Settings) -> list[Database]:
 
 
 def migrate(settings: Settings, indexes: bool = False, *, dry_run: bool = False, timeout: float | None = None,
-            lock_timeout: float | None = None, out: TextIO | None = None) -> None:
+            lock_timeout: float | None = None, out: TextIO | None = None, search: bool = False,
+            drop_search: bool = False, rebuild: bool = False) -> None:
     """Create agno's schema, tables and indexes where missing, in every configured database, without making its
-    writers wait longer than the lock timeout; with `indexes`, this service's indexes and session counts too.
+    writers wait longer than the lock timeout; with `indexes`, this service's indexes and session counts too; with
+    `search`, the search index (emptied and backfilled again with `rebuild`); `drop_search` removes it.
     Each step's outcome goes to `out` as it ends; a failure raises MigrationFailed (one line)."""
     limit = timeout or settings.migrate_timeout
     ends = time.monotonic() + limit  # one time limit for the whole run, every database included
@@ -39,8 +41,10 @@ def migrate(settings: Settings, indexes: bool = False, *, dry_run: bool = False,
         c = db.config
         conn = DdlConnection(c.dsn, c.db_id, limit, lock_timeout or settings.migrate_lock_timeout, ends)
         try:
+            options = SearchOptions(search, drop_search, rebuild, settings.search_config,
+                                    lambda line, c=c: _say(out, f"{c.db_id}: {line}"))
             migration = migrate_database(db, conn, indexes, dry_run,
-                                         lambda step, c=c: _say(out, f"{c.db_id}: {step.line(dry_run)}"))
+                                         lambda step, c=c: _say(out, f"{c.db_id}: {step.line(dry_run)}"), options)
             for note in migration.notes:
                 log.warning(note)
             changed = sum(step.action in CHANGES for step in migration.steps)
@@ -68,7 +72,8 @@ def _migrate_command(settings: Settings, args: argparse.Namespace) -> int:
     """`agno-session migrate`: the summary on stdout; a failure is one line on stderr and exit code 1."""
     try:
         migrate(settings, indexes=args.indexes, dry_run=args.dry_run, timeout=args.timeout,
-                lock_timeout=args.lock_timeout, out=sys.stdout)
+                lock_timeout=args.lock_timeout, out=sys.stdout, search=args.search, drop_search=args.drop_search,
+                rebuild=args.rebuild)
     except StorageError as exc:
         print(f"agno-session migrate: {exc.db_id}: {exc.message}", file=sys.stderr)
         return 1
@@ -103,6 +108,7 @@ def check(settings: Settings) -> int:
                   f"db_id {c.db_id_origin}")
             if sessions:
                 failures += not _report_counts(db)
+                failures += not _report_search(db)
         except StorageError as exc:
             failures += 1
             print(f"{c.db_id}: cannot connect: {exc.message} (db_id {c.db_id_origin})")
@@ -124,6 +130,24 @@ def _report_counts(db: Database) -> bool:
         print(f"{db.config.db_id}: session counts differ from the table (a trigger was off): run "
               "`agno-session migrate --indexes` to recount")
     return agree is not False
+
+
+def _report_search(db: Database) -> bool:
+    """Say whether the search index is absent, building (and from where it resumes), complete, or broken (False)."""
+    found = search_index.status(db)
+    config = f" (text search configuration {found.config})" if found.config else ""
+    if found.state == search_index.ABSENT:
+        line = "search index not installed: searches scan (`agno-session migrate --search`)"
+    elif found.state == search_index.BUILDING:
+        where = f"after session {found.position!r}" if found.position else "from the start"
+        line = f"search index building{config}: searches scan until `agno-session migrate --search` completes it " \
+               f"(it resumes {where})"
+    elif found.state == search_index.COMPLETE:
+        line = f"search index complete{config}"
+    else:
+        line = f"search index broken{config}: {found.problem}; run `agno-session migrate --search` to repair it"
+    print(f"{db.config.db_id}: {line}")
+    return found.state != search_index.BROKEN
 
 
 def _replica_answers(replica: Database) -> bool:
@@ -191,6 +215,13 @@ def main(argv: list[str] | None = None) -> int:
     p_migrate = sub.add_parser("migrate", help="create missing tables (safe on a live database)")
     p_migrate.add_argument("--indexes", action="store_true",
                            help="also add the indexes this service's queries use and the session counts")
+    p_migrate.add_argument("--search", action="store_true",
+                           help="also install the message search index (triggers, then a resumable backfill)")
+    p_migrate.add_argument("--rebuild", action="store_true",
+                           help="with --search: empty the index and backfill it again (after changing "
+                                "AGNO_SEARCH_CONFIG)")
+    p_migrate.add_argument("--drop-search", action="store_true",
+                           help="remove the search index: its triggers, functions and tables")
     p_migrate.add_argument("--dry-run", action="store_true", help="print what would be done; change nothing")
     p_migrate.add_argument("--timeout", type=_seconds, metavar="SECONDS",
                            help="time limit of the whole run (default AGNO_MIGRATE_TIMEOUT, 900)")
@@ -205,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     p_check.add_argument("--sessions-url", help="compare with this running agno-session instead of the settings here "
                          "(what `make shadow` does)")
     args = parser.parse_args(argv)
+    if getattr(args, "drop_search", False) and (args.search or args.rebuild):
+        parser.error("--drop-search removes the search index: give it without --search and --rebuild")
+    if getattr(args, "rebuild", False) and not args.search:
+        parser.error("--rebuild rebuilds the search index: give it with --search")
     if getattr(args, "sessions_url", None) and not args.agentos_url:
         parser.error("--sessions-url compares with an AgentOS: give --agentos-url too")
     try:

@@ -29,6 +29,7 @@ AGENTOS_CORS_ORIGINS = (
 AGNO_SIDE_TABLES = ("agno_memories", "agno_learnings", "agno_metrics", "agno_eval_runs", "agno_knowledge")
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
+_SEARCH_CONFIG = re.compile(r"^([A-Za-z_][A-Za-z0-9_$]{0,62}\.)?[A-Za-z_][A-Za-z0-9_$]{0,62}$")
 
 
 DEFAULT_CURSOR_KEY = b"agno-session cursors v1"  # mixed with the deployment's secrets when AGNO_CURSOR_KEY is unset
@@ -90,6 +91,7 @@ class Settings:
     # Seals paging cursors (rules/cursors.py). Every worker and replica of a deployment must share it; the default
     # makes cursors tamper-evident but forgeable, which reveals nothing: every request is authorised on its own.
     cursor_key: bytes = DEFAULT_CURSOR_KEY
+    search_config: str = "simple"  # the text search configuration `migrate --search` builds the index with
 
     @property
     def authenticated(self) -> bool:
@@ -297,7 +299,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         migrate_timeout=float(env_int(env, "AGNO_MIGRATE_TIMEOUT", 900, 1, 86400)),
         migrate_lock_timeout=float(env_int(env, "AGNO_MIGRATE_LOCK_TIMEOUT", 2, 1, 600)),
         cursor_key=cursor_key(env),
+        search_config=_search_config(env),
     )
+
+
+def _search_config(env: Mapping[str, str]) -> str:
+    """AGNO_SEARCH_CONFIG: a text search configuration's name (optionally schema-qualified); whether the database
+    has it is checked by `migrate --search`, which names it in its error."""
+    name = env.get("AGNO_SEARCH_CONFIG") or "simple"
+    if not _SEARCH_CONFIG.match(name):
+        raise ConfigError(f"AGNO_SEARCH_CONFIG must name a text search configuration (simple, english, "
+                          f"my_schema.my_config), got {name!r}")
+    return name
 
 
 def cursor_key(env: Mapping[str, str]) -> bytes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from psycopg2 import sql
 
 from service.core.logs import LOGGER
-from service.storage import counts
+from service.storage import counts, search_index
 from service.storage.online_ddl import DdlConnection, MigrationFailed
 from service.storage.pool import Database
 from service.storage.queries import sql_text
@@ -28,13 +29,17 @@ from service.storage.schema import (
 )
 
 CREATE, REPLACE, REBUILD, RECOUNT, KEEP, SKIP = "create", "replace", "rebuild", "recount", "keep", "skip"
-CHANGES = (CREATE, REPLACE, REBUILD, RECOUNT)
+RESET, BACKFILL, COMPLETE, DROP = "reset", "backfill", "complete", "drop"
+CHANGES = (CREATE, REPLACE, REBUILD, RECOUNT, RESET, BACKFILL, COMPLETE, DROP)
 _DONE = {CREATE: "created", REPLACE: "replaced (it differed from this version's)", REBUILD: "rebuilt (it was invalid)",
-         RECOUNT: "recounted", KEEP: "left as it was", SKIP: "skipped"}
+         RECOUNT: "recounted", KEEP: "left as it was", SKIP: "skipped", RESET: "emptied for a new backfill",
+         BACKFILL: "backfilled", COMPLETE: "marked complete", DROP: "dropped"}
 _PLANNED = {CREATE: "would create", REPLACE: "would replace (it differs from this version's)",
             REBUILD: "would rebuild (it is invalid)", RECOUNT: "would recount", KEEP: "left as it is",
-            SKIP: "would be skipped"}
+            SKIP: "would be skipped", RESET: "would be emptied for a new backfill", BACKFILL: "would backfill",
+            COMPLETE: "would be marked complete", DROP: "would drop"}
 _EVENTS = ("insert", "delete", "retype", "truncate")  # the triggers' suffixes, as counts.py names them
+PROGRESS_EVERY = 2.0  # seconds between the backfill's progress lines
 _PROBE = "agno_session_trigger_probe"  # a temporary table the expected trigger definitions are read from
 log = logging.getLogger(LOGGER)
 
@@ -72,7 +77,19 @@ class Migration:
             done(step)
 
 
-def plan(db: Database, conn: DdlConnection, indexes: bool) -> Migration:
+@dataclass(frozen=True)
+class SearchOptions:
+    """What `migrate` does to the search index: install (and backfill) it with `config`, rebuild it, or drop it;
+    `progress` hears the backfill's progress lines."""
+
+    install: bool = False
+    drop: bool = False
+    rebuild: bool = False
+    config: str = "simple"
+    progress: Callable[[str], None] | None = None
+
+
+def plan(db: Database, conn: DdlConnection, indexes: bool, search: SearchOptions | None = None) -> Migration:
     """What migrate would do in `db`, read from the catalog (no lock on agno's tables, nothing changed)."""
     c = db.config
     called = counts.names(db)
@@ -93,6 +110,10 @@ def plan(db: Database, conn: DdlConnection, indexes: bool) -> Migration:
         migration.steps += _counts_steps(db, conn, found, "sessions" in fresh)
         migration.steps += [_index_step(db, conn, index, found, "sessions" in fresh) for index in own]
         migration.steps += _trigram_steps(migration, found)
+    if search is not None and search.drop:
+        migration.steps.append(_search_drop_step(db, conn))
+    elif search is not None and search.install:
+        migration.steps += _search_steps(migration, search)
     return migration
 
 
@@ -265,10 +286,109 @@ def _trigram_steps(migration: Migration, found: dict[str, dict]) -> list[Step]:
     return [extension, index]
 
 
+def _search_catalog(db: Database, conn: DdlConnection) -> tuple[dict[str, dict], list[dict]]:
+    """The search index's relations (name → row with `valid`) and its functions and triggers, from the catalog."""
+    called = search_index.names(db)
+    found = {row["name"]: row for row in conn.rows(
+        "reading the search index's catalog", called.sessions_regclass, db.query("migration_relations"),
+        {"schema": db.config.schema, "names": called.relations})}
+    catalog = conn.rows("reading the search index's catalog", called.sessions_regclass, db.query("search_catalog"),
+                        {"schema": db.config.schema, "functions": list(called.functions),
+                         "sessions": called.sessions_regclass, "runs": called.runs_regclass,
+                         "triggers": list(called.triggers)})
+    return found, catalog
+
+
+def _search_steps(migration: Migration, options: SearchOptions) -> list[Step]:
+    """Tables, functions, triggers, then the backfill (resumed from its position), the GIN index built concurrently
+    once the table is full, and the complete mark. Triggers come before the backfill, so nothing written meanwhile
+    is missed; triggers that had to be (re)installed on an existing index, a changed configuration with
+    --rebuild, or --rebuild itself empty it for a new backfill (writes may have gone unindexed)."""
+    db, conn = migration.db, migration.conn
+    called = search_index.names(db)
+    sessions = called.sessions_regclass
+    found, catalog = _search_catalog(db, conn)
+    tables_new = called.table not in found or called.state not in found
+    state = None if tables_new else conn.rows("reading the search index's state", called.state,
+                                              search_index.query(db, "search_state"))[0]
+    bodies = search_index.function_bodies(db, conn.conn)
+    current = {r["name"]: r["definition"] for r in catalog if r["kind"] == "function"}
+    fn_action = CREATE if not current else KEEP if current == bodies else REPLACE
+    firing = {r["name"] for r in catalog if r["kind"] == "trigger" and r["enabled"] == "A"}
+    tg_present = {r["name"] for r in catalog if r["kind"] == "trigger"}
+    tg_action = KEEP if firing == set(called.triggers) else CREATE if not tg_present else REPLACE
+    if state is not None and state["config"] != options.config and not options.rebuild:
+        migration.notes.append(f"{db.config.db_id}: the search index uses the text search configuration "
+                               f"{state['config']!r}, AGNO_SEARCH_CONFIG is {options.config!r}: run "
+                               "`agno-session migrate --search --rebuild` to rebuild it with the new one")
+    reset = state is not None and (options.rebuild or tg_action != KEEP or fn_action == REPLACE)
+    complete = state is not None and state["complete"] and not reset
+
+    def locked(what: str, name: str, params: dict | None = None) -> Callable[[], None]:
+        statement = search_index.query(db, name)
+        return lambda: conn.locked(what, sessions, lambda cur: cur.execute(statement, params))
+
+    def backfill() -> str:
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            if options.progress is not None and (time.monotonic() - last[0] >= PROGRESS_EVERY or done >= total):
+                last[0] = time.monotonic()
+                options.progress(f"search index: {done} of {total} sessions indexed "
+                                 f"({100 * done // max(total, 1)}%)")
+        started = time.monotonic()
+        count = search_index.backfill(db, conn, progress)
+        return f"({count} sessions in {time.monotonic() - started:.1f} s{resumed})"
+
+    def mark_complete() -> None:
+        conn.locked("marking the search index complete", called.state,
+                    lambda cur: cur.execute(search_index.query(db, "search_complete")))
+        search_index.forget(db)
+
+    table = _qualified(db, called.table)
+    steps = [
+        Step("table", f"{table} and {_qualified(db, called.state)}", CREATE if tables_new else KEEP,
+             locked(f"creating the search index's tables {table}", "search_create_tables",
+                    {"config": options.config}) if tables_new else None),
+        Step("functions", f"{_qualified(db, os.path.commonprefix(called.functions))}*", fn_action,
+             locked("installing the search index's functions", "search_create_functions")
+             if fn_action != KEEP else None),
+        Step("triggers", f"{called.triggers[0]} on {db.config.runs_table}, {called.triggers[1]} on "
+             f"{db.config.session_table}", tg_action,
+             locked("installing the search index's triggers", "search_create_triggers") if tg_action != KEEP
+             else None),
+    ]
+    if reset:
+        steps.append(Step("search index", table, RESET,
+                          locked(f"emptying {table}", "search_rebuild", {"config": options.config}),
+                          "(--rebuild)" if options.rebuild else "(its triggers or functions were missing, disabled "
+                          "or of another version)"))
+    resumed = "" if complete or state is None or state["position"] is None or reset \
+        else f", resumed after session {state['position']!r}"
+    steps.append(Step("search index", table, KEEP if complete else BACKFILL, None if complete else backfill))
+    steps.append(_index_step(db, conn, search_index.gin_index(db), found, False))
+    steps.append(Step("search index", table, KEEP if complete else COMPLETE, None if complete else mark_complete))
+    return steps
+
+
+def _search_drop_step(db: Database, conn: DdlConnection) -> Step:
+    """`--drop-search`: triggers, functions and tables in one transaction, or nothing when none is there."""
+    called = search_index.names(db)
+    found, catalog = _search_catalog(db, conn)
+    present = bool(found or catalog)
+
+    def drop() -> None:
+        conn.locked("dropping the search index", called.sessions_regclass,
+                    lambda cur: cur.execute(search_index.query(db, "search_drop")))
+        search_index.forget(db)
+    return Step("search index", _qualified(db, called.table), DROP if present else KEEP, drop if present else None,
+                "with its triggers and functions" if present else "(not installed)")
+
+
 def migrate_database(db: Database, conn: DdlConnection, indexes: bool, dry_run: bool,
-                     done: Callable[[Step], None]) -> Migration:
+                     done: Callable[[Step], None], search: SearchOptions | None = None) -> Migration:
     """Plan, and unless `dry_run`, apply; `done` hears of each step as it ends."""
-    migration = plan(db, conn, indexes)
+    migration = plan(db, conn, indexes, search)
     if dry_run:
         for step in migration.steps:
             done(step)
@@ -277,4 +397,5 @@ def migrate_database(db: Database, conn: DdlConnection, indexes: bool, dry_run: 
     return migration
 
 
-__all__ = ["CHANGES", "DdlConnection", "Migration", "MigrationFailed", "Step", "installed", "migrate_database", "plan"]
+__all__ = ["CHANGES", "DdlConnection", "Migration", "MigrationFailed", "SearchOptions", "Step", "installed",
+           "migrate_database", "plan"]

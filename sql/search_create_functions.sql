@@ -1,0 +1,130 @@
+-- The search index's functions. {fn_text} is agno's Message.get_content_string() over stored JSON; {fn_extract}
+-- the searchable messages of one run (those the detail's chat_history shows: service/rules/render/messages.py
+-- history_messages), used by the triggers, the backfill and a scan alike, so they cannot disagree. Both are total
+-- over any JSON: every cast sits behind a CASE that checked the type first, so a trigger never fails a write.
+-- Text past MAX_TEXT characters is not indexed (a tsvector holds at most 1 MB). Replacing them takes no table lock.
+CREATE OR REPLACE FUNCTION {fn_text}(message jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+SELECT CASE jsonb_typeof(message -> 'content')
+    WHEN 'string' THEN message ->> 'content'
+    WHEN 'array' THEN CASE
+        WHEN jsonb_array_length(message -> 'content') = 0 THEN ''
+        WHEN jsonb_typeof(message -> 'content' -> 0) = 'object' AND (message -> 'content' -> 0) ? 'text' THEN
+            CASE jsonb_typeof(message -> 'content' -> 0 -> 'text')
+                WHEN 'string' THEN message -> 'content' -> 0 ->> 'text'
+                WHEN 'null' THEN ''
+                ELSE (message -> 'content' -> 0 -> 'text')::text
+            END
+        ELSE (message -> 'content')::text
+    END
+    ELSE ''
+END
+$$;
+
+CREATE OR REPLACE FUNCTION {fn_extract}(run_data jsonb, run_created_at bigint, config regconfig)
+RETURNS TABLE (message_position integer, message_id text, role text, created_at bigint, body text, document tsvector)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+SELECT (e.i - 1)::integer,
+       CASE WHEN jsonb_typeof(e.m -> 'id') = 'string' AND e.m ->> 'id' <> '' THEN e.m ->> 'id' END,
+       e.m ->> 'role',
+       CASE WHEN n.stamp = trunc(n.stamp) AND n.stamp BETWEEN -9223372036854775808 AND 9223372036854775807
+            THEN n.stamp::bigint ELSE run_created_at END,
+       t.body,
+       to_tsvector(config, left(t.body, {max_text}))
+FROM jsonb_array_elements(CASE
+        WHEN jsonb_typeof(run_data) = 'object' AND (run_data ? 'agent_id' OR run_data ? 'team_id')
+             AND COALESCE(run_data -> 'parent_run_id', 'null'::jsonb) = 'null'::jsonb
+             AND jsonb_typeof(run_data -> 'messages') = 'array'
+        THEN run_data -> 'messages' ELSE '[]'::jsonb END) WITH ORDINALITY AS e(m, i)
+CROSS JOIN LATERAL (SELECT {fn_text}(e.m) AS body) AS t
+CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(e.m -> 'created_at') = 'number'
+                               THEN (e.m -> 'created_at')::numeric END AS stamp) AS n
+WHERE jsonb_typeof(e.m) = 'object'
+  AND COALESCE(e.m ->> 'role', '') NOT IN ('system', 'tool')
+  AND (e.m -> 'from_history' IS NULL OR e.m -> 'from_history' IN ('false', 'null', '0', '[]', '{{}}')
+       OR (jsonb_typeof(e.m -> 'from_history') = 'string'
+           AND lower(btrim(e.m ->> 'from_history', E' \t\n\r\f\v')) IN ({false_words})))
+  AND t.body <> ''
+$$;
+
+-- A run written, rewritten or deleted: its rows replaced in the writer's own transaction. The delete always runs
+-- first (rows left by a time without triggers never make an insert collide); without the index's tables (dropped
+-- by hand) or its configuration it does nothing, so no writer ever fails because of it.
+CREATE OR REPLACE FUNCTION {fn_runs}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    cfg regconfig;
+BEGIN
+    IF to_regclass({search_name}) IS NULL OR to_regclass({state_name}) IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        DELETE FROM {search} WHERE session_id = OLD.session_id AND run_id = OLD.run_id AND position >= 0;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' OR OLD.session_id <> NEW.session_id OR OLD.run_id <> NEW.run_id THEN
+        DELETE FROM {search} WHERE session_id = NEW.session_id AND run_id = NEW.run_id AND position >= 0;
+    END IF;
+    SELECT config INTO cfg FROM {state};
+    IF cfg IS NOT NULL THEN
+        INSERT INTO {search} (session_id, run_id, position, message_id, role, created_at, user_id, session_type,
+                              component_id, run_index, document)
+        SELECT NEW.session_id, NEW.run_id, e.message_position, e.message_id, e.role, e.created_at, s.user_id,
+               s.session_type, CASE s.session_type WHEN 'agent' THEN s.agent_id WHEN 'team' THEN s.team_id
+                                                   WHEN 'workflow' THEN s.workflow_id END,
+               NEW.run_index, e.document
+        FROM {sessions} s CROSS JOIN LATERAL {fn_extract}(NEW.run_data, NEW.created_at, cfg) e
+        WHERE s.session_id = NEW.session_id;
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- A session written or deleted: its name row follows its stored name, its rows follow its user, type and
+-- component; a delete takes all its rows (its runs' cascade finds them gone). agno rewrites the session row on
+-- every run: when none of those changed, this returns after a few comparisons.
+CREATE OR REPLACE FUNCTION {fn_sessions}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    cfg regconfig;
+BEGIN
+    IF to_regclass({search_name}) IS NULL OR to_regclass({state_name}) IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        DELETE FROM {search} WHERE session_id = OLD.session_id;
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        IF OLD.session_id <> NEW.session_id THEN
+            DELETE FROM {search} WHERE session_id = OLD.session_id AND position = -1;
+        ELSIF OLD.session_data -> 'session_name' IS NOT DISTINCT FROM NEW.session_data -> 'session_name'
+              AND OLD.created_at IS NOT DISTINCT FROM NEW.created_at
+              AND OLD.user_id IS NOT DISTINCT FROM NEW.user_id
+              AND OLD.session_type IS NOT DISTINCT FROM NEW.session_type
+              AND OLD.agent_id IS NOT DISTINCT FROM NEW.agent_id
+              AND OLD.team_id IS NOT DISTINCT FROM NEW.team_id
+              AND OLD.workflow_id IS NOT DISTINCT FROM NEW.workflow_id THEN
+            RETURN NULL;
+        END IF;
+        UPDATE {search}
+        SET user_id = NEW.user_id, session_type = NEW.session_type,
+            component_id = CASE NEW.session_type WHEN 'agent' THEN NEW.agent_id WHEN 'team' THEN NEW.team_id
+                                                 WHEN 'workflow' THEN NEW.workflow_id END
+        WHERE session_id = NEW.session_id AND position >= 0
+          AND (user_id, session_type, component_id) IS DISTINCT FROM
+              (NEW.user_id, NEW.session_type, CASE NEW.session_type WHEN 'agent' THEN NEW.agent_id
+                                                  WHEN 'team' THEN NEW.team_id WHEN 'workflow' THEN NEW.workflow_id END);
+    END IF;
+    DELETE FROM {search} WHERE session_id = NEW.session_id AND run_id = '' AND position = -1;
+    SELECT config INTO cfg FROM {state};
+    IF cfg IS NOT NULL AND jsonb_typeof(NEW.session_data -> 'session_name') = 'string'
+       AND NEW.session_data ->> 'session_name' <> '' THEN
+        INSERT INTO {search} (session_id, run_id, position, message_id, role, created_at, user_id, session_type,
+                              component_id, run_index, document)
+        VALUES (NEW.session_id, '', -1, NULL, NULL, NEW.created_at, NEW.user_id, NEW.session_type,
+                CASE NEW.session_type WHEN 'agent' THEN NEW.agent_id WHEN 'team' THEN NEW.team_id
+                                      WHEN 'workflow' THEN NEW.workflow_id END,
+                NULL, to_tsvector(cfg, left(NEW.session_data ->> 'session_name', {max_text})));
+    END IF;
+    RETURN NULL;
+END $$;

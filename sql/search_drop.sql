@@ -1,0 +1,12 @@
+-- Everything `migrate --search` created, removed in one transaction under migrate's lock timeout: the triggers
+-- first (sessions before runs, as they were created), so no writer reaches a function or table that is gone.
+LOCK TABLE {sessions} IN SHARE ROW EXCLUSIVE MODE;
+LOCK TABLE {runs} IN SHARE ROW EXCLUSIVE MODE;
+DROP TRIGGER IF EXISTS {tg_sessions} ON {sessions};
+DROP TRIGGER IF EXISTS {tg_runs} ON {runs};
+DROP FUNCTION IF EXISTS {fn_sessions}();
+DROP FUNCTION IF EXISTS {fn_runs}();
+DROP FUNCTION IF EXISTS {fn_extract}(jsonb, bigint, regconfig);
+DROP FUNCTION IF EXISTS {fn_text}(jsonb);
+DROP TABLE IF EXISTS {search};
+DROP TABLE IF EXISTS {state};

@@ -1,0 +1,109 @@
+"""The search index sees what agno 3.1.10 itself writes: a run stored through agno's own PostgresDb (upsert_session,
+upsert_run, as AgentOS stores every run) is in the index as soon as agno's write has committed, and agno's
+delete_session leaves no row behind. Its own small PostgreSQL, not the contract cluster: only agno writes here."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from service.cli import migrate
+from service.core.config import load_settings
+from tests.contract.harness import REPO, Database
+from tests.contract.tables import Tables
+
+T0 = 1767225600
+WRITER = REPO / "tests" / "contract" / "agno_writer.py"
+
+
+class Agno:
+    """tests/contract/agno_writer.py: each call is one write through agno's PostgresDb, committed when it returns
+    (the contract run's own time limit ends a stuck one)."""
+
+    def __init__(self, python: str, db: Database) -> None:
+        self.proc = subprocess.Popen([python, str(WRITER), "--dsn", db.url, "--schema", db.tables.schema],
+                                     cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True, env={**os.environ, "PYTHONPATH": ""})
+
+    def __call__(self, op: str, **fields: object) -> None:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps({"op": op, **fields}) + "\n")
+        self.proc.stdin.flush()
+        answer = json.loads(self.proc.stdout.readline() or '{"ok": false, "error": "the writer exited"}')
+        assert answer["ok"], f"agno refused {op}: {answer.get('error')}"
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def database() -> Iterator[Database]:
+    """An embedded PostgreSQL with agno's tables (created by agno's first write) and the search index."""
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    from service.embedded import embedded_server
+
+    with tempfile.TemporaryDirectory(prefix="agno-search-contract-") as tmp:
+        server = embedded_server(Path(tmp) / "pgdata", cleanup_mode="delete")
+        try:
+            dsn = server.get_uri()
+            yield Database(dsn.replace("postgresql://", "postgresql+psycopg://", 1), Tables())
+        finally:
+            server.cleanup()
+
+
+@pytest.fixture(scope="module")
+def agno(database: Database) -> Iterator[Agno]:
+    python = os.environ.get("AGNO_REFERENCE_PYTHON")
+    if not python:
+        pytest.fail("AGNO_REFERENCE_PYTHON is not set: run `make contract-test`")
+    writer = Agno(python, database)
+    yield writer
+    writer.close()
+
+
+def indexed(dsn: str, query: str) -> list[tuple]:
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT session_id, run_id, position, role FROM ai.agno_sessions_svc_search "
+                        "WHERE document @@ plainto_tsquery('simple', %s) ORDER BY 1, 2, 3", (query,))
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def test_what_agno_writes_is_searchable_once_committed_and_gone_with_its_session(database, agno):
+    agno("upsert_session", session_id="first", user_id="u1", created_at=T0)  # agno creates its tables here
+    out = io.StringIO()
+    migrate(load_settings({"AGNO_PG_DSN": database.dsn}), search=True, out=out)
+    assert "marked complete" in out.getvalue()
+    agno("upsert_session", session_id="s-search", user_id="u1", created_at=T0, name="Quarterly planning")
+    agno("upsert_run", session_id="s-search", user_id="u1", run_id="r-1", index=0, created_at=T0 + 10,
+         prompt="where is my zeppelin invoice", answer="your zeppelin invoice was mailed")
+    # agno has answered: its transaction committed, and the rows are there in the same commit.
+    assert indexed(database.dsn, "zeppelin") == [("s-search", "r-1", 1, "user"), ("s-search", "r-1", 2, "assistant")]
+    assert indexed(database.dsn, "quarterly") == [("s-search", "", -1, None)]
+    # agno rewrites the run (upsert_run again): the rows follow.
+    agno("upsert_run", session_id="s-search", user_id="u1", run_id="r-1", index=0, created_at=T0 + 10,
+         prompt="a different question", answer="a different answer")
+    assert indexed(database.dsn, "zeppelin") == []
+    assert indexed(database.dsn, "different") == [("s-search", "r-1", 1, "user"), ("s-search", "r-1", 2, "assistant")]
+    agno("delete_session", session_id="s-search")
+    conn = psycopg2.connect(database.dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM ai.agno_sessions_svc_search WHERE session_id = 's-search'")
+            assert cur.fetchone() == (0,)
+    finally:
+        conn.close()
