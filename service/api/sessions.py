@@ -16,7 +16,7 @@ from service.api.inputs import parsed_query, parsed_request, request_database
 from service.api.responses import json_response, no_content, with_applied
 from service.rules import agno, render
 from service.rules.errors import ApiError
-from service.rules.extensions import CREATE_IMPORT, SEARCH_MODE_HEADER
+from service.rules.extensions import CREATE_IMPORT, HISTORY_WINDOW, SEARCH_MODE_HEADER
 from service.rules.validation import list_filters, parsers
 from service.rules.writes import new_session, patched_session, preloaded_runs
 from service.storage import sessions as store
@@ -88,7 +88,7 @@ def get_session(session_id: str) -> Response:
     db = request_database(parsed, session_id)
     q = parsed.query
     owner = current_caller().owner(q["user_id"])
-    if q["history_limit"] is not None or q["history_before"] is not None:
+    if any(q[name] is not None for name in HISTORY_WINDOW.parameters):
         windowed = windowed_detail(db, session_id, q, owner)
         if windowed is not None:
             return windowed

@@ -96,3 +96,41 @@ def test_cursor_positions_round_trip_and_refuse_what_a_genuine_cursor_cannot_hol
                 {**position, "session_id": "a\x00"}, {}):
         with pytest.raises(CursorInvalid):
             search.position_from_cursor(bad)
+
+
+def _windows(before_count: int, after_count: int, limit: int):
+    """A target at position 100 with `before_count` messages before it and `after_count` after, gathered as the
+    route gathers them (older: up to limit; from the target: it and up to limit after)."""
+    from service.rules.render.history import HistoryWindow, NewerWindow, Position
+
+    def row(i: int) -> dict:
+        return {"run_index": i, "created_at": 0, "run_id": f"r{i}",
+                "run_data": {"agent_id": "a", "messages": [{"role": "user", "content": str(i)}]}}
+
+    target = Position(100, 0, "r100", 0)
+    older = HistoryWindow(limit - 1, target)
+    older.feed([row(i) for i in range(100, 99 - before_count, -1)])
+    newer = NewerWindow(limit, Position(100, 0, "r100", -1))
+    newer.feed([row(i) for i in range(100, 101 + after_count)])
+    return older, newer
+
+
+@pytest.mark.parametrize(("before", "after", "limit", "shown", "prev", "next_"), [
+    (10, 10, 5, [98, 99, 100, 101, 102], True, True),
+    (10, 10, 4, [98, 99, 100, 101], True, True),
+    (0, 10, 5, [100, 101, 102, 103, 104], False, True),
+    (10, 1, 5, [97, 98, 99, 100, 101], True, False),
+    (2, 2, 5, [98, 99, 100, 101, 102], False, False),
+    (2, 2, 9, [98, 99, 100, 101, 102], False, False),
+    (3, 3, 1, [100], True, True),
+])
+def test_the_centred_window(before, after, limit, shown, prev, next_) -> None:
+    from service.rules.render.history import centred_page
+
+    page = centred_page(*_windows(before, after, limit), limit)
+    assert [int(m["content"]) for m in page.messages(0)] == shown
+    assert (page.prev is not None, page.next is not None) == (prev, next_)
+    if prev:
+        assert page.prev.run_index == shown[0]
+    if next_:
+        assert page.next.run_index == shown[-1]
