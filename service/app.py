@@ -14,7 +14,17 @@ from service.core.logs import LOGGER, configure_logging
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Settings (from the environment by default) → the /sessions app with its pools, routes and middleware."""
-    from service.api import capabilities, error_handlers, health, metrics, middleware, sessions, spec, state_merge
+    from service.api import (
+        capabilities,
+        error_handlers,
+        health,
+        metrics,
+        middleware,
+        search,
+        sessions,
+        spec,
+        state_merge,
+    )
     from service.embedded import with_embedded_dsn
     from service.storage.registry import Registry
 
@@ -33,7 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         METRICS=observed,
         INSTANTIATED_AT=datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
     )
-    for module in (health, capabilities, sessions, state_merge, spec, metrics):
+    for module in (health, capabilities, search, sessions, state_merge, spec, metrics):
         app.register_blueprint(module.bp)
     middleware.install(app, settings)
     error_handlers.install(app, settings.max_body_bytes)

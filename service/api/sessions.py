@@ -9,14 +9,14 @@ from functools import partial
 from flask import Blueprint
 from werkzeug.wrappers import Response
 
-from service.api import list_pages, run_pages
+from service.api import list_pages, run_pages, search
 from service.api.auth import current_caller
 from service.api.history import windowed_detail
 from service.api.inputs import parsed_query, parsed_request, request_database
 from service.api.responses import json_response, no_content, with_applied
 from service.rules import agno, render
 from service.rules.errors import ApiError
-from service.rules.extensions import CREATE_IMPORT
+from service.rules.extensions import CREATE_IMPORT, HISTORY_WINDOW, SEARCH_MODE_HEADER
 from service.rules.validation import list_filters, parsers
 from service.rules.writes import new_session, patched_session, preloaded_runs
 from service.storage import sessions as store
@@ -34,7 +34,11 @@ def list_sessions() -> Response:
     filters = {k: q[k] for k in ("session_type", "component_id", "session_name")}
     filters["user_id"] = current_caller().owner(q["user_id"])  # isolation: rows and count are the caller's
     filters |= {k: q[k] for k in list_filters.FILTER_KEYS}  # extension `list-filters`
-    return list_pages.list_page(db, q, filters, list_filters.applied_filters(q))
+    searched, search_mode = search.list_search(db, q["q"])  # extension `session-search`
+    response = list_pages.list_page(db, q, filters | searched, list_filters.applied_filters(q) + ["q"] * bool(searched))
+    if search_mode is not None:
+        response.headers[SEARCH_MODE_HEADER] = search_mode
+    return response
 
 
 @bp.post("/sessions")
@@ -84,7 +88,7 @@ def get_session(session_id: str) -> Response:
     db = request_database(parsed, session_id)
     q = parsed.query
     owner = current_caller().owner(q["user_id"])
-    if q["history_limit"] is not None or q["history_before"] is not None:
+    if any(q[name] is not None for name in HISTORY_WINDOW.parameters):
         windowed = windowed_detail(db, session_id, q, owner)
         if windowed is not None:
             return windowed

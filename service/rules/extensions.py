@@ -35,9 +35,10 @@ STATE_MERGE = Extension(
     "state-merge", 1, "JSON Merge Patch (RFC 7396) of session_state.",
     routes=("PATCH /sessions/{session_id}/state",))
 HISTORY_WINDOW = Extension(
-    "history-window", 1, "The detail's chat_history limited to its last messages, with cursors to older ones.",
-    parameters=("history_limit", "history_before"), routes=("GET /sessions/{session_id}",),
-    headers=(APPLIED_HEADER, "Link"))
+    "history-window", 2, "The detail's chat_history limited to its last messages, or to those around one message "
+    "(a search hit's), with cursors to older and newer ones.",
+    parameters=("history_limit", "history_before", "history_after", "history_around"),
+    routes=("GET /sessions/{session_id}",), headers=(APPLIED_HEADER, "Link"))
 
 RUN_CURSORS = Extension(
     "run-cursors", 1, "Keyset pages of a session's runs and run previews, and runs without their heavy keys.",
@@ -59,8 +60,19 @@ LIST_FILTERS = Extension(
     parameters=("metadata.*", "created_after", "created_before", "updated_after", "updated_before"),
     routes=("GET /sessions",), headers=(APPLIED_HEADER,))
 
+SEARCH_MODE_HEADER = "Agno-Search-Mode"
+MESSAGE_SEARCH = Extension(
+    "message-search", 1, "Full-text search of what was said: the matching messages of every session, ranked, each "
+    "with a snippet and a reference the detail's history_around opens.",
+    parameters=("q", "type", "component_id", "user_id", "role", "created_after", "created_before", "mode", "limit",
+                "after"),
+    routes=("GET /sessions/-/search",), headers=(APPLIED_HEADER, SEARCH_MODE_HEADER, "Link"))
+SESSION_SEARCH = Extension(
+    "session-search", 1, "The session list filtered to sessions whose messages or stored name hold the words of `q`.",
+    parameters=("q",), routes=("GET /sessions",), headers=(APPLIED_HEADER, SEARCH_MODE_HEADER))
+
 EXTENSIONS: tuple[Extension, ...] = (CAPABILITIES, CREATE_IMPORT, HISTORY_WINDOW, LIST_CURSORS, LIST_FILTERS,
-                                     LIST_SHAPE, RUN_CURSORS, STATE_MERGE)
+                                     LIST_SHAPE, MESSAGE_SEARCH, RUN_CURSORS, SESSION_SEARCH, STATE_MERGE)
 
 
 def capabilities() -> dict:

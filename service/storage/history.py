@@ -11,6 +11,7 @@ from psycopg2 import sql
 
 from service.storage.legacy import merge_legacy_runs
 from service.storage.pool import Database
+from service.storage.search_scan import messages_fragment
 
 MAX_PAGE = 1000  # runs per statement: pages double from the caller's first size up to this
 _BEFORE_UNINDEXED = (None, -(2**63), "")  # a key at or before every run without a run_index (created_at is bigint)
@@ -73,3 +74,15 @@ def runs_from(db: Database, session_id: str, direction: str, key: tuple[Any, int
             return
         last = rows[-1]
         key, inclusive, size = (last["run_index"], last["created_at"], last["run_id"]), False, min(size * 2, MAX_PAGE)
+
+
+def message_at(db: Database, session_id: str, reference: str) -> dict | None:
+    """The run key (run_index, created_at, run_id) and position of the chat_history message `reference` names in
+    the session: its stored id, or `<run_id>#<index>`; None when no message shown in chat_history has it."""
+    run_id, _, index = reference.rpartition("#")
+    position = int(index) if index.isascii() and index.isdigit() and len(index) < 10 else None
+    if "\x00" in reference:
+        return None  # nothing stored holds a NUL (jsonb refuses it), and PostgreSQL could not bind it
+    return db.read_one("history_message_at", {"session_id": session_id, "reference": reference,
+                                              "run_id": run_id if position is not None else None,
+                                              "position": position}, messages=messages_fragment())

@@ -21,7 +21,7 @@ DATE_FILTERS = {  # extension `list-filters`: inclusive epoch-second bounds, as 
     "updated_before": "COALESCE(s.updated_at, s.created_at) <= %(updated_before)s",
 }
 # every filter but the type: the trigger-kept counts total by type alone, so any of these counts rows
-NARROWING = ("user_id", "component_id", "session_name", "metadata", *DATE_FILTERS)
+NARROWING = ("user_id", "component_id", "session_name", "metadata", "q", *DATE_FILTERS)
 
 
 def metadata_params(pairs: list[list[str]] | None) -> dict[str, Any]:

@@ -11,12 +11,13 @@ from psycopg2 import sql
 from psycopg2.extras import execute_values
 
 from service.core.pg_limits import BIGINT_MAX
-from service.storage import counts, list_extras, list_keyset
+from service.storage import counts, list_extras, list_keyset, search_scan
 from service.storage.binding import json_column, jsonb
 from service.storage.errors import RunConflict, TablesMissing
 from service.storage.legacy import merge_legacy_runs
 from service.storage.list_conditions import DATE_FILTERS, metadata_params
 from service.storage.pool import Database
+from service.storage.session_names import name_run_join
 
 SESSION_COLUMNS = (
     "session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id", "session_data",
@@ -109,8 +110,11 @@ def list_statement(filters: dict[str, Any], sort_by: str, sort_order: str, page:
                         filters.get("component_id") is not None, filters.get("session_name") is not None,
                         len(filters.get("metadata") or ()),
                         tuple(name for name in DATE_FILTERS if filters.get(name) is not None))
+    if filters.get("q") is not None:  # extension `session-search`: %(q)s under %(search_config)s
+        where = sql.Composed([where, sql.SQL("\n      AND " if where.string else "WHERE "),
+                              search_scan.session_condition(runs)])
     fragments = {"order_by": order_clause(sort_by, sort_order), "where": where, "total": total,
-                 "after": sql.SQL(""), **list_extras.extras(page.include, runs)}
+                 "after": sql.SQL(""), "name_run": name_run_join(runs), **list_extras.extras(page.include, runs)}
     params = {k: v for k, v in filters.items() if k != "metadata"} | metadata_params(filters.get("metadata"))
     if page.page is not None:
         offset = min((page.page - 1) * page.limit, BIGINT_MAX)  # past bigint is past any data: an empty page

@@ -18,8 +18,9 @@ def test_capabilities_list_every_extension_with_its_version(client) -> None:
     body = response.get_json()
     assert [e["name"] for e in body["extensions"]] == sorted(e.name for e in EXTENSIONS)
     window = next(e for e in body["extensions"] if e["name"] == "history-window")
-    assert window == {"name": "history-window", "version": 1, "summary": window["summary"],
-                      "parameters": ["history_limit", "history_before"], "routes": ["GET /sessions/{session_id}"],
+    assert window == {"name": "history-window", "version": 2, "summary": window["summary"],
+                      "parameters": ["history_limit", "history_before", "history_after", "history_around"],
+                      "routes": ["GET /sessions/{session_id}"],
                       "headers": ["Agno-Session-Applied", "Link"]}
     assert "Agno-Session-Applied" not in response.headers
 

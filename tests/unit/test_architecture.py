@@ -160,6 +160,7 @@ SHARED_NAMES = {
     "state_merge.py": "the state-merge extension: its route (api) and its RFC 7396 rule (rules)",
     "history.py": "the history-window extension: its route (api), its window over run messages (rules/render), its "
                   "paged run reads (storage)",
+    "search.py": "the message-search extension: its route (api) and its hits as answered (rules/render)",
 }
 
 

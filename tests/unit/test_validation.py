@@ -741,7 +741,7 @@ def test_list_defaults_and_types():
         "session_type": None, "component_id": None, "user_id": None, "session_name": None, "limit": 20,
         "page": 1, "sort_by": "created_at", "sort_order": "desc", "db_id": None, "table": None,
         "created_after": None, "created_before": None, "updated_after": None, "updated_before": None, "metadata": None,
-        "cursor": None, "include_total": None, "fields": None, "include": None}  # the extensions: absent is None
+        "cursor": None, "include_total": None, "fields": None, "include": None, "q": None}  # extensions: absent is None
     got = list_query(args("type=team&limit=%2B5&page=5.0&sort_order=asc&user_id=&session_name=a%25b&table=t"))
     assert (got["session_type"], got["limit"], got["page"], got["sort_order"]) == ("team", 5, 5, "asc")
     assert (got["user_id"], got["session_name"], got["table"]) == ("", "a%b", "t")

@@ -77,3 +77,74 @@ class HistoryWindow:
     def older(self) -> Position | None:
         """The cursor position of the next older page (the oldest message shown), or None when none is older."""
         return self._newest_first[self.limit - 1][0] if self.full and self.limit > 0 else None
+
+    @property
+    def collected(self) -> list[tuple[Position, dict]]:
+        """Every message gathered, newest first (up to limit + 1)."""
+        return list(self._newest_first)
+
+
+class NewerWindow:
+    """Collects the first `limit` history messages after `after` plus one newer message, which tells whether a
+    newer page exists. Feed it run rows oldest first (from `after`'s run on) until `feed` says it is full."""
+
+    def __init__(self, limit: int, after: Position) -> None:
+        self.limit, self.after = limit, after
+        self._oldest_first: list[tuple[Position, dict]] = []
+
+    def feed(self, rows: list[dict]) -> bool:
+        """Take run rows (run_index, created_at, run_id, run_data), oldest first; True once nothing more is needed."""
+        for row in rows:
+            found = history_messages(row["run_data"])
+            if row["run_id"] == self.after.run_id:
+                found = [(i, m) for i, m in found if i > self.after.message]
+            for index, message in found:
+                if self.full:
+                    return True
+                self._oldest_first.append((Position(row["run_index"], row["created_at"], row["run_id"], index),
+                                           message))
+        return self.full
+
+    @property
+    def full(self) -> bool:
+        return len(self._oldest_first) > self.limit
+
+    @property
+    def collected(self) -> list[tuple[Position, dict]]:
+        """Every message gathered, oldest first (up to limit + 1)."""
+        return list(self._oldest_first)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of chat_history: its messages oldest first with their positions, and the positions its `prev` and
+    `next` cursors name (None: nothing older, or newer, than the page)."""
+
+    shown: list[tuple[Position, dict]]
+    prev: Position | None
+    next: Position | None
+
+    def messages(self, now: int) -> list[dict]:
+        """The page's messages as chat_history renders them."""
+        return [message_to_dict(message, now) for _, message in self.shown]
+
+
+def newer_page(window: NewerWindow) -> Page:
+    """The page a NewerWindow gathered: its first `limit` messages, older ones before it, maybe newer ones after."""
+    shown = window.collected[:window.limit]
+    return Page(shown, shown[0][0] if shown else None, shown[-1][0] if window.full and shown else None)
+
+
+def centred_page(older: HistoryWindow, from_target: NewerWindow, limit: int) -> Page:
+    """`limit` messages around a target: `from_target` gathered it first and the messages after it, `older` those
+    before it. As many before as after (one more before when `limit` is even); near either end of the session the
+    window keeps its size by taking more from the other side."""
+    before, (target, *after) = older.collected, from_target.collected
+    if limit == 0:
+        return Page([], None, None)
+    take_before = min(len(before), limit // 2)
+    take_after = min(len(after), limit - 1 - take_before)
+    take_before = min(len(before), limit - 1 - take_after)
+    shown = [*reversed(before[:take_before]), target, *after[:take_after]]
+    return Page(shown, shown[0][0] if len(before) > take_before else None,
+                shown[-1][0] if len(after) > take_after else None)

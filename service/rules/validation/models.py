@@ -64,6 +64,35 @@ class ListFilterQuery(Model):
     updated_before = _epoch_seconds()
 
 
+SEARCH_MODES = ("words", "phrase", "prefix")
+SEARCH_ROLES = ("user", "assistant")
+MAX_SEARCH_CHARS = 512
+MAX_SEARCH_LIMIT = 100
+
+
+class SearchQuery(Model):
+    """Extension `message-search`: GET /sessions/-/search (`q` is checked beside it: required, 1-512 characters)."""
+
+    q = Text()
+    session_type = _session_type()
+    component_id = Text()
+    user_id = Text()
+    role = Choice(SEARCH_ROLES)
+    created_after = _epoch_seconds()
+    created_before = _epoch_seconds()
+    mode = Choice(SEARCH_MODES)
+    limit = QueryInt(ge=1, le=MAX_SEARCH_LIMIT)
+    after = Text()
+    db_id = Text()
+    table = Text()
+
+
+class SessionSearchQuery(Model):
+    """Extension `session-search` on the list: `q`, the words a session's messages or stored name must hold."""
+
+    q = Text()
+
+
 class DetailQuery(Model):
     session_type = _session_type()
     user_id = Text()
@@ -76,6 +105,8 @@ class HistoryQuery(Model):
 
     history_limit = QueryInt(ge=0, le=10000)
     history_before = Text()
+    history_after = Text()
+    history_around = Text()
 
 
 RUN_HEAVY_KEYS = ("messages", "events", "tools", "reasoning_content")

@@ -13,6 +13,7 @@ from service.rules.validation.depth import state_depth, stored_depth_errors
 from service.rules.validation.errors import STRING, error, le_error
 from service.rules.validation.list_filters import with_metadata_filters
 from service.rules.validation.models import (
+    MAX_SEARCH_CHARS,
     AnyObject,
     BulkDeleteBody,
     CreateBody,
@@ -30,6 +31,8 @@ from service.rules.validation.models import (
     RunExcludeQuery,
     RunPageQuery,
     RunsQuery,
+    SearchQuery,
+    SessionSearchQuery,
     StateQuery,
 )
 from service.rules.validation.outcome import Outcome, Parsed, finish
@@ -126,8 +129,36 @@ def list_query(args: MultiDict) -> Parsed:
     """GET /sessions: filters, paging and sorting (`type` comes back as `session_type`, as agno names it), plus the
     list extensions (metadata and date filters, cursor pages, optional total, row shape: their 422s wait for the
     database)."""
-    return finish(with_metadata_filters(
-        _with_extensions(_list_query(args), args, ListFilterQuery, ListPageQuery, ListShapeQuery), args))
+    query = _with_extensions(_list_query(args), args, ListFilterQuery, ListPageQuery, ListShapeQuery)
+    search = validate_query(_shared(SessionSearchQuery), args, ())  # extension `session-search`: AgentOS ignores q
+    query.value = {**query.value, **search.value}
+    query.deferred += _search_text_errors(search.value["q"], "q" in args, required=False) + search.errors
+    return finish(with_metadata_filters(query, args))
+
+
+def _search_text_errors(q: Any, given: bool, required: bool) -> list[dict]:
+    """What is wrong with `q` of the search extensions: required by message search, 1 to MAX_SEARCH_CHARS
+    characters, no NUL (PostgreSQL's text cannot hold one); a non-string is the model's string_type error."""
+    loc = ("query", "q")
+    if not given:
+        return [error("missing", loc, "Field required", None)] if required else []
+    if not isinstance(q, str):
+        return []
+    if not q:
+        return [error("string_too_short", loc, "String should have at least 1 character", q, {"min_length": 1})]
+    if len(q) > MAX_SEARCH_CHARS:
+        return [error("string_too_long", loc, f"String should have at most {MAX_SEARCH_CHARS} characters", q,
+                      {"max_length": MAX_SEARCH_CHARS})]
+    return storable_errors(q, loc, varchar=True)
+
+
+def search_query(args: MultiDict) -> Parsed:
+    """GET /sessions/-/search (extension `message-search`): the text, its filters, the mode and the page; every error
+    is this service's own 422, listed (q's first) once the database is resolved, as the other extensions' are."""
+    query = validate_query(_shared(SearchQuery), args, ("component_id", "user_id"))
+    text = _search_text_errors(query.value["q"], "q" in args, required=True)
+    query.deferred, query.errors = text + query.errors + query.deferred, []
+    return finish(query)
 
 
 def detail_query(args: MultiDict) -> Parsed:
