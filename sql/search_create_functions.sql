@@ -1,50 +1,14 @@
--- The search index's functions. {fn_text} is agno's Message.get_content_string() over stored JSON; {fn_extract}
--- the searchable messages of one run (those the detail's chat_history shows: service/rules/render/messages.py
+-- The search index's functions. {fn_extract} gives the searchable messages of one run (search_scan_messages.sql,
+-- composed in: the scan reads the same text) (those the detail's chat_history shows: service/rules/render/messages.py
 -- history_messages), used by the triggers, the backfill and a scan alike, so they cannot disagree. Both are total
 -- over any JSON: every cast sits behind a CASE that checked the type first, so a trigger never fails a write.
 -- Text past MAX_TEXT characters is not indexed (a tsvector holds at most 1 MB). Replacing them takes no table lock.
-CREATE OR REPLACE FUNCTION {fn_text}(message jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-SELECT CASE jsonb_typeof(message -> 'content')
-    WHEN 'string' THEN message ->> 'content'
-    WHEN 'array' THEN CASE
-        WHEN jsonb_array_length(message -> 'content') = 0 THEN ''
-        WHEN jsonb_typeof(message -> 'content' -> 0) = 'object' AND (message -> 'content' -> 0) ? 'text' THEN
-            CASE jsonb_typeof(message -> 'content' -> 0 -> 'text')
-                WHEN 'string' THEN message -> 'content' -> 0 ->> 'text'
-                WHEN 'null' THEN ''
-                ELSE (message -> 'content' -> 0 -> 'text')::text
-            END
-        ELSE (message -> 'content')::text
-    END
-    ELSE ''
-END
-$$;
-
 CREATE OR REPLACE FUNCTION {fn_extract}(run_data jsonb, run_created_at bigint, config regconfig)
 RETURNS TABLE (message_position integer, message_id text, role text, created_at bigint, body text, document tsvector)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-SELECT (e.i - 1)::integer,
-       CASE WHEN jsonb_typeof(e.m -> 'id') = 'string' AND e.m ->> 'id' <> '' THEN e.m ->> 'id' END,
-       e.m ->> 'role',
-       CASE WHEN n.stamp = trunc(n.stamp) AND n.stamp BETWEEN -9223372036854775808 AND 9223372036854775807
-            THEN n.stamp::bigint ELSE run_created_at END,
-       t.body,
-       to_tsvector(config, left(t.body, {max_text}))
-FROM jsonb_array_elements(CASE
-        WHEN jsonb_typeof(run_data) = 'object' AND (run_data ? 'agent_id' OR run_data ? 'team_id')
-             AND COALESCE(run_data -> 'parent_run_id', 'null'::jsonb) = 'null'::jsonb
-             AND jsonb_typeof(run_data -> 'messages') = 'array'
-        THEN run_data -> 'messages' ELSE '[]'::jsonb END) WITH ORDINALITY AS e(m, i)
-CROSS JOIN LATERAL (SELECT {fn_text}(e.m) AS body) AS t
-CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(e.m -> 'created_at') = 'number'
-                               THEN (e.m -> 'created_at')::numeric END AS stamp) AS n
-WHERE jsonb_typeof(e.m) = 'object'
-  AND COALESCE(e.m ->> 'role', '') NOT IN ('system', 'tool')
-  AND (e.m -> 'from_history' IS NULL OR e.m -> 'from_history' IN ('false', 'null', '0', '[]', '{{}}')
-       OR (jsonb_typeof(e.m -> 'from_history') = 'string'
-           AND lower(btrim(e.m ->> 'from_history', E' \t\n\r\f\v')) IN ({false_words})))
-  AND t.body <> ''
+SELECT x.position::integer, x.message_id, x.role, x.created_at, x.body, to_tsvector(config, left(x.body, {max_text}))
+FROM ({messages_of_run}) AS x
+WHERE x.body <> ''
 $$;
 
 -- A run written, rewritten or deleted: its rows replaced in the writer's own transaction. The delete always runs

@@ -7,6 +7,5 @@ DROP TRIGGER IF EXISTS {tg_runs} ON {runs};
 DROP FUNCTION IF EXISTS {fn_sessions}();
 DROP FUNCTION IF EXISTS {fn_runs}();
 DROP FUNCTION IF EXISTS {fn_extract}(jsonb, bigint, regconfig);
-DROP FUNCTION IF EXISTS {fn_text}(jsonb);
 DROP TABLE IF EXISTS {search};
 DROP TABLE IF EXISTS {state};

@@ -1,34 +1,39 @@
--- Message search over the index (search.py search_messages): the matching messages, filtered, ranked by
--- relevance then recency, after a keyset position, at most %(limit)s (the caller asks one more than a page). The
--- GIN index finds the matches ({tsquery} builds the query by mode with the index's own configuration); only the
--- page's rows read their run and session, for the snippet (ts_headline over agno's content rule) and the name.
-WITH q AS (SELECT config, {tsquery} AS query FROM {state}),
-page AS (
-    SELECT h.session_id, h.run_id, h.position, h.message_id, h.role, h.created_at, h.user_id, h.session_type,
-           h.component_id, ts_rank(h.document, q.query)::float8 AS rank
-    FROM {search} h CROSS JOIN q
-    WHERE h.document @@ q.query AND h.position >= 0
-      AND (%(session_type)s::text IS NULL OR h.session_type = %(session_type)s)
-      AND (%(component_id)s::text IS NULL OR h.component_id = %(component_id)s)
-      AND (%(user_id)s::text IS NULL OR h.user_id = %(user_id)s)
-      AND (%(role)s::text IS NULL OR h.role = %(role)s)
-      AND (%(created_after)s::bigint IS NULL OR h.created_at >= %(created_after)s)
-      AND (%(created_before)s::bigint IS NULL OR h.created_at <= %(created_before)s)
-      AND (%(after_rank)s::float8 IS NULL OR ts_rank(h.document, q.query)::float8 < %(after_rank)s
-           OR (ts_rank(h.document, q.query)::float8 = %(after_rank)s
-               AND (h.created_at < %(after_created_at)s
-                    OR (h.created_at = %(after_created_at)s
-                        AND (h.session_id, h.run_id, h.position) > (%(after_session_id)s::varchar,
-                                                                     %(after_run_id)s::varchar,
-                                                                     %(after_position)s::integer)))))
-    ORDER BY rank DESC, h.created_at DESC, h.session_id, h.run_id, h.position
+-- One page of message search hits from the search index (index mode): the GIN index finds the matching messages,
+-- the filters and the cursor narrow them, relevance then recency then (session_id, run_id, position) order them,
+-- exactly as search_scan.sql does by scanning, and the rows answered are the same: only the page's rows read their
+-- session, their run's text for the snippet (the index's extraction function, so the text is the indexed one) and
+-- the run their session's name derives from.
+WITH query AS MATERIALIZED (
+    SELECT {tsquery} AS q
+),
+found AS (
+    SELECT h.session_id, h.run_id, h.position, h.message_id, h.role, h.created_at,
+           ts_rank(h.document, query.q) AS rank
+    FROM query
+    CROSS JOIN {search} h
+    WHERE h.document @@ query.q AND h.position >= 0
+      {conditions}
+),
+hits AS (
+    SELECT * FROM found
+    {after}
+    ORDER BY rank DESC, created_at DESC, session_id, run_id, position
     LIMIT %(limit)s
+),
+page AS (
+    SELECT h.*, s.session_type, s.agent_id, s.team_id, s.workflow_id, s.user_id, s.session_data, s.workflow_data,
+           (SELECT x.body FROM {fn_extract}(r.run_data, r.created_at, %(config)s::regconfig) x
+            WHERE x.message_position = h.position) AS body
+    FROM hits h
+    JOIN {sessions} s ON s.session_id = h.session_id
+    LEFT JOIN {runs} r ON r.run_id = h.run_id
 )
-SELECT p.*, s.session_data -> 'session_name' AS stored_name,
-       ts_headline(q.config, replace(replace(left({fn_text}(r.run_data -> 'messages' -> p.position), {max_text}),
-                                             {start}, ''), {stop}, ''),
-                   q.query, {headline_options}) AS snippet
-FROM page p CROSS JOIN q
-LEFT JOIN {runs} r ON r.run_id = p.run_id
-LEFT JOIN {sessions} s ON s.session_id = p.session_id
+SELECT p.session_id, p.session_type, p.agent_id, p.team_id, p.workflow_id, p.user_id, p.session_data,
+       p.workflow_data, p.run_id, p.position, p.message_id, p.role, p.created_at, p.rank,
+       ts_headline(%(config)s::regconfig, translate(COALESCE(p.body, ''), E'\x01\x02', '  '), query.q, {headline})
+           AS snippet,
+       n.name_run
+FROM page p
+CROSS JOIN query
+{name_run}
 ORDER BY p.rank DESC, p.created_at DESC, p.session_id, p.run_id, p.position

@@ -9,12 +9,12 @@ WITH query AS MATERIALIZED (
 found AS (
     SELECT s.session_id, s.session_type, s.agent_id, s.team_id, s.workflow_id, s.user_id, s.session_data,
            s.workflow_data, r.run_id, m.position, m.message_id, m.role, m.created_at, m.body,
-           ts_rank(to_tsvector(%(config)s::regconfig, m.body), query.q) AS rank
+           ts_rank(to_tsvector(%(config)s::regconfig, left(m.body, {max_text})), query.q) AS rank
     FROM query
     CROSS JOIN {sessions} s
     JOIN {runs} r ON r.session_id = s.session_id
     CROSS JOIN LATERAL ({messages}) m
-    WHERE to_tsvector(%(config)s::regconfig, m.body) @@ query.q
+    WHERE to_tsvector(%(config)s::regconfig, left(m.body, {max_text})) @@ query.q
       {conditions}
 ),
 page AS (
@@ -25,9 +25,7 @@ page AS (
 )
 SELECT p.session_id, p.session_type, p.agent_id, p.team_id, p.workflow_id, p.user_id, p.session_data,
        p.workflow_data, p.run_id, p.position, p.message_id, p.role, p.created_at, p.rank,
-       ts_headline(%(config)s::regconfig, translate(p.body, E'\x01\x02', '  '), query.q,
-                   'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxFragments=2, MaxWords=24, MinWords=8, '
-                   || 'FragmentDelimiter=" … "') AS snippet,
+       ts_headline(%(config)s::regconfig, translate(p.body, E'\x01\x02', '  '), query.q, {headline}) AS snippet,
        n.name_run
 FROM page p
 CROSS JOIN query

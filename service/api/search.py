@@ -15,8 +15,9 @@ from service.rules import cursors
 from service.rules.extensions import MESSAGE_SEARCH, SEARCH_MODE_HEADER
 from service.rules.render import search as render_search
 from service.rules.validation import parsers
-from service.storage import search_scan
+from service.storage import search, search_scan
 from service.storage.pool import Database
+from service.storage.search_terms import FILTERS, INDEX, Search
 
 bp = Blueprint("search", __name__)
 CURSOR_KIND = "search"
@@ -29,20 +30,20 @@ def search_messages() -> Response:
     parsed = parsed_query(parsers.search_query)
     db = request_database(parsed)
     q = parsed.query
-    filters = {name: q[name] for name in search_scan.FILTERS}
+    filters = {name: q[name] for name in FILTERS}
     filters["user_id"] = current_caller().owner(q["user_id"])  # isolation: a scoped caller finds its own only
-    mode, config = search_scan.search_mode(db)
+    mode, config = search.search_way(db, current_app.config["SETTINGS"].search_config)
     text_mode = q["mode"] or "words"
     binding = _binding(db, q["q"], text_mode, filters)
     key = current_app.config["SETTINGS"].cursor_key
     after = None
     if q["after"] is not None:
         after = render_search.position_from_cursor(cursors.unseal(q["after"], CURSOR_KIND, binding, key))
-    search = search_scan.Search(q["q"], text_mode, filters, config, q["limit"] or DEFAULT_LIMIT, after)
-    mode, rows = message_hits(db, search, mode)
+    asked = Search(q["q"], text_mode, filters, config, q["limit"] or DEFAULT_LIMIT, after)
+    rows = (search if mode == INDEX else search_scan).message_hits(db, asked)
     following = None
-    if len(rows) > search.limit:
-        rows = rows[: search.limit]
+    if len(rows) > asked.limit:
+        rows = rows[: asked.limit]
         following = cursors.seal(CURSOR_KIND, binding, render_search.hit_position(rows[-1]), key)
     body = {"data": [render_search.search_hit(row) for row in rows], "next_cursor": following}
     applied = [name for name in MESSAGE_SEARCH.parameters if q[_QUERY_KEYS.get(name, name)] is not None]
@@ -53,19 +54,13 @@ def search_messages() -> Response:
     return response
 
 
-def message_hits(db: Database, search: search_scan.Search, mode: str) -> tuple[str, list[dict]]:
-    """The hit rows of one page and the mode that computed them: the index when it is complete (the indexed query
-    is wired here; until then, and for every database without `migrate --search`, the scan)."""
-    return search_scan.SCAN, search_scan.message_hits(db, search)
-
-
 def list_search(db: Database, q: str | None) -> tuple[dict, str | None]:
     """The list filters `q=` adds (extension `session-search`: the text and the configuration it is read with), and
     the search mode to announce (None: no `q`, AgentOS's list)."""
     if q is None:
         return {}, None
-    _, config = search_scan.search_mode(db)  # the index's EXISTS is wired into session_condition with the index
-    return {"q": q, "search_config": config}, search_scan.SCAN
+    configured = current_app.config["SETTINGS"].search_config
+    return {"q": q, "search_config": configured}, search.search_way(db, configured)[0]
 
 
 def _binding(db: Database, text: str, text_mode: str, filters: dict) -> list:

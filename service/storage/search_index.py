@@ -20,12 +20,11 @@ from psycopg2 import sql
 
 from service.storage.counts import _derived
 from service.storage.errors import StorageError
-from service.storage.list_extras import SQL_FALSE_WORDS
 from service.storage.online_ddl import DdlConnection, MigrationFailed
 from service.storage.pool import Database
 from service.storage.schema import Index
+from service.storage.search_terms import MAX_TEXT, messages_of_run
 
-MAX_TEXT = 100_000  # characters of one message indexed: a tsvector holds at most 1 MB, whatever the text
 BATCH = 500  # sessions per backfill batch (halved while writers hold its rows, grown back after)
 CHECK_EVERY = 10.0  # seconds `usable` trusts its last look at the catalog
 ABSENT, BUILDING, COMPLETE, BROKEN = "absent", "building", "complete", "broken"
@@ -40,7 +39,7 @@ class SearchNames:
     state: str
     doc: str
     sid: str
-    functions: tuple[str, ...]  # text, extract, runs trigger's, sessions trigger's
+    functions: tuple[str, ...]  # extract, runs trigger's, sessions trigger's
     triggers: tuple[str, ...]  # on runs, on sessions
     sessions_regclass: str
     runs_regclass: str
@@ -56,17 +55,16 @@ class SearchNames:
 def _names(schema: str, session_table: str, runs_table: str) -> SearchNames:
     table, state = _derived(session_table, "search"), _derived(session_table, "search_state")
     doc, sid = _derived(session_table, "search_doc"), _derived(session_table, "search_sid")
-    functions = tuple(_derived(session_table, f"search_{what}") for what in ("text", "extract", "runs_fn",
-                                                                             "sessions_fn"))
+    functions = tuple(_derived(session_table, f"search_{what}") for what in ("extract", "runs_fn", "sessions_fn"))
     triggers = (_derived(session_table, "search_runs"), _derived(session_table, "search_sessions"))
     fragments: dict[str, sql.Composable] = {
         "search": sql.Identifier(schema, table), "state": sql.Identifier(schema, state),
         "sid": sql.Identifier(sid), "sid_name": sql.SQL(sid),
         "search_name": sql.Literal(f'"{schema}"."{table}"'), "state_name": sql.Literal(f'"{schema}"."{state}"'),
         "max_text": sql.Literal(MAX_TEXT),
-        "false_words": sql.SQL(", ").join(sql.Literal(word) for word in SQL_FALSE_WORDS),
         **{f"fn_{what}": sql.Identifier(schema, name)
-           for what, name in zip(("text", "extract", "runs", "sessions"), functions, strict=True)},
+           for what, name in zip(("extract", "runs", "sessions"), functions, strict=True)},
+        "messages_of_run": messages_of_run(sql.SQL("run_data"), sql.SQL("run_created_at")),
         "tg_runs": sql.Identifier(triggers[0]), "tg_sessions": sql.Identifier(triggers[1]),
     }
     return SearchNames(table, state, doc, sid, functions, triggers, f'"{schema}"."{session_table}"',

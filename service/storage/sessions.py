@@ -11,12 +11,13 @@ from psycopg2 import sql
 from psycopg2.extras import execute_values
 
 from service.core.pg_limits import BIGINT_MAX
-from service.storage import counts, list_extras, list_keyset, search_scan
+from service.storage import counts, list_extras, list_keyset, search, search_scan
 from service.storage.binding import json_column, jsonb
 from service.storage.errors import RunConflict, TablesMissing
 from service.storage.legacy import merge_legacy_runs
 from service.storage.list_conditions import DATE_FILTERS, metadata_params
 from service.storage.pool import Database
+from service.storage.search_terms import INDEX
 from service.storage.session_names import name_run_join
 
 SESSION_COLUMNS = (
@@ -102,17 +103,19 @@ def cursor_sortable(sort_by: str) -> bool:
 
 
 def list_statement(filters: dict[str, Any], sort_by: str, sort_order: str, page: ListPage, total: sql.Composable,
-                   runs: sql.Identifier) -> tuple[dict[str, sql.Composable], dict[str, Any]]:
+                   runs: sql.Identifier, searched: sql.Composable | None = None
+                   ) -> tuple[dict[str, sql.Composable], dict[str, Any]]:
     """The fragments `list_sessions.sql` is composed with and its parameters; `total` is `counts.list_total`'s
     (also what the benchmark's pgbench ceiling runs). A cursor page reads one row more than it shows: that row
-    says whether another page follows."""
+    says whether another page follows. `searched` is the `q=` condition (search.session_condition from the index,
+    else the scan's)."""
     where = list_filter(filters.get("session_type"), filters.get("user_id") is not None,
                         filters.get("component_id") is not None, filters.get("session_name") is not None,
                         len(filters.get("metadata") or ()),
                         tuple(name for name in DATE_FILTERS if filters.get(name) is not None))
     if filters.get("q") is not None:  # extension `session-search`: %(q)s under %(search_config)s
         where = sql.Composed([where, sql.SQL("\n      AND " if where.string else "WHERE "),
-                              search_scan.session_condition(runs)])
+                              searched if searched is not None else search_scan.session_condition(runs)])
     fragments = {"order_by": order_clause(sort_by, sort_order), "where": where, "total": total,
                  "after": sql.SQL(""), "name_run": name_run_join(runs), **list_extras.extras(page.include, runs)}
     params = {k: v for k, v in filters.items() if k != "metadata"} | metadata_params(filters.get("metadata"))
@@ -134,9 +137,15 @@ def list_sessions(db: Database, filters: dict[str, Any], sort_by: str, sort_orde
     the included keys' raw values."""
 
     def read(total: sql.Composable) -> list[dict]:
-        fragments, params = list_statement(filters, sort_by, sort_order, page, total, db.identifiers["runs"])
+        fragments, params = list_statement(filters, sort_by, sort_order, page, total, db.identifiers["runs"],
+                                           searched)
         return db.read_all("list_sessions", params, **fragments)
 
+    searched = None
+    if filters.get("q") is not None:  # the index's condition and configuration once it is complete
+        way, config = search.search_way(db, filters["search_config"])
+        if way == INDEX:
+            searched, filters = search.session_condition(db), {**filters, "search_config": config}
     total = counts.list_total(db, filters) if page.count else NO_TOTAL
     try:
         rows = read(total)

@@ -309,7 +309,7 @@ def test_drop_removes_everything_it_created_and_nothing_else(make_app, pg_dsn, r
     created = set(catalog(rows)) - set(before)
     assert {name for _, name, _ in created} >= {
         "agno_sessions_svc_search", "agno_sessions_svc_search_state", "agno_sessions_svc_search_doc",
-        "agno_sessions_svc_search_sid", "agno_sessions_svc_search_extract", "agno_sessions_svc_search_text",
+        "agno_sessions_svc_search_sid", "agno_sessions_svc_search_extract",
         "agno_sessions_svc_search_runs", "agno_sessions_svc_search_sessions"}
     out = io.StringIO()
     migrate(settings(pg_dsn), drop_search=True, out=out)

@@ -1,85 +1,86 @@
-"""search_messages over the index: the three modes, every filter, the total order walked page by page with keys,
-escaped snippets with marks, and the GIN index used at 20k sessions / 100k messages."""
+"""The search index answers exactly what the scan answers (extensions `message-search`, `session-search`): the same
+hits, ranks, snippets and pages, byte for byte, before and after `migrate --search` on the same data, for every
+mode and filter and the list's `q=`; and the indexed statement finds its matches through the GIN index at 20k
+sessions / 100k messages."""
 
 from __future__ import annotations
 
 import json
+import random
 
-import pytest
 from psycopg2 import sql
 
 from service.cli import migrate
 from service.core.config import load_settings
+from service.storage import search, search_index
 from service.storage.registry import open_database
-from service.storage.search import SearchKey, search_messages, search_statement
+from service.storage.search_terms import Search
+from service.storage.session_names import name_run_join
+
+QUERIES = [
+    "q=invoice", "q=invoice wrong", "q=wrong invoice&mode=phrase", "q=invo corr&mode=prefix",
+    "q=it's \\ 'odd'&mode=prefix", "q=!!!", "q=invoice&type=team", "q=invoice&component_id=agent-1",
+    "q=invoice&user_id=u2", "q=invoice&role=assistant", "q=invoice&created_after=150", "q=invoice&created_before=100",
+    "q=apple&limit=3", "q=billing", "q=tart pie",
+]
 
 
-@pytest.fixture
-def db(make_app, pg_dsn):
-    make_app()
-    settings = load_settings({"AGNO_PG_DSN": pg_dsn})
-    migrate(settings, search=True)
-    handle = open_database(settings.databases[0], 2, 30.0)
-    yield handle
-    handle.close()
-
-
-def run(rows, session_id: str, run_id: str, *texts: str, created_at: int = 1767225610, **extra) -> None:
+def _run(rows, session_id: str, run_id: str, *texts: str, created_at: int = 1767225610, **extra) -> None:
     messages = [{"role": "user" if n % 2 == 0 else "assistant", "content": text, **extra}
                 for n, text in enumerate(texts)]
     rows.run(session_id, {"run_id": run_id, "agent_id": "agent-1", "messages": messages}, created_at=created_at)
 
 
-def test_modes_filters_references_and_snippets(db, rows):
+def _seed(rows) -> None:
     rows.session("s1", "agent", component_id="agent-1", user_id="u1", session_data={"session_name": "Billing"})
     rows.session("s2", "team", component_id="team-1", user_id="u2")
-    run(rows, "s1", "r1", "my invoice is wrong & 2 < 3", "the invoice was corrected", created_at=100)
+    _run(rows, "s1", "r1", "my invoice is wrong & 2 < 3", "the invoice was corrected", created_at=100)
     rows.run("s2", {"run_id": "r2", "team_id": "team-1", "messages": [
-        {"role": "user", "content": "wrong invoice again", "id": "m-7", "created_at": 200}]}, created_at=150)
-    found = search_messages(db, "invoice")
-    assert [(h["session_id"], h["message"]) for h in found] == [("s2", "m-7"), ("s1", "r1#0"), ("s1", "r1#1")]
-    first = next(h for h in found if h["message"] == "r1#0")
-    assert first["snippet"] == "my <mark>invoice</mark> is wrong &amp; 2 &lt; 3"
-    assert first["stored_name"] == "Billing" and first["role"] == "user" and first["created_at"] == 100
-    assert first["session_type"] == "agent" and first["component_id"] == "agent-1" and first["user_id"] == "u1"
-    assert {h["message"] for h in search_messages(db, "invoice wrong")} == {"m-7", "r1#0"}
-    assert {h["message"] for h in search_messages(db, "invoice wrong", mode="phrase")} == set()
-    assert {h["message"] for h in search_messages(db, "wrong invoice", mode="phrase")} == {"m-7"}
-    assert {h["message"] for h in search_messages(db, "invo corr", mode="prefix")} == {"r1#1"}
-    assert search_messages(db, "it's \\ 'odd'", mode="prefix") == []
-    assert search_messages(db, "!!!", mode="prefix") == []
-    assert {h["message"] for h in search_messages(db, "invoice", session_type="team")} == {"m-7"}
-    assert {h["message"] for h in search_messages(db, "invoice", component_id="agent-1")} == {"r1#0", "r1#1"}
-    assert {h["message"] for h in search_messages(db, "invoice", user_id="u2")} == {"m-7"}
-    assert {h["message"] for h in search_messages(db, "invoice", role="assistant")} == {"r1#1"}
-    assert {h["message"] for h in search_messages(db, "invoice", created_after=150)} == {"m-7"}
-    assert {h["message"] for h in search_messages(db, "invoice", created_before=100)} == {"r1#0", "r1#1"}
-    assert search_messages(db, "billing") == []  # the name row is for the list's q=, not a message
-    with pytest.raises(ValueError):
-        search_messages(db, "x", mode="regex")
+        {"role": "user", "content": "wrong invoice again", "id": "m-7", "created_at": 200},
+        {"role": "assistant", "content": [{"type": "text", "text": "an <b>invoice</b> part"}, {"type": "image"}]},
+        {"role": "system", "content": "invoice system prompt"},
+        {"role": "user", "content": "invoice from history", "from_history": True}]}, created_at=150)
+    rng = random.Random(20)
+    words = ["apple", "pie", "tart", "invoice", "plum", "wrong"]
+    for s in range(3, 12):
+        rows.session(f"s{s}", "agent", component_id="agent-1", user_id=f"u{s % 3}")
+        for n in range(rng.randint(1, 3)):  # equal ranks and times on purpose: the order must still be total
+            _run(rows, f"s{s}", f"s{s}-r{n}", *(" ".join(rng.choices(words, k=3)) for _ in range(3)),
+                 created_at=100 + n % 2)
 
 
-def test_pages_walk_the_total_order_once(db, rows):
-    rows.session("s1", "agent", component_id="agent-1")
-    rows.session("s2", "agent", component_id="agent-1")
-    for n in range(7):  # equal ranks and equal times: the order still is total
-        run(rows, "s1" if n % 2 else "s2", f"r{n}", "apple pie", "apple apple tart", created_at=100 + n % 3)
-    everything = search_messages(db, "apple", limit=100)
-    assert len(everything) == 14
-    keys = [h["key"] for h in everything]
-    assert keys == sorted(keys, key=lambda k: (-k.rank, -k.created_at, k.session_id, k.run_id, k.position))
-    walked, after = [], None
-    while True:
-        page = search_messages(db, "apple", after=after, limit=4)
-        walked += page[:3]
-        if len(page) < 4:
-            break
-        after = page[2]["key"]
-    assert [h["key"] for h in walked] == keys
-    assert isinstance(after, SearchKey)
+def _answers(client) -> dict[str, tuple]:
+    """Every query's pages (walked along their cursors) and the list's q= pages, with the mode each announced."""
+    out = {}
+    for query in QUERIES:
+        pages, url = [], f"/sessions/-/search?{query}"
+        while url:
+            response = client.get(url)
+            assert response.status_code == 200, (query, response.data)
+            body = response.get_json()
+            pages.append((response.headers["Agno-Search-Mode"], body))
+            url = f"/sessions/-/search?{query}&after={body['next_cursor']}" if body["next_cursor"] else None
+        out[query] = pages
+    for query in ("q=invoice", "q=billing", "q=apple&limit=2&page=2", "q=apple&cursor=&limit=3"):
+        response = client.get(f"/sessions?{query}")
+        out["list " + query] = [(response.headers["Agno-Search-Mode"], response.get_json())]
+    return out
 
 
-def test_the_gin_index_finds_the_matches_at_20k_sessions(make_app, pg_dsn, rows):
+def test_the_index_answers_what_the_scan_answers(app, client, rows, pg_dsn) -> None:
+    _seed(rows)
+    scanned = _answers(client)
+    assert {mode for pages in scanned.values() for mode, _ in pages} == {"scan"}
+    assert sum(len(body["data"]) for pages in scanned.values() for _, body in pages) > 40  # the queries find things
+    migrate(load_settings({"AGNO_PG_DSN": pg_dsn}), search=True)
+    search_index.forget(next(iter(app.config["REGISTRY"])))  # the app looks at the catalog again now
+    indexed = _answers(client)
+    assert {mode for pages in indexed.values() for mode, _ in pages} == {"index"}
+    for query, pages in scanned.items():
+        assert [body for _, body in indexed[query]] == [body for _, body in pages], query
+
+
+def test_the_gin_index_finds_the_matches_at_20k_sessions(make_app, pg_dsn, rows) -> None:
     make_app()
     rows.execute(
         "INSERT INTO ai.agno_sessions (session_id, session_type, agent_id, user_id, created_at) "
@@ -97,11 +98,14 @@ def test_the_gin_index_finds_the_matches_at_20k_sessions(make_app, pg_dsn, rows)
     assert rows.execute("SELECT count(*) FROM ai.agno_sessions_svc_search") == [(100_000,)]
     db = open_database(settings.databases[0], 1, 30.0)
     try:
-        hits = search_messages(db, "word50003")
-        assert [(h["session_id"], h["message"]) for h in hits] == [("s10000", "r10000#3")]
-        fragments, params = search_statement(db, "word50003", limit=21)
+        asked = Search("word50003", "words", {}, "simple", 20)
+        hits = search.message_hits(db, asked)
+        assert [(h["session_id"], h["run_id"], h["position"]) for h in hits] == [("s10000", "r10000", 3)]
+        statement = db.query("search_messages", **{**search_index.names(db).fragments,
+                                                   **asked.fragments(search.CONDITIONS)},
+                             name_run=name_run_join(db.identifiers["runs"]))
         with db.transaction() as cur:
-            cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + db.query("search_messages", **fragments), params)
+            cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + statement, asked.params())
             plan = json.dumps(cur.fetchone())
         assert "agno_sessions_svc_search_doc" in plan and "Bitmap Index Scan" in plan
     finally:

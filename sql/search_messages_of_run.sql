@@ -1,4 +1,5 @@
--- The searchable messages of one run row `r` (a lateral subquery): exactly the messages the detail's chat_history
+-- The searchable messages of one run ({run_data}, {run_created_at}: the run row's columns in a scan's lateral
+-- subquery, the function's arguments in the search index's extraction function, so the two cannot disagree): exactly the messages the detail's chat_history
 -- shows (rules/render/messages.py history_messages: user and assistant messages, not carried over from history, of
 -- a top-level agent or team run), each with its position in run_data.messages, its stored id (a non-empty string,
 -- else NULL), its role, its created_at (its own when an integral number within bigint, else the run's) and its text
@@ -10,7 +11,7 @@ SELECT e.i - 1 AS position,
                  AND (e.m ->> 'created_at')::numeric = trunc((e.m ->> 'created_at')::numeric)
                  AND (e.m ->> 'created_at')::numeric BETWEEN -9223372036854775808 AND 9223372036854775807
             THEN (e.m ->> 'created_at')::numeric::bigint
-            ELSE r.created_at END AS created_at,
+            ELSE {run_created_at} END AS created_at,
        CASE jsonb_typeof(e.m -> 'content')
             WHEN 'string' THEN e.m ->> 'content'
             WHEN 'array' THEN
@@ -20,11 +21,11 @@ SELECT e.i - 1 AS position,
                      ELSE (e.m -> 'content')::text END
             ELSE '' END AS body
 FROM jsonb_array_elements(
-         CASE WHEN jsonb_typeof(r.run_data) = 'object'
-                   AND (r.run_data ? 'agent_id' OR r.run_data ? 'team_id')
-                   AND COALESCE(r.run_data -> 'parent_run_id', 'null') = 'null'
-                   AND jsonb_typeof(r.run_data -> 'messages') = 'array'
-              THEN r.run_data -> 'messages' ELSE '[]'::jsonb END) WITH ORDINALITY AS e(m, i)
+         CASE WHEN jsonb_typeof({run_data}) = 'object'
+                   AND ({run_data} ? 'agent_id' OR {run_data} ? 'team_id')
+                   AND COALESCE({run_data} -> 'parent_run_id', 'null') = 'null'
+                   AND jsonb_typeof({run_data} -> 'messages') = 'array'
+              THEN {run_data} -> 'messages' ELSE '[]'::jsonb END) WITH ORDINALITY AS e(m, i)
 WHERE jsonb_typeof(e.m) = 'object'
   AND COALESCE(e.m ->> 'role', '') NOT IN ('system', 'tool')
   AND (e.m -> 'from_history' IS NULL OR e.m -> 'from_history' IN ('false', 'null', '0', '[]', '{{}}')
