@@ -250,7 +250,8 @@ def test_check_reports_the_layout(pg_dsn: str, catalog: Inspector) -> None:
     assert result.stdout == (f"cli-db: ok; {SCHEMA}.agno_sessions (14 columns), "
                              f"{SCHEMA}.agno_runs (13 columns); db_id pinned by AGNO_DB_ID\n"
                              "cli-db: session counts not installed: lists count rows "
-                             "(`agno-session migrate --indexes`)\n")
+                             "(`agno-session migrate --indexes`)\n"
+                             "cli-db: search index not installed: searches scan (`agno-session migrate --search`)\n")
 
 
 def test_check_fails_when_the_session_counts_drifted_until_migrate_recounts(pg_dsn: str, catalog: Inspector) -> None:
@@ -308,7 +309,7 @@ def test_check_reports_each_database_and_fails_on_an_unreachable_one(pg_dsn: str
     mapping = json.dumps({"good": {"dsn": pg_dsn, "schema": SCHEMA}, "gone": other_database(pg_dsn, "nope")})
     result = run_cli("check", AGNO_SESSION_DSN_MAP=mapping)
     assert result.returncode == 1
-    lines = [line for line in result.stdout.splitlines() if "session counts" not in line]
+    lines = [line for line in result.stdout.splitlines() if "session counts" not in line and "search index" not in line]
     assert lines[0].startswith("good: ok;")
     assert lines[1].startswith("gone: cannot connect:") and "nope" in lines[1]
 
