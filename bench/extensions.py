@@ -44,8 +44,9 @@ def applied_names(headers: dict[str, str]) -> list[str]:
 
 
 def applies(route: Route, headers: dict[str, str]) -> bool:
-    """Whether the answer says the route's extension parameter took effect (`metadata` also as `metadata.tier`)."""
-    return any(n == route.applies or n.startswith(route.applies + ".") for n in applied_names(headers))
+    """Whether the answer names the route's extension parameter as Agno-Session-Applied does (the metadata filters
+    as the one name `metadata.*`)."""
+    return route.applies in applied_names(headers)
 
 
 def with_query(path: str, name: str, value: str) -> str:

@@ -130,7 +130,7 @@ def list_routes(sessions: int) -> list[Route]:
                   a_paths=("/sessions?limit=20",), applies="fields", group="lists",
                   note="extension; AgentOS measured on its plain page"),
             Route("list metadata.tier", "GET", tuple(f"/sessions?metadata.tier={t}" for t, _ in TIERS),
-                  a_paths=("/sessions?type=agent",), applies="metadata", group="lists",
+                  a_paths=("/sessions?type=agent",), applies="metadata.*", group="lists",
                   note="extension; AgentOS has no metadata filter: measured on its plain list by type"),
             Route("list created range", "GET",
                   tuple(f"/sessions?created_after={h}&created_before={h + 3600}" for h in hours),
