@@ -21,28 +21,32 @@ _LAST_RUN = (
     "LEFT JOIN LATERAL (SELECT r.created_at AS last_run_created_at, r.status AS last_run_status FROM {runs} r "
     "WHERE r.session_id = p.session_id " + _NEWEST + ") lr ON true",
 )
-# The newest run chat_history shows a message of (history_messages in rules/render/messages.py, in SQL: a
-# top-level agent or team run with a user or assistant message not carried over from history), messages only.
-_LAST_MESSAGES = (
-    "last_messages",
-    "LEFT JOIN LATERAL (SELECT r.run_data -> 'messages' AS last_messages FROM {runs} r "
-    "WHERE r.session_id = p.session_id "
-    "AND (r.run_data ? 'agent_id' OR r.run_data ? 'team_id') "
-    "AND COALESCE(r.run_data -> 'parent_run_id', 'null') = 'null' "
-    "AND jsonb_typeof(r.run_data -> 'messages') = 'array' "
-    "AND EXISTS (SELECT 1 FROM jsonb_array_elements(r.run_data -> 'messages') e(m) "
-    "WHERE jsonb_typeof(e.m) = 'object' AND COALESCE(e.m ->> 'role', '') NOT IN ('system', 'tool') "
+_SHOWN = (  # a message chat_history shows (history_messages in rules/render/messages.py), as SQL over `e.m`
+    "jsonb_typeof(e.m) = 'object' AND COALESCE(e.m ->> 'role', '') NOT IN ('system', 'tool') "
     "AND (e.m -> 'from_history' IS NULL OR e.m -> 'from_history' IN ('false', 'null', '0', '[]', '{{}}') "
     "OR (jsonb_typeof(e.m -> 'from_history') = 'string' "
     "AND lower(btrim(e.m ->> 'from_history', E' \\t\\n\\r\\f\\v')) IN ("
-    + ", ".join(f"'{word}'" for word in SQL_FALSE_WORDS) + ")))) "
-    + _NEWEST + ") lm ON true",
+    + ", ".join(f"'{word}'" for word in SQL_FALSE_WORDS) + ")))"
+)
+# The last message chat_history shows: the newest top-level agent or team run holding one, its last such message.
+# The runs are walked newest first behind an OFFSET 0 fence, so the filters (which read run_data) run on one run
+# after another until the first match, instead of on every run of the session before a sort.
+_LAST_MESSAGE = (
+    "last_message_raw",
+    "LEFT JOIN LATERAL (SELECT m.msg AS last_message_raw "
+    "FROM (SELECT r.run_data AS d FROM {runs} r WHERE r.session_id = p.session_id "
+    "ORDER BY r.run_index DESC NULLS FIRST, r.created_at DESC, r.run_id DESC OFFSET 0) c "
+    "CROSS JOIN LATERAL (SELECT e.m AS msg FROM jsonb_array_elements(CASE WHEN jsonb_typeof(c.d -> 'messages') "
+    "= 'array' THEN c.d -> 'messages' ELSE '[]'::jsonb END) WITH ORDINALITY e(m, i) "
+    "WHERE " + _SHOWN + " ORDER BY e.i DESC LIMIT 1) m "
+    "WHERE (c.d ? 'agent_id' OR c.d ? 'team_id') AND COALESCE(c.d -> 'parent_run_id', 'null') = 'null' "
+    "LIMIT 1) lm ON true",
 )
 _GROUPS = {  # include name → the lateral join that computes it (total_tokens needs none: session_data has it)
     "run_count": ("rc", _RUN_COUNT),
     "last_run_at": ("lr", _LAST_RUN),
     "last_run_status": ("lr", _LAST_RUN),
-    "last_message": ("lm", _LAST_MESSAGES),
+    "last_message": ("lm", _LAST_MESSAGE),
 }
 
 

@@ -9,6 +9,7 @@ import random
 import pytest
 from psycopg2.extras import Json
 
+from service.rules.render.messages import content_text
 from service.rules.validation.scalars import FALSE_WORDS
 from service.storage.list_extras import SQL_FALSE_WORDS
 from tests.support.rows import Rows
@@ -24,6 +25,14 @@ def _message(mid: str, role: str, content: str, **extra) -> dict:
 def _run(sid: str, n: int, messages: list[dict], **extra) -> dict:
     return {"run_id": f"{sid}-r{n}", "agent_id": "a1", "status": extra.pop("status", "COMPLETED"),
             "created_at": NOW + n, "messages": messages, **extra}
+
+
+def _preview(entry: dict | None) -> dict | None:
+    """What a list row's last_message shows of a chat_history entry."""
+    if entry is None:
+        return None
+    return {"id": entry.get("id"), "role": entry.get("role"), "content": content_text(entry)[:280],
+            "created_at": entry["created_at"]}
 
 
 def _seed(rows: Rows) -> None:
@@ -54,7 +63,7 @@ def test_include_adds_exactly_the_keys_the_detail_and_runs_agree_with(client, ro
         assert row["run_count"] == len(runs)
         assert row["last_run_status"] == (runs[-1]["status"] if runs else None)
         assert row["last_run_at"] == (runs[-1]["created_at"] if runs else None)
-        assert row["last_message"] == (history[-1] if history else None)
+        assert row["last_message"] == _preview(history[-1] if history else None)
     by_id = {row["session_id"]: row for row in response.get_json()["data"]}
     assert by_id["plain"]["last_message"]["content"] == "sure" and by_id["plain"]["total_tokens"] == 42
     assert {k: by_id["empty"][k] for k in INCLUDE.split(",")} == {
@@ -134,7 +143,7 @@ def test_include_on_random_sessions_matches_the_detail(client, rows) -> None:
     assert len(listed) == 25 + len(flags) - 1
     for row in listed:
         history = client.get(f"/sessions/{row['session_id']}").get_json().get("chat_history") or []
-        assert row["last_message"] == (history[-1] if history else None), row["session_id"]
+        assert row["last_message"] == _preview(history[-1] if history else None), row["session_id"]
 
 
 def test_include_on_a_legacy_table_merges_the_blob(client, rows) -> None:
@@ -149,3 +158,32 @@ def test_include_on_a_legacy_table_merges_the_blob(client, rows) -> None:
 
 def test_sql_false_words_are_pydantics() -> None:
     assert set(SQL_FALSE_WORDS) == FALSE_WORDS
+
+
+def test_last_message_is_a_preview_cut_as_run_previews_are(client, rows) -> None:
+    rows.session("long", "agent", component_id="a1")
+    parts = [{"type": "text", "text": "x" * 1000}, {"type": "image"}]
+    rows.run("long", _run("long", 0, [_message("m1", "user", "q"), {"role": "assistant", "content": parts}]))
+    row = client.get("/sessions?include=last_message").get_json()["data"][0]
+    message = row["last_message"]
+    assert message == {"id": None, "role": "assistant", "content": "x" * 280, "created_at": message["created_at"]}
+    assert isinstance(message["created_at"], int)  # no stored created_at: dated as chat_history dates it
+
+
+def test_last_message_reads_only_the_newest_runs(client, rows, app) -> None:
+    """A session of 300 long runs: the statement reads the newest run's messages, not every run's."""
+    from service.storage.sessions import NO_TOTAL, ListPage, list_statement
+    from tests.support.plans import explain, plan_nodes
+
+    rows.session("big", "agent", component_id="a1")
+    for n in range(300):
+        rows.run("big", _run("big", n, [_message(f"u{n}", "user", "q " * 2000), _message(f"a{n}", "assistant", "a")]))
+    rows.execute("ANALYZE ai.agno_runs")
+    db = next(iter(app.config["REGISTRY"]))
+    fragments, params = list_statement({"session_type": None}, "created_at", "desc",
+                                       ListPage(20, 1, count=False, include=("last_message",)), NO_TOTAL,
+                                       db.identifiers["runs"])
+    plan = explain(rows, db, "list_sessions", fragments, params)
+    functions = [n for n in plan_nodes(plan) if n["Node Type"] == "Function Scan"]
+    assert functions and max(n["Actual Loops"] for n in functions) <= 2, functions  # messages of one run unpacked
+    assert client.get("/sessions?include=last_message").get_json()["data"][0]["last_message"]["id"] == "a299"

@@ -82,11 +82,12 @@ def operations() -> set[tuple[str, str]]:
 
 
 def media_types(node: Any, ptr: str = "") -> list[tuple[str, dict]]:
-    """Every Media Type Object in the document (under a `content` map), with its pointer."""
+    """Every Media Type Object in the document (under a `content` map), with its pointer; a schema's property
+    named `content` (under `properties`) is a property, not a map."""
     found = []
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == "content" and isinstance(value, dict):
+            if key == "content" and isinstance(value, dict) and not ptr.endswith("/properties"):
                 found += [(f"{ptr}/content/{_escape(mt)}", obj) for mt, obj in value.items()]
             else:
                 found += media_types(value, ptr + "/" + _escape(key))

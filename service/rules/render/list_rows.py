@@ -5,28 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.rules.render.messages import history_messages, message_to_dict
+from service.rules.render.messages import history_messages, message_preview
 from service.rules.render.timestamps import iso_utc
 
 
 def _last_message(runs: list, now: int) -> dict | None:
-    """The last message the detail's chat_history would show, from runs in agno's order."""
+    """A preview of the last message the detail's chat_history would show, from runs in agno's order."""
     for run in reversed(runs):
         shown = history_messages(run)
         if shown:
-            return message_to_dict(shown[-1][1], now)
+            return message_preview(shown[-1][1], now)
     return None
 
 
 def _from_columns(row: dict, now: int) -> dict[str, Any]:
     """The included values the list's statement computed (storage/list_extras.py)."""
-    messages = row.get("last_messages")
+    message = row.get("last_message_raw")
     return {
         "run_count": row.get("run_count"),
         "last_run_at": iso_utc(row.get("last_run_created_at")),
         "last_run_status": row.get("last_run_status"),
-        # The statement chose the newest run that shows a message; only its messages came back.
-        "last_message": _last_message([{"agent_id": None, "messages": messages}], now) if messages else None,
+        # The statement chose the message (the last chat_history shows) and sent it alone.
+        "last_message": message_preview(message, now) if isinstance(message, dict) else None,
     }
 
 

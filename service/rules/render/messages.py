@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -44,6 +45,7 @@ _METRIC_KEYS = (
     "provider_metrics",
 )
 _SKIPPED_ROLES = ("system", "tool")
+PREVIEW_CHARS = 280  # what AgentOS's run previews keep of a text
 
 
 def _metrics(stored: Any) -> dict:
@@ -88,6 +90,35 @@ def message_to_dict(message: dict, now: int) -> dict:
     created_at = message.get("created_at")
     out["created_at"] = now if created_at is None else lax_int(created_at)
     return out
+
+
+def content_text(message: dict) -> str:
+    """agno's text of a message (Message.get_content_string): a string as is; of a list, the first part's `text`
+    when it is an object holding one, else the list as JSON; anything else, nothing."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        if not content:
+            return ""
+        first = content[0]
+        if isinstance(first, dict) and "text" in first:
+            return first.get("text", "")
+        return json.dumps(content, ensure_ascii=False)
+    return ""
+
+
+def message_preview(message: dict, now: int) -> dict:
+    """A message as a list row shows it: its stored id, who said it, when (as chat_history dates it), and the
+    start of its text, cut as run previews cut theirs."""
+    text = content_text(message)
+    created_at = message.get("created_at")
+    return {
+        "id": message.get("id"),
+        "role": message.get("role"),
+        "content": text[:PREVIEW_CHARS] if isinstance(text, str) else text,
+        "created_at": now if created_at is None else lax_int(created_at),
+    }
 
 
 def history_messages(run: Any) -> list[tuple[int, dict]]:

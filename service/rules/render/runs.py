@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 from service.rules.agno import detect_session_type
+from service.rules.render.messages import PREVIEW_CHARS
 from service.rules.render.timestamps import iso_utc
 from service.rules.render.values import as_text, stringify_input, with_sdk
 
 RUN_STATUSES = ("CANCELLED", "COMPLETED", "ERROR", "PAUSED", "PENDING", "REGENERATED", "RUNNING")
-_PREVIEW_CHARS = 280
 _INPUT_MEDIA_KEYS = ("images", "videos", "audios", "files")
 # Trailing fields shared by RunSchema and TeamRunSchema, all read verbatim with a None default.
 _FORK_FIELDS = (
@@ -215,7 +215,7 @@ def _preview(value: Any) -> str | None:
     if value is None:
         return None
     text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return text[:_PREVIEW_CHARS]
+    return text[:PREVIEW_CHARS]
 
 
 def run_preview(item: dict) -> dict:
