@@ -6,6 +6,9 @@ word "quasar"); ~20 sessions per user; 1-8 runs each (mean 4.5) of 2-13 kB with 
 step shapes. The same arguments always write the same rows, so two servers (and two runs) see equal data.
 --extension-data adds what the extensions' benchmark (bench/extensions.py) reads: three long agent sessions
 (LONG_RUNS: 50, 5,000 and 50,000 runs of ~1.5 kB) and a `tier` key in every generated session's metadata.
+--light-runs writes the same session rows but one small run (~1.5 kB) per session instead of 1-8 of 2-13 kB:
+a dataset for what depends on the number of sessions (list pages), loaded in minutes at 1M sessions, not in over
+an hour (its run figures are not the full dataset's).
 """
 
 from __future__ import annotations
@@ -150,13 +153,19 @@ def run_rows(rng: random.Random, session: dict, count: int, size: int = 0) -> It
                "updated_at": at}
 
 
-def rows(sessions: int, seed: int) -> Iterator[tuple[dict, list[dict]]]:
-    """Every session with its run rows, in id order, from one seeded generator."""
-    rng = random.Random(seed)
+LIGHT_RUN_BYTES = 300  # --light-runs: the answer at its 100-character floor; with the prompt, 0.95-2.5 kB a run
+
+
+def rows(sessions: int, seed: int, light: bool = False) -> Iterator[tuple[dict, list[dict]]]:
+    """Every session with its run rows, in id order, from one seeded generator. `light`: the same sessions, each
+    with one small run `{session_id}-r0` from a second generator instead (the full runs are still drawn, unwritten,
+    so that every session row stays the full dataset's)."""
+    rng, light_rng = random.Random(seed), random.Random(seed * 1000 + 3)
     for i in range(sessions):
         count = rng.randint(1, 8)
         session = session_row(rng, i, sessions, count)
-        yield session, list(run_rows(rng, session, count))
+        runs = list(run_rows(rng, session, count))
+        yield session, list(run_rows(light_rng, session, 1, LIGHT_RUN_BYTES)) if light else runs
 
 
 # The extension data (--extension-data): long sessions by run count, and metadata tiers with a skewed spread.
@@ -255,8 +264,9 @@ def copy(cur: Any, table: str, columns: tuple[str, ...], batch: list[dict]) -> N
     cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buf)
 
 
-def load(dsn: str, sessions: int, seed: int, schema: str = "ai", batch_size: int = 2000) -> dict:
-    """Empty agno's tables in `dsn` and load the dataset; returns its counts. Tables must exist."""
+def load(dsn: str, sessions: int, seed: int, schema: str = "ai", batch_size: int = 2000, light: bool = False) -> dict:
+    """Empty agno's tables in `dsn` and load the dataset (`light`: one small run per session); returns its counts.
+    Tables must exist."""
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     started, n_runs = time.monotonic(), 0
@@ -264,7 +274,7 @@ def load(dsn: str, sessions: int, seed: int, schema: str = "ai", batch_size: int
         cur.execute(f"TRUNCATE {schema}.agno_runs, {schema}.agno_sessions")
         s_batch: list[dict] = []
         r_batch: list[dict] = []
-        for done, (session, runs) in enumerate(rows(sessions, seed), 1):
+        for done, (session, runs) in enumerate(rows(sessions, seed, light), 1):
             s_batch.append(session)
             r_batch.extend(runs)
             n_runs += len(runs)
@@ -277,7 +287,7 @@ def load(dsn: str, sessions: int, seed: int, schema: str = "ai", batch_size: int
         cur.execute(f"VACUUM ANALYZE {schema}.agno_sessions")
         cur.execute(f"VACUUM ANALYZE {schema}.agno_runs")
     conn.close()
-    return {"sessions": sessions, "runs": n_runs, "seed": seed,
+    return {"sessions": sessions, "runs": n_runs, "seed": seed, "light_runs": light,
             "load_seconds": round(time.monotonic() - started, 1)}
 
 
@@ -290,10 +300,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--schema", default="ai")
     ap.add_argument("--extension-data", action="store_true",
                     help="also the long sessions and the metadata tiers the extensions' benchmark reads")
+    ap.add_argument("--light-runs", action="store_true",
+                    help="one small run per session instead of 1-8 of 2-13 kB (the same sessions; loads in minutes)")
     args = ap.parse_args(argv)
     if not 1 <= args.sessions <= 1_000_000:
         ap.error("--sessions must be between 1 and 1,000,000")
-    counts = load(args.dsn, args.sessions, args.seed, args.schema)
+    counts = load(args.dsn, args.sessions, args.seed, args.schema, light=args.light_runs)
     if args.extension_data:
         counts |= extend(args.dsn, args.sessions, args.seed, args.schema)
     print(json.dumps(counts))

@@ -96,8 +96,9 @@ def verdict_rows(cells: list[dict]) -> list[list[object]]:
 def markdown(report: dict) -> str:
     """The whole report."""
     meta, cells = report["meta"], report["results"]
+    light = "; light runs: one small run per generated session" if meta["dataset"].get("light_runs") else ""
     lines = [f"Dataset: {meta['dataset']['sessions']} sessions / {meta['dataset']['runs']} runs (with the long "
-             f"sessions); {meta['workers']} worker(s) each, agno-session threads {meta['threads']}; wrk "
+             f"sessions{light}); {meta['workers']} worker(s) each, agno-session threads {meta['threads']}; wrk "
              f"{meta['duration']:g} s at {meta['clients']} clients; {meta['cores']} cores, load avg at start "
              f"{meta['loadavg']}; started {meta['started']}.", "",
              *table(["route", "agno-session req/s / p50 / p99 ms", "agno-session CPU ms/req server + PG", "bytes",

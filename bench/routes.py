@@ -126,12 +126,22 @@ def list_routes(sessions: int) -> list[Route]:
                   applies="include", group="lists",
                   note="extension; AgentOS has no such keys (a UI calls its detail per row): measured on its "
                        "plain page"),
+            Route("list include (no last_message)", "GET",
+                  (f"/sessions?limit=20&include={include.replace('last_message,', '')}",),
+                  a_paths=("/sessions?limit=20",), applies="include", group="lists",
+                  note="extension; the keys read from the runs' index and columns only (last_message reads each "
+                       "row's newest run_data): measured on AgentOS's plain page"),
             Route("list fields", "GET", ("/sessions?limit=20&fields=session_id,session_name,updated_at",),
                   a_paths=("/sessions?limit=20",), applies="fields", group="lists",
                   note="extension; AgentOS measured on its plain page"),
             Route("list metadata.tier", "GET", tuple(f"/sessions?metadata.tier={t}" for t, _ in TIERS),
-                  a_paths=("/sessions?type=agent",), applies="metadata", group="lists",
+                  a_paths=("/sessions?type=agent",), applies="metadata.*", group="lists",
                   note="extension; AgentOS has no metadata filter: measured on its plain list by type"),
+            Route("list metadata.tier (include_total=false)", "GET",
+                  tuple(f"/sessions?metadata.tier={t}&include_total=false" for t, _ in TIERS),
+                  a_paths=("/sessions?type=agent",), applies="metadata.*", group="lists",
+                  note="extension, the page without its total (the count reads every session of the tier); "
+                       "AgentOS measured on its plain list by type"),
             Route("list created range", "GET",
                   tuple(f"/sessions?created_after={h}&created_before={h + 3600}" for h in hours),
                   a_paths=by_user, applies="created_after", group="lists",

@@ -40,6 +40,7 @@ from .routes import FLOOR, Route, routes, wrk_script
 REPO = Path(__file__).resolve().parents[1]
 DATASET_VERSION = 1  # bump when bench/dataset.py's rows change: cached databases are reloaded
 EXTENSION_DATA_VERSION = 1  # likewise for its long sessions and metadata tiers (bench.dataset.extend)
+LIGHT_RUNS_VERSION = 1  # likewise for --light-runs' one small run per session (in the marker only when chosen)
 
 
 def log(message: str) -> None:
@@ -73,10 +74,12 @@ def postmaster_pid(dsn: str) -> int:
     return int((Path(data_dir) / "postmaster.pid").read_text().split()[0])
 
 
-def prepare_database(dsn: str, sessions: int, seed: int, indexes: bool, extension_data: bool = False) -> None:
+def prepare_database(dsn: str, sessions: int, seed: int, indexes: bool, extension_data: bool = False,
+                     light_runs: bool = False) -> None:
     """agno's tables (and this service's indexes) in `dsn`, and the dataset unless the same one is there; with
     `extension_data`, the long sessions and metadata tiers too (added to, or removed from, a loaded dataset without
-    reloading it: a 1M dataset takes over an hour to load)."""
+    reloading it: a 1M dataset takes over an hour to load); with `light_runs`, one small run per session (marked,
+    so a light and a full dataset are never taken for each other)."""
     import psycopg2
 
     args = ["migrate", "--indexes"] if indexes else ["migrate"]
@@ -85,6 +88,7 @@ def prepare_database(dsn: str, sessions: int, seed: int, indexes: bool, extensio
     if not indexes:
         drop_service_indexes(dsn)
     base = {"version": DATASET_VERSION, "sessions": sessions, "seed": seed}
+    base |= {"light_runs": LIGHT_RUNS_VERSION} if light_runs else {}
     marker = base | ({"extension_data": EXTENSION_DATA_VERSION} if extension_data else {})
     forget_created(dsn)
     conn = psycopg2.connect(dsn)
@@ -98,8 +102,8 @@ def prepare_database(dsn: str, sessions: int, seed: int, indexes: bool, extensio
         else:
             cur.execute("DELETE FROM public.bench_meta")
             if not found or {k: v for k, v in found[0].items() if k != "extension_data"} != base:
-                log(f"loading dataset: {sessions} sessions (seed {seed})")
-                bench_dataset.load(dsn, sessions, seed)
+                log(f"loading dataset: {sessions} sessions (seed {seed}){', light runs' * light_runs}")
+                bench_dataset.load(dsn, sessions, seed, light=light_runs)
             elif "extension_data" in found[0] and not extension_data:
                 log("removing the extension data (long sessions, metadata tiers)")
                 bench_dataset.retract(dsn)
@@ -348,14 +352,15 @@ def database(args: argparse.Namespace) -> Iterator[tuple[str, int, dict]]:
     """The benchmark's database with the dataset loaded (once per size): its DSN, the postmaster's pid and the
     real row counts. The PostgreSQL started here stops on leaving."""
     pg = None
+    light = getattr(args, "light_runs", False)  # its own cluster: a full dataset of the same size stays loaded
     try:
         if args.dsn:
             dsn = args.dsn
         else:
-            pg = bench_postgres.start(Path(args.out), str(args.sessions), log)
+            pg = bench_postgres.start(Path(args.out), f"{args.sessions}{'-light' * light}", log)
             dsn = create_bench_database(pg.socket_dir)
-        prepare_database(dsn, args.sessions, args.seed, args.indexes, getattr(args, "extension_data", False))
-        yield dsn, postmaster_pid(dsn), dataset_counts(dsn)
+        prepare_database(dsn, args.sessions, args.seed, args.indexes, getattr(args, "extension_data", False), light)
+        yield dsn, postmaster_pid(dsn), dataset_counts(dsn) | ({"light_runs": True} if light else {})
     finally:
         if pg is not None:
             pg.stop()
