@@ -29,7 +29,7 @@ _EVENTS = ("insert", "delete", "retype", "truncate")
 _log = logging.getLogger(__name__)
 
 
-def _derived(session_table: str, suffix: str) -> str:
+def derived_name(session_table: str, suffix: str) -> str:
     """A name derived from the sessions table, cut to PostgreSQL's 63-byte identifier limit as the server would."""
     return f"{session_table}_svc_{suffix}".encode()[:63].decode(errors="ignore")
 
@@ -51,11 +51,11 @@ class CountNames:
 
 @cache
 def _names(schema: str, session_table: str) -> CountNames:
-    counts_table = _derived(session_table, "counts")
-    function = _derived(session_table, "count_change")  # one for all four triggers
+    counts_table = derived_name(session_table, "counts")
+    function = derived_name(session_table, "count_change")  # one for all four triggers
     counts = sql.Identifier(schema, counts_table)
     regclass = f'"{schema}"."{counts_table}"'
-    triggers = tuple(_derived(session_table, f"count_{event}") for event in _EVENTS)
+    triggers = tuple(derived_name(session_table, f"count_{event}") for event in _EVENTS)
     install = {"counts": counts, "counts_name": sql.Literal(regclass), "fn_change": sql.Identifier(schema, function),
                **{f"tg_{event}": sql.Identifier(name) for event, name in zip(_EVENTS, triggers, strict=True)}}
     total = sql.SQL("SELECT COALESCE(sum(delta), 0)::bigint AS total_count, count(*) AS delta_rows FROM {counts} "

@@ -3,7 +3,7 @@ current in every writer's transaction (AgentOS's, agno's runtime's, this service
 a resumable backfill, with its state for `check` and the search, and its removal (`migrate --drop-search`).
 
 The SQL is in sql/search_*.sql; migrate's steps are in migration.py (`_search_steps`). Every name is derived from
-the sessions table like the session counts' (counts._derived).
+the sessions table like the session counts' (counts.derived_name).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from weakref import WeakKeyDictionary
 
 from psycopg2 import sql
 
-from service.storage.counts import _derived
+from service.storage.counts import derived_name
 from service.storage.errors import StorageError
 from service.storage.online_ddl import DdlConnection, MigrationFailed
 from service.storage.pool import Database
@@ -53,10 +53,10 @@ class SearchNames:
 
 @cache
 def _names(schema: str, session_table: str, runs_table: str) -> SearchNames:
-    table, state = _derived(session_table, "search"), _derived(session_table, "search_state")
-    doc, sid = _derived(session_table, "search_doc"), _derived(session_table, "search_sid")
-    functions = tuple(_derived(session_table, f"search_{what}") for what in ("extract", "runs_fn", "sessions_fn"))
-    triggers = (_derived(session_table, "search_runs"), _derived(session_table, "search_sessions"))
+    table, state = derived_name(session_table, "search"), derived_name(session_table, "search_state")
+    doc, sid = derived_name(session_table, "search_doc"), derived_name(session_table, "search_sid")
+    functions = tuple(derived_name(session_table, f"search_{what}") for what in ("extract", "runs_fn", "sessions_fn"))
+    triggers = (derived_name(session_table, "search_runs"), derived_name(session_table, "search_sessions"))
     fragments: dict[str, sql.Composable] = {
         "search": sql.Identifier(schema, table), "state": sql.Identifier(schema, state),
         "sid": sql.Identifier(sid), "sid_name": sql.SQL(sid),
