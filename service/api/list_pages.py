@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import current_app, request
 from werkzeug.wrappers import Response
 
@@ -35,9 +33,8 @@ def list_page(db: Database, query: dict, filters: dict, applied_filters: list[st
         rows = rows[: page.limit]
         following = cursors.seal(CURSOR_KIND, _binding(db, filters, sort_by, sort_order),
                                  list_keyset.position_of(rows[-1], sort_by), current_app.config["SETTINGS"].cursor_key)
-    now = int(time.time())
     data = [shaped_list_item(row, render.session_list_item(row, render.session_name(row, row["runs"], for_list=True)),
-                             query["fields"], page.include, now) for row in rows]
+                             query["fields"], page.include) for row in rows]
     response = with_applied(json_response({"data": data, "meta": _meta(query, page, total, following)}),
                             [*applied_filters, *(name for name in (*LIST_CURSORS.parameters, *LIST_SHAPE.parameters)
                                                  if query[name] is not None)])

@@ -32,9 +32,9 @@ _SHOWN = (  # a message chat_history shows (history_messages in rules/render/mes
 # The runs are walked newest first behind an OFFSET 0 fence, so the filters (which read run_data) run on one run
 # after another until the first match, instead of on every run of the session before a sort.
 _LAST_MESSAGE = (
-    "last_message_raw",
-    "LEFT JOIN LATERAL (SELECT m.msg AS last_message_raw "
-    "FROM (SELECT r.run_data AS d FROM {runs} r WHERE r.session_id = p.session_id "
+    "last_message_raw, lm.last_message_run_at",
+    "LEFT JOIN LATERAL (SELECT m.msg AS last_message_raw, c.created_at AS last_message_run_at "
+    "FROM (SELECT r.run_data AS d, r.created_at FROM {runs} r WHERE r.session_id = p.session_id "
     "ORDER BY r.run_index DESC NULLS FIRST, r.created_at DESC, r.run_id DESC OFFSET 0) c "
     "CROSS JOIN LATERAL (SELECT e.m AS msg FROM jsonb_array_elements(CASE WHEN jsonb_typeof(c.d -> 'messages') "
     "= 'array' THEN c.d -> 'messages' ELSE '[]'::jsonb END) WITH ORDINALITY e(m, i) "

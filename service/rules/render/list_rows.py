@@ -9,16 +9,16 @@ from service.rules.render.messages import history_messages, message_preview
 from service.rules.render.timestamps import iso_utc
 
 
-def _last_message(runs: list, now: int) -> dict | None:
+def _last_message(runs: list) -> dict | None:
     """A preview of the last message the detail's chat_history would show, from runs in agno's order."""
     for run in reversed(runs):
         shown = history_messages(run)
         if shown:
-            return message_preview(shown[-1][1], now)
+            return message_preview(shown[-1][1], run.get("created_at"))
     return None
 
 
-def _from_columns(row: dict, now: int) -> dict[str, Any]:
+def _from_columns(row: dict) -> dict[str, Any]:
     """The included values the list's statement computed (storage/list_extras.py)."""
     message = row.get("last_message_raw")
     return {
@@ -26,29 +26,29 @@ def _from_columns(row: dict, now: int) -> dict[str, Any]:
         "last_run_at": iso_utc(row.get("last_run_created_at")),
         "last_run_status": row.get("last_run_status"),
         # The statement chose the message (the last chat_history shows) and sent it alone.
-        "last_message": message_preview(message, now) if isinstance(message, dict) else None,
+        "last_message": message_preview(message, row.get("last_message_run_at")) if isinstance(message, dict)
+        else None,
     }
 
 
-def _from_runs(runs: list, now: int) -> dict[str, Any]:
+def _from_runs(runs: list) -> dict[str, Any]:
     """The same values from a session's complete runs (a legacy table, whose 2.x blob only Python can merge)."""
     last = runs[-1] if runs and isinstance(runs[-1], dict) else {}
     return {
         "run_count": len(runs),
         "last_run_at": iso_utc(last.get("created_at")),
         "last_run_status": last.get("status"),
-        "last_message": _last_message(runs, now),
+        "last_message": _last_message(runs),
     }
 
 
-def shaped_list_item(row: dict, item: dict, fields: tuple[str, ...] | None, include: tuple[str, ...], now: int
-                     ) -> dict:
+def shaped_list_item(row: dict, item: dict, fields: tuple[str, ...] | None, include: tuple[str, ...]) -> dict:
     """A rendered list item (`item`, of `row`) with only `fields` (None: all; session_id always kept), then the
     `include` keys in their order, each present (null when there is nothing; total_tokens as AgentOS's row has
     it, from session_metrics)."""
     extra: dict[str, Any] = {}
     if include:
-        values = _from_runs(row["runs"], now) if row.get("runs_complete") else _from_columns(row, now)
+        values = _from_runs(row["runs"]) if row.get("runs_complete") else _from_columns(row)
         values["total_tokens"] = item.get("total_tokens")
         extra = {name: values[name] for name in include}
     if fields is not None:

@@ -108,16 +108,20 @@ def content_text(message: dict) -> str:
     return ""
 
 
-def message_preview(message: dict, now: int) -> dict:
-    """A message as a list row shows it: its stored id, who said it, when (as chat_history dates it), and the
-    start of its text, cut as run previews cut theirs."""
+def message_preview(message: dict, run_created_at: Any) -> dict:
+    """A message as a list row shows it: its stored id, who said it, when (its own integral created_at, else its
+    run's, as the search dates it, so the answer is the same on every read), and the start of its text, cut as run
+    previews cut theirs."""
     text = content_text(message)
     created_at = message.get("created_at")
+    integral = isinstance(created_at, int) and not isinstance(created_at, bool)
+    if isinstance(created_at, float) and created_at.is_integer():
+        created_at, integral = int(created_at), True
     return {
         "id": message.get("id"),
         "role": message.get("role"),
         "content": text[:PREVIEW_CHARS] if isinstance(text, str) else text,
-        "created_at": now if created_at is None else lax_int(created_at),
+        "created_at": created_at if integral else run_created_at,
     }
 
 
