@@ -264,9 +264,10 @@ def copy(cur: Any, table: str, columns: tuple[str, ...], batch: list[dict]) -> N
     cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buf)
 
 
-def load(dsn: str, sessions: int, seed: int, schema: str = "ai", batch_size: int = 2000, light: bool = False) -> dict:
-    """Empty agno's tables in `dsn` and load the dataset (`light`: one small run per session); returns its counts.
-    Tables must exist."""
+def load(dsn: str, sessions: int, seed: int, schema: str = "ai", batch_size: int = 2000, light: bool = False,
+         source: Iterator[tuple[dict, list[dict]]] | None = None) -> dict:
+    """Empty agno's tables in `dsn` and load the dataset (`light`: one small run per session; `source`: other rows,
+    each session with its runs, e.g. bench.search_data's); returns its counts. Tables must exist."""
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     started, n_runs = time.monotonic(), 0
@@ -274,7 +275,7 @@ def load(dsn: str, sessions: int, seed: int, schema: str = "ai", batch_size: int
         cur.execute(f"TRUNCATE {schema}.agno_runs, {schema}.agno_sessions")
         s_batch: list[dict] = []
         r_batch: list[dict] = []
-        for done, (session, runs) in enumerate(rows(sessions, seed, light), 1):
+        for done, (session, runs) in enumerate(source or rows(sessions, seed, light), 1):
             s_batch.append(session)
             r_batch.extend(runs)
             n_runs += len(runs)

@@ -1,8 +1,10 @@
-"""What the search index's triggers add to a run write: agno's upsert_run of a 10-message run through plain SQL,
-each in its own transaction as AgentOS commits it, with the triggers enabled and disabled in alternating rounds
-(same table, same server state), new runs and rewrites of existing ones.
+"""What the search index's triggers add to a run write of 10 messages, each in its own transaction as AgentOS
+commits it, with the triggers enabled and disabled in alternating rounds (same table, same server state), new runs
+and rewrites of existing ones. Two writers: `agno` (default) is agno 3.1.10's own PostgresDb.upsert_run of a
+RunOutput (bench/agno_run_writer.py, run with the agno venv): the write AgentOS makes after each run; `sql` is the
+same upsert as one plain SQL statement, the floor of any writer, where the trigger's share is largest.
 
-Usage: python -m bench.search_trigger_cost [--dsn DSN] [--writes 300] [--rounds 6]
+Usage: python -m bench.search_trigger_cost [--writer agno|sql] [--dsn DSN] [--writes 100] [--rounds 20]
 Without --dsn it starts an embedded PostgreSQL of its own. It creates schema `bench_search` there and drops it at
 the end. Prints one line per round and the median ratio (with / without).
 """
@@ -11,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +26,7 @@ import psycopg2
 from service.cli import migrate
 from service.core.config import load_settings
 
+REPO = Path(__file__).resolve().parents[1]
 SCHEMA = "bench_search"
 WORDS = ("invoice refund shipping order account password delivery warranty billing subscription upgrade cancel "
          "receipt address payment card bank transfer discount coupon support agent question answer issue ticket "
@@ -51,20 +56,48 @@ def run_data(run_id: str, rng: random.Random, at: int) -> str:
 
 
 def one_round(cur, rng: random.Random, writes: int, sessions: int, label: str, counter: list[int]) -> float:
-    """Microseconds per write over `writes` upserts: two in three new runs, one in three rewrites."""
+    """The median microseconds of one write over `writes` upserts: two in three new runs, one in three rewrites."""
     payloads = []
     for _ in range(writes):
         counter[0] += 1
         run_id = f"r{counter[0]}" if counter[0] % 3 or counter[0] < 10 else f"r{rng.randint(1, counter[0] - 1)}"
         at = 1767225600 + counter[0]
         payloads.append((run_id, f"s{counter[0] % sessions}", counter[0], run_data(run_id, rng, at), at, at))
-    started = time.perf_counter()
+    times = []
     for payload in payloads:
+        started = time.perf_counter()
         cur.execute(UPSERT, payload)  # autocommit: one transaction, one commit per write, as agno's upsert_run
-    return (time.perf_counter() - started) / writes * 1e6
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1e6  # the median: a shared machine's pauses fall on single writes
 
 
-def measure(dsn: str, writes: int, rounds: int) -> None:
+def sql_rounds(cur, writes: int, rounds: int, sessions: int) -> list[tuple[float, float]]:
+    """The plain-SQL writer: (with, without) microseconds per write for each round."""
+    rng, counter = random.Random(20), [0]
+    one_round(cur, rng, writes, sessions, "warm-up", counter)
+    for n in range(rounds):
+        times = {}
+        for enabled in (n % 2 == 0, n % 2 != 0):  # alternate which goes first
+            verb = "ENABLE ALWAYS" if enabled else "DISABLE"
+            cur.execute(f"ALTER TABLE {SCHEMA}.agno_runs {verb} TRIGGER {TRIGGER}")
+            times[enabled] = one_round(cur, rng, writes, sessions, str(enabled), counter)
+        yield times[True], times[False]
+
+
+def agno_rounds(dsn: str, writes: int, rounds: int, sessions: int, ref_python: str):
+    """agno's own writer in the agno venv: (with, without) microseconds per write for each round, as it reports."""
+    url = dsn.replace("postgresql://", "postgresql+psycopg://", 1)
+    argv = [ref_python, str(REPO / "bench" / "agno_run_writer.py"), "--url", url, "--schema", SCHEMA,
+            "--trigger", TRIGGER, "--sessions", str(sessions), "--writes", str(writes), "--rounds", str(rounds)]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as proc:
+        for line in proc.stdout:
+            result = json.loads(line)
+            yield result["with_us"], result["without_us"]
+    if proc.returncode:
+        raise SystemExit(f"agno's writer failed ({proc.returncode}): {' '.join(argv)}")
+
+
+def measure(dsn: str, writer: str, writes: int, rounds: int, ref_python: str) -> None:
     """Install agno's tables and the search index in SCHEMA, then alternate rounds with and without triggers."""
     settings = load_settings({"AGNO_PG_DSN": dsn, "AGNO_DB_SCHEMA": SCHEMA})
     conn = psycopg2.connect(dsn)
@@ -75,20 +108,17 @@ def measure(dsn: str, writes: int, rounds: int) -> None:
     sessions = 200
     cur.execute(f"INSERT INTO {SCHEMA}.agno_sessions (session_id, session_type, agent_id, user_id, created_at) "
                 f"SELECT 's' || g, 'agent', 'agent-1', 'u1', 1767225600 FROM generate_series(0, {sessions - 1}) g")
-    rng, counter, ratios = random.Random(20), [0], []
-    one_round(cur, rng, writes, sessions, "warm-up", counter)
+    ratios = []
     try:
-        for n in range(rounds):
-            times = {}
-            for enabled in (n % 2 == 0, n % 2 != 0):  # alternate which goes first
-                verb = "ENABLE ALWAYS" if enabled else "DISABLE"
-                cur.execute(f"ALTER TABLE {SCHEMA}.agno_runs {verb} TRIGGER {TRIGGER}")
-                times[enabled] = one_round(cur, rng, writes, sessions, str(enabled), counter)
-            ratios.append(times[True] / times[False])
-            print(f"round {n + 1}: with triggers {times[True]:.0f} µs/write, without {times[False]:.0f} µs/write, "
-                  f"ratio {ratios[-1]:.3f}", flush=True)
-        print(f"median ratio over {rounds} rounds of {writes} writes: {statistics.median(ratios):.3f} "
-              f"(+{(statistics.median(ratios) - 1) * 100:.1f}%)")
+        rounds_of = (sql_rounds(cur, writes, rounds, sessions) if writer == "sql"
+                     else agno_rounds(dsn, writes, rounds, sessions, ref_python))
+        for n, (with_us, without_us) in enumerate(rounds_of, 1):
+            ratios.append(with_us / without_us)
+            print(f"round {n}/{rounds} ({writer}): median write with triggers {with_us:.0f} µs, without "
+                  f"{without_us:.0f} µs, ratio {ratios[-1]:.3f}", flush=True)
+        median = statistics.median(ratios)
+        print(f"{writer} writer: median ratio over {rounds} rounds of {writes} writes: {median:.3f} "
+              f"(+{(median - 1) * 100:.1f}%)")
     finally:
         cur.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         conn.close()
@@ -97,19 +127,22 @@ def measure(dsn: str, writes: int, rounds: int) -> None:
 def main() -> None:
     """Parse arguments; start an embedded server when no DSN is given."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--writer", choices=("agno", "sql"), default="agno")
     parser.add_argument("--dsn")
-    parser.add_argument("--writes", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--ref-python",
+                        default=os.environ.get("AGNO_REFERENCE_PYTHON", str(REPO / ".venv-agentos/bin/python")))
+    parser.add_argument("--writes", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
     if args.dsn:
-        measure(args.dsn, args.writes, args.rounds)
+        measure(args.dsn, args.writer, args.writes, args.rounds, args.ref_python)
         return
     from service.embedded import embedded_server
 
     with tempfile.TemporaryDirectory(prefix="search-trigger-cost-") as tmp:
         server = embedded_server(Path(tmp) / "pgdata", cleanup_mode="delete")
         try:
-            measure(server.get_uri(), args.writes, args.rounds)
+            measure(server.get_uri(), args.writer, args.writes, args.rounds, args.ref_python)
         finally:
             server.cleanup()
 

@@ -143,7 +143,7 @@ def _report_search(db: Database) -> bool:
         line = f"search index building{config}: searches scan until `agno-session migrate --search` completes it " \
                f"(it resumes {where})"
     elif found.state == search_index.COMPLETE:
-        line = f"search index complete{config}"
+        line = f"search index complete{config}, {found.pending} written runs queued for indexing"
     else:
         line = f"search index broken{config}: {found.problem}; run `agno-session migrate --search` to repair it"
     print(f"{db.config.db_id}: {line}")

@@ -2,18 +2,9 @@
 -- position recorded in the same transaction: an interrupted backfill resumes after the last batch that committed.
 DELETE FROM {search}
 WHERE session_id = ANY(%(sessions)s) AND ((run_id = '' AND position = -1) OR run_id = ANY(%(runs)s));
+{index_runs};
 INSERT INTO {search} (session_id, run_id, position, message_id, role, created_at, user_id, session_type,
                       component_id, run_index, document)
-SELECT r.session_id, r.run_id, e.message_position, e.message_id, e.role, e.created_at, s.user_id, s.session_type,
-       CASE s.session_type WHEN 'agent' THEN s.agent_id WHEN 'team' THEN s.team_id
-                           WHEN 'workflow' THEN s.workflow_id END,
-       r.run_index, e.document
-FROM {runs} r
-JOIN {sessions} s ON s.session_id = r.session_id
-CROSS JOIN (SELECT config FROM {state}) c
-CROSS JOIN LATERAL {fn_extract}(r.run_data, r.created_at, c.config) e
-WHERE r.run_id = ANY(%(runs)s)
-UNION ALL
 SELECT s.session_id, '', -1, NULL, NULL, s.created_at, s.user_id, s.session_type,
        CASE s.session_type WHEN 'agent' THEN s.agent_id WHEN 'team' THEN s.team_id
                            WHEN 'workflow' THEN s.workflow_id END,

@@ -11,35 +11,25 @@ FROM ({messages_of_run}) AS x
 WHERE x.body <> ''
 $$;
 
--- A run written, rewritten or deleted: its rows replaced in the writer's own transaction. The delete always runs
--- first (rows left by a time without triggers never make an insert collide); without the index's tables (dropped
--- by hand) or its configuration it does nothing, so no writer ever fails because of it.
+-- A run written or rewritten: queued in {pending} in the writer's own transaction (to_tsvector, the costly part, is
+-- the drain's: search_drain_*.sql), so a write pays one small row; a search reads a queued run itself, so the run
+-- is found from the writer's commit on. The upsert locks the queued row until the writer commits: a drain skips it
+-- meanwhile (it may not index a version that is not committed yet), and a drain that took it first makes the upsert
+-- wait and queue the run again after it. A run deleted (or moved): its rows go at once, and its queued row.
+-- Without the index's tables (dropped by hand) or its configuration it does nothing, so no writer ever fails
+-- because of it.
 CREATE OR REPLACE FUNCTION {fn_runs}() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    cfg regconfig;
 BEGIN
-    IF to_regclass({search_name}) IS NULL OR to_regclass({state_name}) IS NULL THEN
+    IF to_regclass({search_name}) IS NULL OR to_regclass({pending_name}) IS NULL THEN
         RETURN NULL;
     END IF;
-    IF TG_OP <> 'INSERT' THEN
+    IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND (OLD.session_id <> NEW.session_id OR OLD.run_id <> NEW.run_id)) THEN
+        DELETE FROM {pending} WHERE session_id = OLD.session_id AND run_id = OLD.run_id;
         DELETE FROM {search} WHERE session_id = OLD.session_id AND run_id = OLD.run_id AND position >= 0;
     END IF;
-    IF TG_OP = 'DELETE' THEN
-        RETURN NULL;
-    END IF;
-    IF TG_OP = 'INSERT' OR OLD.session_id <> NEW.session_id OR OLD.run_id <> NEW.run_id THEN
-        DELETE FROM {search} WHERE session_id = NEW.session_id AND run_id = NEW.run_id AND position >= 0;
-    END IF;
-    SELECT config INTO cfg FROM {state};
-    IF cfg IS NOT NULL THEN
-        INSERT INTO {search} (session_id, run_id, position, message_id, role, created_at, user_id, session_type,
-                              component_id, run_index, document)
-        SELECT NEW.session_id, NEW.run_id, e.message_position, e.message_id, e.role, e.created_at, s.user_id,
-               s.session_type, CASE s.session_type WHEN 'agent' THEN s.agent_id WHEN 'team' THEN s.team_id
-                                                   WHEN 'workflow' THEN s.workflow_id END,
-               NEW.run_index, e.document
-        FROM {sessions} s CROSS JOIN LATERAL {fn_extract}(NEW.run_data, NEW.created_at, cfg) e
-        WHERE s.session_id = NEW.session_id;
+    IF TG_OP <> 'DELETE' THEN
+        INSERT INTO {pending} AS p (session_id, run_id) VALUES (NEW.session_id, NEW.run_id)
+        ON CONFLICT (session_id, run_id) DO UPDATE SET queued_at = p.queued_at;
     END IF;
     RETURN NULL;
 END $$;

@@ -1,8 +1,10 @@
--- The search index's two tables (agno's are never altered): one row per searchable message (position >= 0) and
--- one per stored session name (run_id '', position -1), and the one-row state the triggers read the text search
--- configuration from (every writer indexes with the same one) and the backfill records its position in. Created
--- empty, before the triggers: nobody can hold them yet. The primary key's btree, named {sid_name}, serves the
--- triggers' replacement of one run's rows and a session's rows.
+-- The search index's tables (agno's are never altered): one row per searchable message (position >= 0) and one per
+-- stored session name (run_id '', position -1); the one-row state the triggers read the text search configuration
+-- from (every writer indexes with the same one) and the backfill records its position in; and the runs written
+-- since they were last indexed ({pending}: a writer's trigger only queues its run there, the service's drain indexes
+-- it a moment later, and until then every search reads that run itself instead of its rows). Created empty, before
+-- the triggers: nobody can hold them yet. The primary key's btree, named {sid_name}, serves the replacement of one
+-- run's rows and a session's rows.
 CREATE TABLE IF NOT EXISTS {state} (
     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     config regconfig NOT NULL,
@@ -25,4 +27,10 @@ CREATE TABLE IF NOT EXISTS {search} (
     run_index bigint,
     document tsvector NOT NULL,
     CONSTRAINT {sid} PRIMARY KEY (session_id, run_id, position)
+);
+CREATE TABLE IF NOT EXISTS {pending} (
+    session_id character varying NOT NULL,
+    run_id character varying NOT NULL,
+    queued_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    CONSTRAINT {pending_key} PRIMARY KEY (session_id, run_id)
 );

@@ -1,5 +1,7 @@
--- One page of message search hits from the search index (index mode): the GIN index finds the matching messages,
--- the filters and the cursor narrow them, relevance then recency then (session_id, run_id, position) order them,
+-- One page of message search hits from the search index (index mode): the GIN index finds the matching messages
+-- (but not those of runs queued for the drain: their rows may be of an older version), the queued runs are read
+-- themselves with the index's own extraction (so a run is found from its writer's commit on), the filters and the
+-- cursor narrow them, relevance then recency then (session_id, run_id, position) order them,
 -- exactly as search_scan.sql does by scanning, and the rows answered are the same: only the page's rows read their
 -- session, their run's text for the snippet (the index's extraction function, so the text is the indexed one) and
 -- the run their session's name derives from.
@@ -12,7 +14,18 @@ found AS (
     FROM query
     CROSS JOIN {search} h
     WHERE h.document @@ query.q AND h.position >= 0
+      AND NOT EXISTS (SELECT 1 FROM {pending} p WHERE p.session_id = h.session_id AND p.run_id = h.run_id)
       {conditions}
+    UNION ALL
+    SELECT r.session_id, r.run_id, m.message_position, m.message_id, m.role, m.created_at,
+           ts_rank(m.document, query.q)
+    FROM query
+    CROSS JOIN {pending} p
+    JOIN {runs} r ON r.run_id = p.run_id AND r.session_id = p.session_id
+    JOIN {sessions} s ON s.session_id = r.session_id
+    CROSS JOIN LATERAL {fn_extract}(r.run_data, r.created_at, %(config)s::regconfig) m
+    WHERE m.document @@ query.q
+      {pending_conditions}
 ),
 hits AS (
     SELECT * FROM found

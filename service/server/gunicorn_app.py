@@ -9,6 +9,7 @@ from gunicorn.app.base import BaseApplication
 from service.core.config import Settings
 from service.core.logs import LOGGER
 from service.server import metrics_dir
+from service.storage import search_drain
 
 log = logging.getLogger(LOGGER)
 BUFFER_BUDGET = 64 * 1024 * 1024  # request bodies one worker holds in its event loop at once (at least one body)
@@ -50,6 +51,11 @@ def worker_limits(settings: Settings) -> dict[str, float]:
     }
 
 
+def _start_search_drain(worker: object) -> None:
+    """Each worker's drainer thread (after the fork: threads do not survive it), indexing the runs writers queued."""
+    search_drain.start(worker.wsgi.config["REGISTRY"])  # type: ignore[attr-defined]
+
+
 def run(settings: Settings, bind: str, on_exit: list | None = None, ready_message: str | None = None) -> None:
     """Serve `create_app(settings)` on `bind` until gunicorn's arbiter stops; `on_exit` callables run last.
 
@@ -66,6 +72,7 @@ def run(settings: Settings, bind: str, on_exit: list | None = None, ready_messag
                 self.cfg.set(key, value)
             self.cfg.set("when_ready", lambda _server: log.info(ready))
             self.cfg.set("child_exit", metrics_dir.worker_exited)
+            self.cfg.set("post_worker_init", _start_search_drain)
             self.cfg.set("on_exit", lambda _server: [stop() for stop in exits])
 
         agno_limits = worker_limits(settings)

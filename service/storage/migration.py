@@ -14,7 +14,7 @@ from typing import Any
 from psycopg2 import sql
 
 from service.core.logs import LOGGER
-from service.storage import counts, search_index
+from service.storage import counts, search_drain, search_index
 from service.storage.online_ddl import DdlConnection, MigrationFailed
 from service.storage.pool import Database
 from service.storage.queries import sql_text
@@ -29,15 +29,15 @@ from service.storage.schema import (
 )
 
 CREATE, REPLACE, REBUILD, RECOUNT, KEEP, SKIP = "create", "replace", "rebuild", "recount", "keep", "skip"
-RESET, BACKFILL, COMPLETE, DROP = "reset", "backfill", "complete", "drop"
+RESET, BACKFILL, COMPLETE, DROP, DRAIN = "reset", "backfill", "complete", "drop", "drain"
 CHANGES = (CREATE, REPLACE, REBUILD, RECOUNT, RESET, BACKFILL, COMPLETE, DROP)
 _DONE = {CREATE: "created", REPLACE: "replaced (it differed from this version's)", REBUILD: "rebuilt (it was invalid)",
          RECOUNT: "recounted", KEEP: "left as it was", SKIP: "skipped", RESET: "emptied for a new backfill",
-         BACKFILL: "backfilled", COMPLETE: "marked complete", DROP: "dropped"}
+         BACKFILL: "backfilled", COMPLETE: "marked complete", DROP: "dropped", DRAIN: "drained"}
 _PLANNED = {CREATE: "would create", REPLACE: "would replace (it differs from this version's)",
             REBUILD: "would rebuild (it is invalid)", RECOUNT: "would recount", KEEP: "left as it is",
             SKIP: "would be skipped", RESET: "would be emptied for a new backfill", BACKFILL: "would backfill",
-            COMPLETE: "would be marked complete", DROP: "would drop"}
+            COMPLETE: "would be marked complete", DROP: "would drop", DRAIN: "would index the runs queued since"}
 _EVENTS = ("insert", "delete", "retype", "truncate")  # the triggers' suffixes, as counts.py names them
 PROGRESS_EVERY = 2.0  # seconds between the backfill's progress lines
 _PROBE = "agno_session_trigger_probe"  # a temporary table the expected trigger definitions are read from
@@ -309,11 +309,14 @@ def _search_steps(migration: Migration, options: SearchOptions) -> list[Step]:
     sessions = called.sessions_regclass
     found, catalog = _search_catalog(db, conn)
     tables_new = called.table not in found or called.state not in found
+    tables_missing = tables_new or called.pending not in found  # the queue came with a later version
     state = None if tables_new else conn.rows("reading the search index's state", called.state,
                                               search_index.query(db, "search_state"))[0]
     bodies = search_index.function_bodies(db, conn.conn)
     current = {r["name"]: r["definition"] for r in catalog if r["kind"] == "function"}
     fn_action = CREATE if not current else KEEP if current == bodies else REPLACE
+    extract, _, sessions_fn = called.functions  # what indexed rows hold: another version of these means a rebuild
+    rows_differ = any(name in current and current[name] != bodies[name] for name in (extract, sessions_fn))
     firing = {r["name"] for r in catalog if r["kind"] == "trigger" and r["enabled"] == "A"}
     tg_present = {r["name"] for r in catalog if r["kind"] == "trigger"}
     tg_action = KEEP if firing == set(called.triggers) else CREATE if not tg_present else REPLACE
@@ -321,7 +324,7 @@ def _search_steps(migration: Migration, options: SearchOptions) -> list[Step]:
         migration.notes.append(f"{db.config.db_id}: the search index uses the text search configuration "
                                f"{state['config']!r}, AGNO_SEARCH_CONFIG is {options.config!r}: run "
                                "`agno-session migrate --search --rebuild` to rebuild it with the new one")
-    reset = state is not None and (options.rebuild or tg_action != KEEP or fn_action == REPLACE)
+    reset = state is not None and (options.rebuild or tg_action != KEEP or rows_differ)
     complete = state is not None and state["complete"] and not reset
 
     def locked(what: str, name: str, params: dict | None = None) -> Callable[[], None]:
@@ -345,11 +348,16 @@ def _search_steps(migration: Migration, options: SearchOptions) -> list[Step]:
                     lambda cur: cur.execute(search_index.query(db, "search_complete")))
         search_index.forget(db)
 
+    def drain() -> str:
+        count = search_drain.drain_all(db)
+        return f"({count} queued runs indexed)"
+
     table = _qualified(db, called.table)
     steps = [
-        Step("table", f"{table} and {_qualified(db, called.state)}", CREATE if tables_new else KEEP,
+        Step("table", f"{table}, {_qualified(db, called.state)} and {_qualified(db, called.pending)}",
+             CREATE if tables_missing else KEEP,
              locked(f"creating the search index's tables {table}", "search_create_tables",
-                    {"config": options.config}) if tables_new else None),
+                    {"config": options.config}) if tables_missing else None),
         Step("functions", f"{_qualified(db, os.path.commonprefix(called.functions))}*", fn_action,
              locked("installing the search index's functions", "search_create_functions")
              if fn_action != KEEP else None),
@@ -368,6 +376,7 @@ def _search_steps(migration: Migration, options: SearchOptions) -> list[Step]:
     steps.append(Step("search index", table, KEEP if complete else BACKFILL, None if complete else backfill))
     steps.append(_index_step(db, conn, search_index.gin_index(db), found, False))
     steps.append(Step("search index", table, KEEP if complete else COMPLETE, None if complete else mark_complete))
+    steps.append(Step("search index", _qualified(db, called.pending), DRAIN, drain))
     return steps
 
 

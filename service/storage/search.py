@@ -1,12 +1,13 @@
 """Transcript search over the search index (search_index.py; extensions `message-search`, `session-search`): the
-GIN index finds the matches, and the answer is the scan's, row for row (search_scan.py names the hit rows).
+GIN index finds the matches, the runs queued for the drain (search_drain.py) are read themselves, and the answer is
+the scan's, row for row (search_scan.py names the hit rows).
 `search_way` says which way a database is searched now."""
 
 from __future__ import annotations
 
 from psycopg2 import sql
 
-from service.storage import search_index
+from service.storage import search_index, search_scan
 from service.storage.pool import Database
 from service.storage.search_terms import INDEX, SCAN, Search
 from service.storage.session_names import name_run_join
@@ -29,15 +30,21 @@ def search_way(db: Database, configured: str) -> tuple[str, str]:
     return (INDEX, config) if config is not None else (SCAN, configured)
 
 
+def hits_fragments(db: Database, search: Search) -> dict[str, sql.Composable]:
+    """What sql/search_messages.sql is composed with for `search`: the index's names, the filters on the index's
+    rows and on the queued runs read afresh, the page and the run names derive from."""
+    return {**search_index.names(db).fragments, **search.fragments(CONDITIONS),  # max_text: the same value
+            "pending_conditions": search.fragments(search_scan.CONDITIONS)["conditions"],
+            "name_run": name_run_join(db.identifiers["runs"])}
+
+
 def message_hits(db: Database, search: Search) -> list[dict]:
     """Up to `search.limit` + 1 hit rows from the index (the extra one says another page follows)."""
-    fragments = {**search_index.names(db).fragments, **search.fragments(CONDITIONS)}  # max_text: the same value
-    return db.read_all("search_messages", search.params(), **fragments, name_run=name_run_join(db.identifiers["runs"]))
+    return db.read_all("search_messages", search.params(), **hits_fragments(db, search))
 
 
 def session_condition(db: Database) -> sql.Composable:
     """The list's `q=` condition on its session row `s` from the index: a row of the session (a message, or its
-    stored name) matches the words of %(q)s under %(search_config)s."""
-    return sql.SQL("EXISTS (SELECT 1 FROM {search} h WHERE h.session_id = s.session_id "
-                   "AND h.document @@ plainto_tsquery(%(search_config)s::regconfig, %(q)s))"
-                   ).format(search=search_index.names(db).fragments["search"])
+    stored name) matches the words of %(q)s under %(search_config)s, or a message of one of its queued runs does.
+    One uncorrelated IN, so PostgreSQL joins it as a semi-join."""
+    return db.query("search_sessions_matching", **search_index.names(db).fragments)

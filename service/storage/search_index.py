@@ -1,6 +1,8 @@
-"""The message search index (`agno-session migrate --search`): a side table that triggers on agno's two tables keep
-current in every writer's transaction (AgentOS's, agno's runtime's, this service's), filled for existing rows by
-a resumable backfill, with its state for `check` and the search, and its removal (`migrate --drop-search`).
+"""The message search index (`agno-session migrate --search`): a side table filled for existing rows by a resumable
+backfill and kept current through triggers on agno's two tables: every writer (AgentOS, agno's runtime, this
+service) queues the run it writes in its own transaction, the service's drain indexes queued runs a moment later
+(search_drain.py), and searches read the queued runs themselves meanwhile; with its state for `check` and the
+search, and its removal (`migrate --drop-search`).
 
 The SQL is in sql/search_*.sql; migrate's steps are in migration.py (`_search_steps`). Every name is derived from
 the sessions table like the session counts' (counts.derived_name).
@@ -37,6 +39,7 @@ class SearchNames:
 
     table: str
     state: str
+    pending: str
     doc: str
     sid: str
     functions: tuple[str, ...]  # extract, runs trigger's, sessions trigger's
@@ -48,17 +51,21 @@ class SearchNames:
     @property
     def relations(self) -> list[str]:
         """Its tables and indexes."""
-        return [self.table, self.state, self.doc, self.sid]
+        return [self.table, self.state, self.pending, self.doc, self.sid]
 
 
 @cache
 def _names(schema: str, session_table: str, runs_table: str) -> SearchNames:
     table, state = derived_name(session_table, "search"), derived_name(session_table, "search_state")
+    pending = derived_name(session_table, "search_pending")
+    pending_key = derived_name(session_table, "search_pending_pkey")
     doc, sid = derived_name(session_table, "search_doc"), derived_name(session_table, "search_sid")
     functions = tuple(derived_name(session_table, f"search_{what}") for what in ("extract", "runs_fn", "sessions_fn"))
     triggers = (derived_name(session_table, "search_runs"), derived_name(session_table, "search_sessions"))
     fragments: dict[str, sql.Composable] = {
         "search": sql.Identifier(schema, table), "state": sql.Identifier(schema, state),
+        "pending": sql.Identifier(schema, pending), "pending_key": sql.Identifier(pending_key),
+        "pending_name": sql.Literal(f'"{schema}"."{pending}"'),
         "sid": sql.Identifier(sid), "sid_name": sql.SQL(sid),
         "search_name": sql.Literal(f'"{schema}"."{table}"'), "state_name": sql.Literal(f'"{schema}"."{state}"'),
         "max_text": sql.Literal(MAX_TEXT),
@@ -67,7 +74,7 @@ def _names(schema: str, session_table: str, runs_table: str) -> SearchNames:
         "messages_of_run": messages_of_run(sql.SQL("run_data"), sql.SQL("run_created_at")),
         "tg_runs": sql.Identifier(triggers[0]), "tg_sessions": sql.Identifier(triggers[1]),
     }
-    return SearchNames(table, state, doc, sid, functions, triggers, f'"{schema}"."{session_table}"',
+    return SearchNames(table, state, pending, doc, sid, functions, triggers, f'"{schema}"."{session_table}"',
                        f'"{schema}"."{runs_table}"', fragments)
 
 
@@ -77,8 +84,10 @@ def names(db: Database) -> SearchNames:
 
 
 def query(db: Database, name: str) -> sql.Composed:
-    """`sql/<name>.sql` composed with this database's tables and its search index's names."""
-    return db.query(name, **names(db).fragments)
+    """`sql/<name>.sql` composed with this database's tables and its search index's names (and `index_runs`, the
+    insert the backfill and the drain share)."""
+    fragments = names(db).fragments
+    return db.query(name, **fragments, index_runs=db.query("search_index_runs", **fragments))
 
 
 def gin_index(db: Database) -> Index:
@@ -146,6 +155,7 @@ class Status:
     config: str | None = None
     position: str | None = None
     problem: str = ""
+    pending: int = 0  # runs written and not yet indexed by the drain (searches read them meanwhile)
 
 
 def status(db: Database) -> Status:
@@ -163,7 +173,7 @@ def status(db: Database) -> Status:
     firing = [r for r in catalog if r["kind"] == "trigger" and r["enabled"] != "D"]
     functions = [r for r in catalog if r["kind"] == "function"]
     problems = [what for what, missing in (
-        ("its tables", called.table not in found or row is None),
+        ("its tables", called.table not in found or row is None or called.pending not in found),
         ("its functions", len(functions) != len(called.functions)),
         ("its triggers (missing or disabled: writes since were not indexed)", len(firing) != len(called.triggers)),
     ) if missing]
@@ -173,7 +183,8 @@ def status(db: Database) -> Status:
         return Status(BUILDING, config, position)
     if not (called.doc in found and found[called.doc]["valid"]):
         return Status(BROKEN, config, position, "its GIN index is missing or invalid")
-    return Status(COMPLETE, config, position)
+    pending = db.read_one("search_pending_count", {}, **called.fragments)["pending"]
+    return Status(COMPLETE, config, position, pending=pending)
 
 
 class _Usable:

@@ -16,7 +16,7 @@ from service.core.logs import LOGGER
 from service.rules.render.messages import history_messages
 from service.storage import migration, search_index
 from tests.support.log_capture import Capture
-from tests.support.search_rows import INDEXED, REEXTRACTED, TABLE
+from tests.support.search_rows import TABLE, assert_current, drain
 
 
 def settings(pg_dsn: str, **env: str):
@@ -43,10 +43,6 @@ def raw_run(rows, run_id: str, session_id: str, run_data_json: str, created_at: 
                  "VALUES (%s, %s, 'agent', %s::jsonb, %s)", (run_id, session_id, run_data_json, created_at))
 
 
-def assert_current(rows) -> None:
-    assert rows.execute(INDEXED) == rows.execute(REEXTRACTED)
-
-
 # agno's Message.get_content_string() over each content shape agno stores, and what is indexed of it.
 CONTENT_CASES = [
     ("a string", "plain words here", "plain words here"),
@@ -71,6 +67,7 @@ def test_extraction_follows_agnos_content_rule_on_every_shape(make_app, pg_dsn, 
     rows.session("s1", "agent", component_id="agent-1", user_id="u1")
     messages = [message("user", content) for _, content, _ in CONTENT_CASES]
     rows.run("s1", agent_run("r1", messages))
+    drain(pg_dsn)
     found = {position: document for position, document in rows.execute(
         f"SELECT position, strip(document)::text FROM {TABLE} WHERE run_id = 'r1'")}
     for position, (shape, _, text) in enumerate(CONTENT_CASES):
@@ -123,6 +120,7 @@ def test_only_the_messages_chat_history_shows_are_indexed_with_their_reference_r
     run_data = agent_run("r1", SHOWN_CASES)
     rows.run("s1", run_data, created_at=1767225610)
     expected = expected_rows(run_data, 1767225610)
+    drain(pg_dsn)
     assert [e[4] for e in expected] == ["user words", "assistant words", "not history words", "zero history words",
                                         "roleless words", "model words", "huge stamp words"]
     found = rows.execute(f"SELECT position, message_id, role, created_at, strip(document)::text FROM {TABLE} "
@@ -137,6 +135,7 @@ def test_only_the_messages_chat_history_shows_are_indexed_with_their_reference_r
         if run_id == "member":
             data["agent_id"] = "agent-2"
         raw_run(rows, run_id, "s1", json.dumps(data))
+    drain(pg_dsn)
     shown = rows.execute(f"SELECT run_id FROM {TABLE} WHERE document @@ to_tsquery('simple', 'hidden')")
     assert shown == [("flow",)]  # a run with an agent_id key (even null) is an agent run to agno's rule
     assert_current(rows)
@@ -166,6 +165,7 @@ def test_hostile_run_data_written_through_plain_sql_never_fails_the_write(make_a
     assert len(many_words) > 10 * search_index.MAX_TEXT
     rows.run("s1", agent_run("long", [message("user", many_words)]))
     rows.execute("UPDATE ai.agno_runs SET run_data = '[\"now an array\"]'::jsonb WHERE run_id = 'h0'")
+    assert drain(pg_dsn) == len(HOSTILE_RUN_DATA) + 1  # the drain indexes every one of them too, never failing
     assert rows.execute(f"SELECT count(*) FROM {TABLE} WHERE run_id = 'long'") == [(1,)]
     assert rows.execute(f"SELECT run_id FROM {TABLE} WHERE document @@ to_tsquery('simple', 'w0')") == [("long",)]
     assert rows.execute(f"SELECT count(*) FROM {TABLE} WHERE document @@ to_tsquery('simple', 'w399999')") == [(0,)]

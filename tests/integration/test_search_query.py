@@ -15,7 +15,7 @@ from service.core.config import load_settings
 from service.storage import search, search_index
 from service.storage.registry import open_database
 from service.storage.search_terms import Search
-from service.storage.session_names import name_run_join
+from tests.support.search_rows import PENDING, drain
 
 QUERIES = [
     "q=invoice", "q=invoice wrong", "q=wrong invoice&mode=phrase", "q=invo corr&mode=prefix",
@@ -80,6 +80,36 @@ def test_the_index_answers_what_the_scan_answers(app, client, rows, pg_dsn) -> N
         assert [body for _, body in indexed[query]] == [body for _, body in pages], query
 
 
+def test_queued_runs_are_answered_as_the_drained_index_and_the_scan_answer(app, client, rows, pg_dsn) -> None:
+    _seed(rows)
+    settings = load_settings({"AGNO_PG_DSN": pg_dsn})
+    migrate(settings, search=True)
+    db = next(iter(app.config["REGISTRY"]))
+    search_index.forget(db)
+    # Writes after the index is complete: a new run, a rewritten one (its old rows still in the table), a new
+    # session: each only queued by its writer's trigger until a drain.
+    rewritten = {"run_id": "r1", "agent_id": "agent-1", "messages": [
+        {"role": "user", "content": "my invoice is right now"}, {"role": "assistant", "content": "apple tart invoice"}]}
+    rows.execute("UPDATE ai.agno_runs SET run_data = %s WHERE run_id = 'r1'", (json.dumps(rewritten),))
+    _run(rows, "s3", "s3-late", "wrong apple invoice", "pie", created_at=300)
+    rows.session("s40", "agent", component_id="agent-1", user_id="u1")
+    _run(rows, "s40", "s40-r0", "billing apple wrong", created_at=250)
+    assert rows.execute(PENDING) == [(3,)]
+    queued = _answers(client)
+    assert {mode for pages in queued.values() for mode, _ in pages} == {"index"}
+    assert drain(pg_dsn) == 3
+    drained = _answers(client)
+    migrate(settings, drop_search=True)
+    search_index.forget(db)
+    scanned = _answers(client)
+    assert {mode for pages in scanned.values() for mode, _ in pages} == {"scan"}
+    for query, pages in scanned.items():
+        expected = [body for _, body in pages]
+        assert [body for _, body in queued[query]] == expected, query
+        assert [body for _, body in drained[query]] == expected, query
+    assert any("right" in hit["snippet"] for hit in scanned["q=invoice"][0][1]["data"])  # the rewrite is what counts
+
+
 def test_the_gin_index_finds_the_matches_at_20k_sessions(make_app, pg_dsn, rows) -> None:
     make_app()
     rows.execute(
@@ -101,9 +131,7 @@ def test_the_gin_index_finds_the_matches_at_20k_sessions(make_app, pg_dsn, rows)
         asked = Search("word50003", "words", {}, "simple", 20)
         hits = search.message_hits(db, asked)
         assert [(h["session_id"], h["run_id"], h["position"]) for h in hits] == [("s10000", "r10000", 3)]
-        statement = db.query("search_messages", **{**search_index.names(db).fragments,
-                                                   **asked.fragments(search.CONDITIONS)},
-                             name_run=name_run_join(db.identifiers["runs"]))
+        statement = db.query("search_messages", **search.hits_fragments(db, asked))
         with db.transaction() as cur:
             cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + statement, asked.params())
             plan = json.dumps(cur.fetchone())

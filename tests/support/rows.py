@@ -21,6 +21,7 @@ class Rows:
     """Direct access to the test database's sessions and runs tables."""
 
     def __init__(self, dsn: str, schema: str = "ai", sessions: str = "agno_sessions", runs: str = "agno_runs"):
+        self.dsn = dsn
         self.conn = psycopg2.connect(dsn)
         self.conn.autocommit = True
         self.schema, self.sessions, self.runs = schema, sessions, runs

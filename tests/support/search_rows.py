@@ -21,3 +21,43 @@ FROM ai.agno_sessions s
 WHERE jsonb_typeof(s.session_data -> 'session_name') = 'string' AND s.session_data ->> 'session_name' <> ''
 ORDER BY 1, 2, 3"""
 INDEXED = f"SELECT {COLUMNS}, document::text FROM {TABLE} ORDER BY 1, 2, 3"
+PENDING = "SELECT count(*) FROM ai.agno_sessions_svc_search_pending"
+# What a search sees (sql/search_messages.sql): the rows of runs not queued, and queued runs extracted afresh.
+SEARCHED = f"""
+SELECT {COLUMNS}, document::text FROM {TABLE} h
+WHERE NOT EXISTS (SELECT 1 FROM ai.agno_sessions_svc_search_pending p
+                  WHERE p.session_id = h.session_id AND p.run_id = h.run_id AND h.position >= 0)
+UNION ALL
+SELECT r.session_id, r.run_id, e.message_position, e.message_id, e.role, e.created_at, s.user_id, s.session_type,
+       CASE s.session_type WHEN 'agent' THEN s.agent_id WHEN 'team' THEN s.team_id
+                           WHEN 'workflow' THEN s.workflow_id END,
+       r.run_index, e.document::text
+FROM ai.agno_sessions_svc_search_pending p
+JOIN ai.agno_runs r ON r.run_id = p.run_id AND r.session_id = p.session_id
+JOIN ai.agno_sessions s ON s.session_id = r.session_id
+CROSS JOIN LATERAL {EXTRACT}(r.run_data, r.created_at, 'simple') e
+ORDER BY 1, 2, 3"""
+
+
+def drain(dsn: str) -> int:
+    """Index every queued run the way the service's drainer threads do; how many were indexed."""
+    from service.core.config import load_settings
+    from service.storage import search_drain
+    from service.storage.registry import open_database
+
+    (config,) = load_settings({"AGNO_PG_DSN": dsn}).databases
+    db = open_database(config, 2, 30.0)
+    try:
+        return search_drain.drain_all(db)
+    finally:
+        db.close()
+
+
+def assert_current(rows) -> None:
+    """Searches see exactly a full re-extraction at once (queued runs read afresh), and after a drain the table
+    itself holds it, with nothing queued."""
+    expected = rows.execute(REEXTRACTED)
+    assert rows.execute(SEARCHED) == expected
+    drain(rows.dsn)
+    assert rows.execute(INDEXED) == expected
+    assert rows.execute(PENDING) == [(0,)]

@@ -1,7 +1,8 @@
 """`agno-session migrate --search` on a live database: AgentOS-style writers keep upserting sessions and runs, moving
 runs' messages and deleting sessions across the whole key range while the real CLI installs the triggers and
-backfills in batches; no writer fails (no deadlock, no lock error), migrate finishes, and the index equals a full
-re-extraction afterwards."""
+backfills in batches; no writer fails (no deadlock, no lock error), migrate finishes, and searches see a full
+re-extraction afterwards. Then the real server's drainer threads index what writers keep queueing, beside them:
+again no writer fails, and once the writers stop the drained table itself equals a full re-extraction."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import random
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import psycopg2
 import pytest
 
-from tests.support.search_rows import INDEXED, REEXTRACTED
+from tests.support.search_rows import INDEXED, PENDING, REEXTRACTED, SEARCHED
+from tests.support.servers import serving
 
 CLI = str(Path(sys.executable).parent / "agno-session")
 SESSIONS, RUNS = "ai.agno_sessions", "ai.agno_runs"
@@ -113,12 +116,33 @@ def test_migrate_search_under_concurrent_writers(live):
     assert not writers.errors, writers.errors
     assert written_during > 0
     conn = psycopg2.connect(live)
+    conn.autocommit = True
     try:
         with conn.cursor() as cur:
+            cur.execute(SEARCHED)
+            searched = cur.fetchall()
+            cur.execute(REEXTRACTED)
+            assert searched == cur.fetchall()
+            assert len(searched) > SEEDED
+            with serving(cli_env(live)) as server, Writers(live) as writers:
+                cur.execute(PENDING)
+                queued = cur.fetchone()[0]
+                while writers.written < 300 and not writers.errors:  # the drainers run beside them meanwhile
+                    writers.stop.wait(0.2)
+            assert not writers.errors, writers.errors
+            assert queued > 0
+            drained = False
+            with serving(cli_env(live)) as server:
+                for _ in range(600):  # the drainer takes its batches every second; a loaded machine is slow
+                    cur.execute(PENDING)
+                    if cur.fetchone()[0] == 0:
+                        drained = True
+                        break
+                    time.sleep(0.5)
+                assert drained, server.tail()
             cur.execute(INDEXED)
             indexed = cur.fetchall()
             cur.execute(REEXTRACTED)
             assert indexed == cur.fetchall()
-            assert len(indexed) > SEEDED
     finally:
         conn.close()
