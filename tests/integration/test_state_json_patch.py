@@ -185,3 +185,10 @@ def test_merge_patch_is_still_the_default(client, rows) -> None:
         assert refused.status_code == 422 and refused.get_json()["detail"][0]["type"] == "model_attributes_type"
     merged = json_patch(client, "s1", {"step": None, "cart": {"pears": None}}, content_type="application/json")
     assert merged.get_json()["session_state"] == {"cart": {"apples": 1}, "tags": ["a", "b"], "done": False}
+
+
+def test_capabilities_declare_the_extension(client) -> None:
+    extensions = {e["name"]: e for e in client.get("/sessions/-/capabilities").get_json()["extensions"]}
+    assert extensions["json-patch"]["version"] == 1
+    assert extensions["json-patch"]["routes"] == extensions["state-merge"]["routes"] == [
+        "PATCH /sessions/{session_id}/state"]
