@@ -1,4 +1,5 @@
-"""PATCH /sessions/{id}/state (extension `state-merge`): merge a JSON Merge Patch into session_state atomically."""
+"""PATCH /sessions/{id}/state (extension `state-merge`): merge a JSON Merge Patch into session_state atomically, or
+apply a JSON Patch (extension `json-patch`)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from service.api.inputs import parsed_request, request_database
 from service.api.responses import json_response
 from service.rules import render
 from service.rules.errors import ApiError
+from service.rules.state_json_patch import patched_state
 from service.rules.state_merge import merged_state
 from service.rules.validation import parsers
+from service.rules.validation.json_patch import JsonPatchOps
 from service.storage import sessions as store
 
 bp = Blueprint("state", __name__)
@@ -25,7 +28,8 @@ def merge_session_state(session_id: str) -> Response:
     parsed = parsed_request(parsers.state_merge_request)
     db = request_database(parsed, session_id)
     now = int(time.time())
-    merged = partial(merged_state, patch=parsed.body, now=now)  # raising on the locked row rolls it back
+    change = patched_state if isinstance(parsed.body, JsonPatchOps) else merged_state  # extension `json-patch`
+    merged = partial(change, patch=parsed.body, now=now)  # raising on the locked row rolls it back
     written = store.merge_session_state(db, session_id, current_caller().owner(parsed.query["user_id"]), merged)
     if written is None:
         raise ApiError(404, f"Session with id '{session_id}' not found")

@@ -34,6 +34,10 @@ CREATE_IMPORT = Extension(
 STATE_MERGE = Extension(
     "state-merge", 1, "JSON Merge Patch (RFC 7396) of session_state.",
     routes=("PATCH /sessions/{session_id}/state",))
+STATE_JSON_PATCH = Extension(
+    "json-patch", 1, "PATCH /sessions/{session_id}/state also takes a JSON Patch (RFC 6902, "
+    "`application/json-patch+json`) of session_state; a failed `test` is 409 and writes nothing (test-and-set).",
+    routes=("PATCH /sessions/{session_id}/state",))
 HISTORY_WINDOW = Extension(
     "history-window", 2, "The detail's chat_history limited to its last messages, or to those around one message "
     "(a search hit's), with cursors to older and newer ones.",
@@ -71,8 +75,8 @@ SESSION_SEARCH = Extension(
     "session-search", 1, "The session list filtered to sessions whose messages or stored name hold the words of `q`.",
     parameters=("q",), routes=("GET /sessions",), headers=(APPLIED_HEADER, SEARCH_MODE_HEADER))
 
-EXTENSIONS: tuple[Extension, ...] = (CAPABILITIES, CREATE_IMPORT, HISTORY_WINDOW, LIST_CURSORS, LIST_FILTERS,
-                                     LIST_SHAPE, MESSAGE_SEARCH, RUN_CURSORS, SESSION_SEARCH, STATE_MERGE)
+EXTENSIONS: tuple[Extension, ...] = (CAPABILITIES, CREATE_IMPORT, HISTORY_WINDOW, STATE_JSON_PATCH, LIST_CURSORS,
+                                     LIST_FILTERS, LIST_SHAPE, MESSAGE_SEARCH, RUN_CURSORS, SESSION_SEARCH, STATE_MERGE)
 
 
 def capabilities() -> dict:

@@ -24,9 +24,7 @@ def decode(raw: bytes | None, content_type: str | None) -> Any:
     if not raw:
         return ABSENT
     if content_type:
-        message = email.message.Message()
-        message["content-type"] = content_type
-        main, sub = message.get_content_maintype(), message.get_content_subtype()
+        main, _, sub = media_type(content_type).partition("/")
         if main == "application" and (sub == "json" or sub.endswith("+json")):
             try:
                 return _loads(raw)
@@ -36,6 +34,13 @@ def decode(raw: bytes | None, content_type: str | None) -> Any:
             except Exception as exc:  # UnicodeDecodeError, RecursionError: FastAPI's generic 400
                 raise BodyUnreadable() from exc
     return raw
+
+
+def media_type(content_type: str) -> str:
+    """The `type/subtype` of a Content-Type header, lower-cased and without parameters, as FastAPI reads it."""
+    message = email.message.Message()
+    message["content-type"] = content_type
+    return message.get_content_type()
 
 
 def _loads(raw: bytes) -> Any:

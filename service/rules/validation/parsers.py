@@ -8,9 +8,10 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from service.rules.agno import summary_errors
-from service.rules.validation.body import ABSENT, decode, deep_json, model_body
+from service.rules.validation.body import ABSENT, decode, deep_json, media_type, model_body
 from service.rules.validation.depth import state_depth, stored_depth_errors
 from service.rules.validation.errors import STRING, error, le_error
+from service.rules.validation.json_patch import JSON_PATCH, json_patch_body
 from service.rules.validation.list_filters import with_metadata_filters
 from service.rules.validation.models import (
     MAX_SEARCH_CHARS,
@@ -229,6 +230,9 @@ def bulk_delete_request(args: MultiDict, raw: bytes | None, content_type: str | 
 
 
 def state_merge_request(args: MultiDict, raw: bytes | None, content_type: str | None) -> Parsed:
-    """PATCH /sessions/{id}/state (extension): user_id, db_id, table; a free-form JSON object."""
-    body = _state_patch_body(decode(raw, content_type))
+    """PATCH /sessions/{id}/state (extension): user_id, db_id, table; a free-form JSON object (a merge patch), or
+    as `application/json-patch+json` a JSON Patch (extension `json-patch`: the body is JsonPatchOps)."""
+    decoded = decode(raw, content_type)
+    is_json_patch = content_type is not None and media_type(content_type) == JSON_PATCH
+    body = json_patch_body(decoded) if is_json_patch else _state_patch_body(decoded)
     return finish(validate_query(_shared(StateQuery), args), body)
