@@ -14,7 +14,7 @@ from typing import Any
 from psycopg2 import sql
 
 from service.core.logs import LOGGER
-from service.storage import counts, search_index
+from service.storage import counts, idempotency, search_index
 from service.storage.online_ddl import DdlConnection, MigrationFailed
 from service.storage.pool import Database
 from service.storage.queries import sql_text
@@ -92,11 +92,12 @@ class SearchOptions:
 def plan(db: Database, conn: DdlConnection, indexes: bool, search: SearchOptions | None = None) -> Migration:
     """What migrate would do in `db`, read from the catalog (no lock on agno's tables, nothing changed)."""
     c = db.config
-    called = counts.names(db)
+    called, keys = counts.names(db), idempotency.names(db)
     migration = Migration(db, conn)
     found = {row["name"]: row for row in conn.rows(
         "reading the catalog", _qualified(db, c.session_table), db.query("migration_relations"),
-        {"schema": c.schema, "names": [c.session_table, c.runs_table, called.counts_table, *all_index_names(db)]})}
+        {"schema": c.schema, "names": [c.session_table, c.runs_table, called.counts_table, keys.table, keys.expiry,
+                                       *all_index_names(db)]})}
     fresh = {table for table, name in (("sessions", c.session_table), ("runs", c.runs_table)) if name not in found}
     own = service_indexes(db) if indexes else []
     for table, name, file in (("sessions", c.session_table, "create_sessions_table"),
@@ -106,6 +107,7 @@ def plan(db: Database, conn: DdlConnection, indexes: bool, search: SearchOptions
                                     _create_table(db, conn, file, name, born) if table in fresh else None))
     for index in agno_indexes(db):
         migration.steps.append(_index_step(db, conn, index, found, index.table in fresh))
+    migration.steps.append(_keys_step(db, conn, found))
     if indexes:
         migration.steps += _counts_steps(db, conn, found, "sessions" in fresh)
         migration.steps += [_index_step(db, conn, index, found, "sessions" in fresh) for index in own]
@@ -173,6 +175,21 @@ def _index_step(db: Database, conn: DdlConnection, index: Index, found: dict[str
         seconds += conn.concurrently(f"building index {name}", index.concurrent)
         return f"concurrently in {seconds:.1f} s"
     return Step("index", name, CREATE if row is None else REBUILD, build)
+
+
+def _keys_step(db: Database, conn: DdlConnection, found: dict[str, dict]) -> Step:
+    """The Idempotency-Key table with its expiry index (extension `idempotency-keys`): a table of its own, so creating
+    it takes no lock on agno's tables."""
+    keys = idempotency.names(db)
+    table = _qualified(db, keys.table)
+    if keys.table in found and keys.expiry in found:
+        return Step("table", table, KEEP)
+
+    def create() -> str:
+        conn.locked(f"creating table {table}", keys.regclass,
+                    lambda cur: cur.execute(idempotency.query(db, "create_idempotency_keys")))
+        return "for Idempotency-Key answers"
+    return Step("table", table, CREATE, create)
 
 
 def _counts_catalog(db: Database, conn: DdlConnection) -> list[dict]:

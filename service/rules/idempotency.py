@@ -1,0 +1,58 @@
+"""The Idempotency-Key header's rules (draft-ietf-httpapi-idempotency-key-header; extension `idempotency-keys`):
+which keys are valid, and what makes two requests the same request."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import orjson
+
+from service.rules.validation.errors import RequestInvalid, error
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY = 255
+REUSED = "Idempotency-Key reused with a different request"
+IN_PROGRESS = "A request with this Idempotency-Key is in progress"
+UNAVAILABLE = "Idempotency keys are not available on this database"
+_LOC = ("header", "idempotency-key")
+# The answer's headers a replay repeats: the ones the route set (the middleware adds its own to every answer).
+NOT_REPLAYED = {"content-length"}
+
+
+def parsed_key(raw: str) -> str:
+    """The key a header value names: a Structured Field string (`"..."`, the draft's form) or the bare value as many
+    clients send it; 1 to MAX_KEY printable ASCII characters, else FastAPI's 422."""
+    key = raw
+    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+        key = raw[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    if not key:
+        raise RequestInvalid([error("string_too_short", _LOC, "String should have at least 1 character", raw,
+                                    {"min_length": 1})])
+    if len(key) > MAX_KEY:
+        raise RequestInvalid([error("string_too_long", _LOC, f"String should have at most {MAX_KEY} characters",
+                                    raw, {"max_length": MAX_KEY})])
+    if not all(" " <= c <= "~" for c in key):
+        raise RequestInvalid([error("string_pattern_mismatch", _LOC,
+                                    "String should match pattern '^[\\x20-\\x7e]+$'", raw,
+                                    {"pattern": "^[\\x20-\\x7e]+$"})])
+    return key
+
+
+def fingerprint(method: str, path: str, query: list[tuple[str, str]], body: bytes) -> str:
+    """What identifies a request under one key: method, path, query parameters (in any order) and the body as JSON
+    means it (key order and spacing aside; bytes as sent when it is not JSON orjson reads)."""
+    try:
+        canonical = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS) if body else b""
+    except (orjson.JSONDecodeError, TypeError):
+        canonical = body
+    head = json.dumps([method, path, sorted(query)], ensure_ascii=True).encode("ascii")
+    return hashlib.sha256(head + b"\n" + canonical).hexdigest()
+
+
+def caller_scope(user_id: str | None, keyed: bool) -> str:
+    """Whose keys these are: the token's `sub`, else the holder of the security key, else anyone (no credentials)."""
+    if user_id:
+        return f"sub:{user_id}"
+    return "key" if keyed else "anonymous"
