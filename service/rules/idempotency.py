@@ -8,10 +8,10 @@ import json
 
 import orjson
 
+from service.rules.extensions import IDEMPOTENCY_HEADER as HEADER
+from service.rules.extensions import REPLAYED_HEADER
 from service.rules.validation.errors import RequestInvalid, error
 
-HEADER = "Idempotency-Key"
-REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY = 255
 REUSED = "Idempotency-Key reused with a different request"
 IN_PROGRESS = "A request with this Idempotency-Key is in progress"
@@ -51,8 +51,13 @@ def fingerprint(method: str, path: str, query: list[tuple[str, str]], body: byte
     return hashlib.sha256(head + b"\n" + canonical).hexdigest()
 
 
-def caller_scope(user_id: str | None, keyed: bool) -> str:
-    """Whose keys these are: the token's `sub`, else the holder of the security key, else anyone (no credentials)."""
+def caller_scope(user_id: str | None, authenticated: bool) -> str:
+    """Whose keys these are: the token's `sub`, else the holder of the deployment's credentials (the security key, a
+    token without `sub`), else anyone (a service without authentication)."""
     if user_id:
         return f"sub:{user_id}"
-    return "key" if keyed else "anonymous"
+    return "key" if authenticated else "anonymous"
+
+
+__all__ = ["HEADER", "IN_PROGRESS", "MAX_KEY", "REPLAYED_HEADER", "REUSED", "UNAVAILABLE", "caller_scope",
+           "fingerprint", "parsed_key"]

@@ -14,7 +14,8 @@ from typing import Any
 from psycopg2 import sql
 
 from service.core.logs import LOGGER
-from service.storage import counts, idempotency, search_index
+from service.storage import counts, search_index
+from service.storage import idempotency as key_table
 from service.storage.online_ddl import DdlConnection, MigrationFailed
 from service.storage.pool import Database
 from service.storage.queries import sql_text
@@ -89,10 +90,11 @@ class SearchOptions:
     progress: Callable[[str], None] | None = None
 
 
-def plan(db: Database, conn: DdlConnection, indexes: bool, search: SearchOptions | None = None) -> Migration:
+def plan(db: Database, conn: DdlConnection, indexes: bool, search: SearchOptions | None = None,
+         idempotency: bool = False) -> Migration:
     """What migrate would do in `db`, read from the catalog (no lock on agno's tables, nothing changed)."""
     c = db.config
-    called, keys = counts.names(db), idempotency.names(db)
+    called, keys = counts.names(db), key_table.names(db)
     migration = Migration(db, conn)
     found = {row["name"]: row for row in conn.rows(
         "reading the catalog", _qualified(db, c.session_table), db.query("migration_relations"),
@@ -107,11 +109,12 @@ def plan(db: Database, conn: DdlConnection, indexes: bool, search: SearchOptions
                                     _create_table(db, conn, file, name, born) if table in fresh else None))
     for index in agno_indexes(db):
         migration.steps.append(_index_step(db, conn, index, found, index.table in fresh))
-    migration.steps.append(_keys_step(db, conn, found))
     if indexes:
         migration.steps += _counts_steps(db, conn, found, "sessions" in fresh)
         migration.steps += [_index_step(db, conn, index, found, "sessions" in fresh) for index in own]
         migration.steps += _trigram_steps(migration, found)
+    if idempotency:
+        migration.steps.append(_keys_step(db, conn, found))
     if search is not None and search.drop:
         migration.steps.append(_search_drop_step(db, conn))
     elif search is not None and search.install:
@@ -121,11 +124,11 @@ def plan(db: Database, conn: DdlConnection, indexes: bool, search: SearchOptions
 
 def installed(db: Database, conn: DdlConnection) -> dict[str, Any]:
     """What `serve` logs at start: this service's indexes that exist and are valid, and the session counts' state."""
-    called = counts.names(db)
+    called, keys = counts.names(db), key_table.names(db)
     names = [i.name for i in service_indexes(db)] + [name_search_index(db)]
     found = {row["name"]: row for row in conn.rows(
         "reading the catalog", _qualified(db, db.config.session_table), db.query("migration_relations"),
-        {"schema": db.config.schema, "names": [*names, called.counts_table]})}
+        {"schema": db.config.schema, "names": [*names, called.counts_table, keys.table]})}
     triggers = [row for row in _counts_catalog(db, conn) if row["kind"] == "trigger"]
     if called.counts_table not in found and not triggers:
         state = "not installed (lists count rows; `agno-session migrate --indexes`)"
@@ -135,7 +138,9 @@ def installed(db: Database, conn: DdlConnection) -> dict[str, Any]:
         state = "incomplete or disabled (lists count rows; `agno-session migrate --indexes` repairs them)"
     return {"service_indexes": [n for n in names if n in found and found[n]["valid"]],
             "missing_indexes": [n for n in names if not (n in found and found[n]["valid"])],
-            "session_counts": state}
+            "session_counts": state,
+            "idempotency_keys": "installed" if keys.table in found
+            else "not installed (requests with an Idempotency-Key answer 503; `agno-session migrate --idempotency`)"}
 
 
 def _qualified(db: Database, name: str) -> str:
@@ -178,16 +183,16 @@ def _index_step(db: Database, conn: DdlConnection, index: Index, found: dict[str
 
 
 def _keys_step(db: Database, conn: DdlConnection, found: dict[str, dict]) -> Step:
-    """The Idempotency-Key table with its expiry index (extension `idempotency-keys`): a table of its own, so creating
-    it takes no lock on agno's tables."""
-    keys = idempotency.names(db)
+    """`--idempotency`: the Idempotency-Key table with its expiry index (extension `idempotency-keys`), a table of its
+    own: creating it takes no lock on agno's tables."""
+    keys = key_table.names(db)
     table = _qualified(db, keys.table)
     if keys.table in found and keys.expiry in found:
         return Step("table", table, KEEP)
 
     def create() -> str:
         conn.locked(f"creating table {table}", keys.regclass,
-                    lambda cur: cur.execute(idempotency.query(db, "create_idempotency_keys")))
+                    lambda cur: cur.execute(key_table.query(db, "create_idempotency_keys")))
         return "for Idempotency-Key answers"
     return Step("table", table, CREATE, create)
 
@@ -403,9 +408,10 @@ def _search_drop_step(db: Database, conn: DdlConnection) -> Step:
 
 
 def migrate_database(db: Database, conn: DdlConnection, indexes: bool, dry_run: bool,
-                     done: Callable[[Step], None], search: SearchOptions | None = None) -> Migration:
+                     done: Callable[[Step], None], search: SearchOptions | None = None,
+                     idempotency: bool = False) -> Migration:
     """Plan, and unless `dry_run`, apply; `done` hears of each step as it ends."""
-    migration = plan(db, conn, indexes, search)
+    migration = plan(db, conn, indexes, search, idempotency)
     if dry_run:
         for step in migration.steps:
             done(step)

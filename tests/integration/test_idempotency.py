@@ -8,7 +8,22 @@ import threading
 import psycopg2
 import pytest
 
+from service.cli import migrate
+from tests.support.rows import execute
+
 KEYS = "ai.agno_sessions_svc_idempotency"
+
+
+def keyed_app(make_app, **env: str):
+    """The app over tables that `agno-session migrate --idempotency` completed."""
+    app = make_app(**env)
+    migrate(app.config["SETTINGS"], idempotency=True)
+    return app
+
+
+@pytest.fixture
+def client(make_app):
+    return keyed_app(make_app).test_client()
 
 
 def create(client, body: object, key: str | None = "k-1", path: str = "/sessions"):
@@ -44,7 +59,7 @@ def test_the_same_key_for_another_request_is_422_and_writes_nothing(client, rows
 
 
 def test_keys_are_per_caller(make_app, rows) -> None:
-    client = make_app(OS_SECURITY_KEY="s3cret").test_client()
+    client = keyed_app(make_app, OS_SECURITY_KEY="s3cret").test_client()
     auth = {"Authorization": "Bearer s3cret", "Idempotency-Key": "shared"}
     first = client.post("/sessions", json={}, headers=auth)
     assert client.post("/sessions", json={}, headers=auth).data == first.data
@@ -116,7 +131,7 @@ def test_expired_keys_are_swept_by_later_claims(client, rows) -> None:
 
 
 def test_a_key_held_by_another_transaction_is_409_after_the_wait(make_app, pg_dsn, rows) -> None:
-    client = make_app(AGNO_IDEMPOTENCY_WAIT="1").test_client()
+    client = keyed_app(make_app, AGNO_IDEMPOTENCY_WAIT="1").test_client()
     holder = psycopg2.connect(pg_dsn)
     try:
         with holder.cursor() as cur:  # a request in flight: its key inserted, not committed
@@ -132,7 +147,8 @@ def test_a_key_held_by_another_transaction_is_409_after_the_wait(make_app, pg_ds
     assert create(client, {}, key="busy").status_code == 201  # rolled back: the key is free
 
 
-def test_a_request_waits_for_the_one_holding_its_key_and_replays_its_answer(client, pg_dsn, rows) -> None:
+def test_a_request_waits_for_the_one_holding_its_key_and_replays_its_answer(make_app, pg_dsn, rows) -> None:
+    client = keyed_app(make_app, AGNO_IDEMPOTENCY_WAIT="120").test_client()  # it waits however slow the machine
     holder = psycopg2.connect(pg_dsn)
     answer: list = []
     try:
@@ -141,15 +157,13 @@ def test_a_request_waits_for_the_one_holding_its_key_and_replays_its_answer(clie
                         "VALUES ('anonymous', 'slow', 'x', now() + interval '1 hour')")
         waiting = threading.Thread(target=lambda: answer.append(create(client, {}, key="slow")))
         waiting.start()
-        with psycopg2.connect(pg_dsn) as watcher, watcher.cursor() as cur:
-            for _ in range(200):  # until its insert waits on the holder's transaction (no sleeping on a guess)
-                cur.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                            "AND query LIKE '%%svc_idempotency%%'")
-                if cur.fetchone()[0]:
-                    break
-                waiting.join(0.05)
-            else:
-                pytest.fail("the request never waited on the key")
+        for _ in range(200):  # until its insert waits on the holder's transaction (no sleeping on a guess)
+            if execute(pg_dsn, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                               "AND query LIKE '%%svc_idempotency%%'")[0][0]:
+                break
+            waiting.join(0.02)
+        else:
+            pytest.fail("the request never waited on the key")
         with holder.cursor() as cur:
             fingerprint = _fingerprint_of_create()
             cur.execute(f"UPDATE {KEYS} SET fingerprint = %s, status = 201, headers = %s, body = 'kept' "
@@ -168,8 +182,8 @@ def _fingerprint_of_create() -> str:
     return fingerprint("POST", "/sessions", [], b"{}")
 
 
-def test_without_the_key_table_a_keyed_request_is_503_and_others_work(client, rows) -> None:
-    rows.execute(f"DROP TABLE {KEYS}")
+def test_without_the_key_table_a_keyed_request_is_503_and_others_work(make_app, rows) -> None:
+    client = make_app().test_client()  # plain `migrate`: agno's tables only
     response = create(client, {})
     assert (response.status_code, response.data) == (
         503, b'{"detail":"Idempotency keys are not available on this database"}')

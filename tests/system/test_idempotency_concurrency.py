@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+from service.cli import migrate
+from service.core.config import load_settings
 from tests.support.rows import execute
 from tests.support.servers import serving
 
@@ -16,6 +18,7 @@ CLIENTS = 64  # far more than the server's 2 x 8 threads: requests queue at the 
 def test_a_thousand_concurrent_identical_creates_with_one_key_make_one_session(db_env, pg_dsn) -> None:
     body = {"session_name": "exactly once", "session_state": {"n": 1}}
     headers = {"Idempotency-Key": "one-create"}
+    migrate(load_settings(db_env), idempotency=True)
     with serving(db_env, workers=2, threads=8) as server:
         def send(_: int) -> tuple[int, str | None, bytes]:
             status, got, data = server.request("POST", "/sessions", body, headers, timeout=120)
