@@ -13,7 +13,7 @@ from typing import TextIO
 from service.core.config import ConfigError, Settings, load_settings
 from service.core.logs import LOGGER, configure_logging
 from service.preflight.command import run_preflight
-from service.storage import counts, search_index
+from service.storage import counts, idempotency, search_index
 from service.storage.errors import StorageError
 from service.storage.migration import CHANGES, DdlConnection, SearchOptions, installed, migrate_database
 from service.storage.pool import Database
@@ -30,10 +30,11 @@ def _databases(settings: Settings) -> list[Database]:
 
 def migrate(settings: Settings, indexes: bool = False, *, dry_run: bool = False, timeout: float | None = None,
             lock_timeout: float | None = None, out: TextIO | None = None, search: bool = False,
-            drop_search: bool = False, rebuild: bool = False) -> None:
+            drop_search: bool = False, rebuild: bool = False, idempotency: bool = False) -> None:
     """Create agno's schema, tables and indexes where missing, in every configured database, without making its
     writers wait longer than the lock timeout; with `indexes`, this service's indexes and session counts too; with
-    `search`, the search index (emptied and backfilled again with `rebuild`); `drop_search` removes it.
+    `search`, the search index (emptied and backfilled again with `rebuild`); `drop_search` removes it; with
+    `idempotency`, the Idempotency-Key table.
     Each step's outcome goes to `out` as it ends; a failure raises MigrationFailed (one line)."""
     limit = timeout or settings.migrate_timeout
     ends = time.monotonic() + limit  # one time limit for the whole run, every database included
@@ -44,7 +45,8 @@ def migrate(settings: Settings, indexes: bool = False, *, dry_run: bool = False,
             options = SearchOptions(search, drop_search, rebuild, settings.search_config,
                                     lambda line, c=c: _say(out, f"{c.db_id}: {line}"))
             migration = migrate_database(db, conn, indexes, dry_run,
-                                         lambda step, c=c: _say(out, f"{c.db_id}: {step.line(dry_run)}"), options)
+                                         lambda step, c=c: _say(out, f"{c.db_id}: {step.line(dry_run)}"), options,
+                                         idempotency)
             for note in migration.notes:
                 log.warning(note)
             changed = sum(step.action in CHANGES for step in migration.steps)
@@ -73,7 +75,7 @@ def _migrate_command(settings: Settings, args: argparse.Namespace) -> int:
     try:
         migrate(settings, indexes=args.indexes, dry_run=args.dry_run, timeout=args.timeout,
                 lock_timeout=args.lock_timeout, out=sys.stdout, search=args.search, drop_search=args.drop_search,
-                rebuild=args.rebuild)
+                rebuild=args.rebuild, idempotency=args.idempotency)
     except StorageError as exc:
         print(f"agno-session migrate: {exc.db_id}: {exc.message}", file=sys.stderr)
         return 1
@@ -109,6 +111,7 @@ def check(settings: Settings) -> int:
             if sessions:
                 failures += not _report_counts(db)
                 failures += not _report_search(db)
+                _report_idempotency(db)
         except StorageError as exc:
             failures += 1
             print(f"{c.db_id}: cannot connect: {exc.message} (db_id {c.db_id_origin})")
@@ -148,6 +151,15 @@ def _report_search(db: Database) -> bool:
         line = f"search index broken{config}: {found.problem}; run `agno-session migrate --search` to repair it"
     print(f"{db.config.db_id}: {line}")
     return found.state != search_index.BROKEN
+
+
+def _report_idempotency(db: Database) -> None:
+    """Say whether the Idempotency-Key table is there (without it requests with a key answer 503)."""
+    if idempotency.installed(db):
+        print(f"{db.config.db_id}: idempotency keys ok")
+    else:
+        print(f"{db.config.db_id}: idempotency keys not installed: requests with an Idempotency-Key answer 503 "
+              "(`agno-session migrate --idempotency`)")
 
 
 def _replica_answers(replica: Database) -> bool:
@@ -222,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
                                 "AGNO_SEARCH_CONFIG)")
     p_migrate.add_argument("--drop-search", action="store_true",
                            help="remove the search index: its triggers, functions and tables")
+    p_migrate.add_argument("--idempotency", action="store_true",
+                           help="also create the table Idempotency-Key answers are kept in")
     p_migrate.add_argument("--dry-run", action="store_true", help="print what would be done; change nothing")
     p_migrate.add_argument("--timeout", type=_seconds, metavar="SECONDS",
                            help="time limit of the whole run (default AGNO_MIGRATE_TIMEOUT, 900)")

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from service.api import list_pages, run_pages, search
 from service.api.auth import current_caller
 from service.api.history import windowed_detail
+from service.api.idempotency import idempotent
 from service.api.inputs import parsed_query, parsed_request, request_database
 from service.api.responses import json_response, no_content, with_applied
 from service.rules import agno, render
@@ -42,6 +43,7 @@ def list_sessions() -> Response:
 
 
 @bp.post("/sessions")
+@idempotent
 def create_session() -> Response:
     parsed = parsed_request(parsers.create_request)
     db = request_database(parsed)
@@ -69,6 +71,7 @@ def create_session() -> Response:
 
 
 @bp.delete("/sessions")
+@idempotent
 def delete_sessions() -> Response:
     parsed = parsed_request(parsers.bulk_delete_request)
     q, body = parsed.query, parsed.body

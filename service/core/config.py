@@ -92,6 +92,8 @@ class Settings:
     # makes cursors tamper-evident but forgeable, which reveals nothing: every request is authorised on its own.
     cursor_key: bytes = DEFAULT_CURSOR_KEY
     search_config: str = "simple"  # the text search configuration `migrate --search` builds the index with
+    idempotency_ttl: int = 86400  # seconds an Idempotency-Key's first answer is kept (extension `idempotency-keys`)
+    idempotency_wait: int = 5  # seconds a request waits for an identical one with its key to finish before a 409
 
     @property
     def authenticated(self) -> bool:
@@ -300,6 +302,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         migrate_lock_timeout=float(env_int(env, "AGNO_MIGRATE_LOCK_TIMEOUT", 2, 1, 600)),
         cursor_key=cursor_key(env),
         search_config=_search_config(env),
+        idempotency_ttl=env_int(env, "AGNO_IDEMPOTENCY_TTL", 86400, 1, 30 * 86400, "seconds"),
+        idempotency_wait=env_int(env, "AGNO_IDEMPOTENCY_WAIT", 5, 1, 600, "seconds"),
     )
 
 

@@ -75,8 +75,15 @@ SESSION_SEARCH = Extension(
     "session-search", 1, "The session list filtered to sessions whose messages or stored name hold the words of `q`.",
     parameters=("q",), routes=("GET /sessions",), headers=(APPLIED_HEADER, SEARCH_MODE_HEADER))
 
-EXTENSIONS: tuple[Extension, ...] = (CAPABILITIES, CREATE_IMPORT, HISTORY_WINDOW, STATE_JSON_PATCH, LIST_CURSORS,
-                                     LIST_FILTERS, LIST_SHAPE, MESSAGE_SEARCH, RUN_CURSORS, SESSION_SEARCH, STATE_MERGE)
+IDEMPOTENCY_HEADER, REPLAYED_HEADER = "Idempotency-Key", "Idempotent-Replayed"
+IDEMPOTENCY_KEYS = Extension(
+    "idempotency-keys", 1, "An Idempotency-Key header (IETF draft) makes a create or bulk delete safe to retry: the "
+    "first answer is kept with its write and answered again, marked Idempotent-Replayed.",
+    routes=("POST /sessions", "DELETE /sessions"), headers=(IDEMPOTENCY_HEADER, REPLAYED_HEADER))
+
+EXTENSIONS: tuple[Extension, ...] = (CAPABILITIES, CREATE_IMPORT, HISTORY_WINDOW, IDEMPOTENCY_KEYS, STATE_JSON_PATCH,
+                                      LIST_CURSORS, LIST_FILTERS, LIST_SHAPE, MESSAGE_SEARCH, RUN_CURSORS,
+                                      SESSION_SEARCH, STATE_MERGE)
 
 
 def capabilities() -> dict:

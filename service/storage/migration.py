@@ -15,6 +15,7 @@ from psycopg2 import sql
 
 from service.core.logs import LOGGER
 from service.storage import counts, search_drain, search_index
+from service.storage import idempotency as key_table
 from service.storage.online_ddl import DdlConnection, MigrationFailed
 from service.storage.pool import Database
 from service.storage.queries import sql_text
@@ -89,14 +90,16 @@ class SearchOptions:
     progress: Callable[[str], None] | None = None
 
 
-def plan(db: Database, conn: DdlConnection, indexes: bool, search: SearchOptions | None = None) -> Migration:
+def plan(db: Database, conn: DdlConnection, indexes: bool, search: SearchOptions | None = None,
+         idempotency: bool = False) -> Migration:
     """What migrate would do in `db`, read from the catalog (no lock on agno's tables, nothing changed)."""
     c = db.config
-    called = counts.names(db)
+    called, keys = counts.names(db), key_table.names(db)
     migration = Migration(db, conn)
     found = {row["name"]: row for row in conn.rows(
         "reading the catalog", _qualified(db, c.session_table), db.query("migration_relations"),
-        {"schema": c.schema, "names": [c.session_table, c.runs_table, called.counts_table, *all_index_names(db)]})}
+        {"schema": c.schema, "names": [c.session_table, c.runs_table, called.counts_table, keys.table, keys.expiry,
+                                       *all_index_names(db)]})}
     fresh = {table for table, name in (("sessions", c.session_table), ("runs", c.runs_table)) if name not in found}
     own = service_indexes(db) if indexes else []
     for table, name, file in (("sessions", c.session_table, "create_sessions_table"),
@@ -110,6 +113,8 @@ def plan(db: Database, conn: DdlConnection, indexes: bool, search: SearchOptions
         migration.steps += _counts_steps(db, conn, found, "sessions" in fresh)
         migration.steps += [_index_step(db, conn, index, found, "sessions" in fresh) for index in own]
         migration.steps += _trigram_steps(migration, found)
+    if idempotency:
+        migration.steps.append(_keys_step(db, conn, found))
     if search is not None and search.drop:
         migration.steps.append(_search_drop_step(db, conn))
     elif search is not None and search.install:
@@ -119,11 +124,11 @@ def plan(db: Database, conn: DdlConnection, indexes: bool, search: SearchOptions
 
 def installed(db: Database, conn: DdlConnection) -> dict[str, Any]:
     """What `serve` logs at start: this service's indexes that exist and are valid, and the session counts' state."""
-    called = counts.names(db)
+    called, keys = counts.names(db), key_table.names(db)
     names = [i.name for i in service_indexes(db)] + [name_search_index(db)]
     found = {row["name"]: row for row in conn.rows(
         "reading the catalog", _qualified(db, db.config.session_table), db.query("migration_relations"),
-        {"schema": db.config.schema, "names": [*names, called.counts_table]})}
+        {"schema": db.config.schema, "names": [*names, called.counts_table, keys.table]})}
     triggers = [row for row in _counts_catalog(db, conn) if row["kind"] == "trigger"]
     if called.counts_table not in found and not triggers:
         state = "not installed (lists count rows; `agno-session migrate --indexes`)"
@@ -133,7 +138,9 @@ def installed(db: Database, conn: DdlConnection) -> dict[str, Any]:
         state = "incomplete or disabled (lists count rows; `agno-session migrate --indexes` repairs them)"
     return {"service_indexes": [n for n in names if n in found and found[n]["valid"]],
             "missing_indexes": [n for n in names if not (n in found and found[n]["valid"])],
-            "session_counts": state}
+            "session_counts": state,
+            "idempotency_keys": "installed" if keys.table in found
+            else "not installed (requests with an Idempotency-Key answer 503; `agno-session migrate --idempotency`)"}
 
 
 def _qualified(db: Database, name: str) -> str:
@@ -173,6 +180,21 @@ def _index_step(db: Database, conn: DdlConnection, index: Index, found: dict[str
         seconds += conn.concurrently(f"building index {name}", index.concurrent)
         return f"concurrently in {seconds:.1f} s"
     return Step("index", name, CREATE if row is None else REBUILD, build)
+
+
+def _keys_step(db: Database, conn: DdlConnection, found: dict[str, dict]) -> Step:
+    """`--idempotency`: the Idempotency-Key table with its expiry index (extension `idempotency-keys`), a table of its
+    own: creating it takes no lock on agno's tables."""
+    keys = key_table.names(db)
+    table = _qualified(db, keys.table)
+    if keys.table in found and keys.expiry in found:
+        return Step("table", table, KEEP)
+
+    def create() -> str:
+        conn.locked(f"creating table {table}", keys.regclass,
+                    lambda cur: cur.execute(key_table.query(db, "create_idempotency_keys")))
+        return "for Idempotency-Key answers"
+    return Step("table", table, CREATE, create)
 
 
 def _counts_catalog(db: Database, conn: DdlConnection) -> list[dict]:
@@ -395,9 +417,10 @@ def _search_drop_step(db: Database, conn: DdlConnection) -> Step:
 
 
 def migrate_database(db: Database, conn: DdlConnection, indexes: bool, dry_run: bool,
-                     done: Callable[[Step], None], search: SearchOptions | None = None) -> Migration:
+                     done: Callable[[Step], None], search: SearchOptions | None = None,
+                     idempotency: bool = False) -> Migration:
     """Plan, and unless `dry_run`, apply; `done` hears of each step as it ends."""
-    migration = plan(db, conn, indexes, search)
+    migration = plan(db, conn, indexes, search, idempotency)
     if dry_run:
         for step in migration.steps:
             done(step)

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 import psycopg2
@@ -28,6 +29,8 @@ from service.storage.errors import StorageTimeout, translate
 from service.storage.queries import Queries
 
 PRIMARY, REPLICA = "primary", "replica"  # which of a database's pools: the metrics' `pool` label
+# The transaction a request holds open on one database (joined_transaction): its other transactions and reads join it.
+_joined: ContextVar[tuple[Database, psycopg2.extensions.cursor] | None] = ContextVar("joined", default=None)
 
 
 class PoolObserver(Protocol):
@@ -60,6 +63,19 @@ def _wait(conn: psycopg2.extensions.connection, deadline: float) -> None:
         poller = select.poll()  # not select(): a busy process may hold file descriptors beyond FD_SETSIZE
         poller.register(conn.fileno(), select.POLLIN if state == psycopg2.extensions.POLL_READ else select.POLLOUT)
         poller.poll(remaining * 1000)
+
+
+@contextmanager
+def _savepoint(cur: psycopg2.extensions.cursor) -> Iterator[psycopg2.extensions.cursor]:
+    """`cur`'s transaction with a savepoint: released on success, rolled back to on any error (the transaction stays
+    usable, as if this part had never run)."""
+    cur.execute("SAVEPOINT joined")
+    try:
+        yield cur
+    except BaseException:
+        cur.execute("ROLLBACK TO SAVEPOINT joined")
+        raise
+    cur.execute("RELEASE SAVEPOINT joined")
 
 
 def _end(conn: psycopg2.extensions.connection, command: str) -> None:
@@ -170,12 +186,34 @@ class Database(Queries):
     @contextmanager
     def transaction(self) -> Iterator[psycopg2.extensions.cursor]:
         """A cursor inside one transaction: committed on success, rolled back on any error; driver errors leave
-        as storage errors."""
+        as storage errors. Inside a joined_transaction of this database it is a savepoint of that one."""
+        held = self._held()
         try:
+            if held is not None:
+                with _savepoint(held) as cur:
+                    yield cur
+                return
             with self._transaction() as cur:
                 yield cur
         except psycopg2.Error as exc:
             raise translate(exc, self.config.db_id) from exc
+
+    @contextmanager
+    def joined_transaction(self) -> Iterator[psycopg2.extensions.cursor]:
+        """A transaction that every transaction and read of this database in the same context (a request's thread)
+        joins until it ends, each as a savepoint: what is written with it commits, or not, all together (an
+        Idempotency-Key's answer and its write), on one connection of the pool."""
+        with self.transaction() as cur:
+            token = _joined.set((self, cur))
+            try:
+                yield cur
+            finally:
+                _joined.reset(token)
+
+    def _held(self) -> psycopg2.extensions.cursor | None:
+        """The cursor of this database's joined transaction in this context, if one is open."""
+        held = _joined.get()
+        return held[1] if held is not None and held[0] is self else None
 
     @contextmanager
     def _slot(self) -> Iterator[None]:

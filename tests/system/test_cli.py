@@ -251,7 +251,26 @@ def test_check_reports_the_layout(pg_dsn: str, catalog: Inspector) -> None:
                              f"{SCHEMA}.agno_runs (13 columns); db_id pinned by AGNO_DB_ID\n"
                              "cli-db: session counts not installed: lists count rows "
                              "(`agno-session migrate --indexes`)\n"
-                             "cli-db: search index not installed: searches scan (`agno-session migrate --search`)\n")
+                             "cli-db: search index not installed: searches scan (`agno-session migrate --search`)\n"
+                             "cli-db: idempotency keys not installed: requests with an Idempotency-Key answer 503 "
+                             "(`agno-session migrate --idempotency`)\n")
+
+
+def test_migrate_idempotency_creates_the_key_table_once_and_check_reports_it(pg_dsn: str, catalog: Inspector) -> None:
+    env = {"AGNO_PG_DSN": pg_dsn, "AGNO_DB_SCHEMA": SCHEMA, "AGNO_DB_ID": "cli-db"}
+    assert run_cli("migrate", **env).returncode == 0
+    before = catalog.layout(SCHEMA)
+    result = run_cli("migrate", "--idempotency", **env)
+    assert result.returncode == 0, result.stderr
+    assert f"cli-db: table {SCHEMA}.agno_sessions_svc_idempotency: created for Idempotency-Key answers" \
+        in result.stdout
+    after = catalog.layout(SCHEMA)
+    assert after["tables"] == sorted([*before["tables"], "agno_sessions_svc_idempotency"])
+    assert {k: v for k, v in after["columns"].items() if k != "agno_sessions_svc_idempotency"} == before["columns"]
+    assert "cli-db: idempotency keys ok\n" in run_cli("check", **env).stdout
+    again = run_cli("migrate", "--idempotency", **env)
+    assert f"cli-db: table {SCHEMA}.agno_sessions_svc_idempotency: left as it was" in again.stdout
+    assert catalog.layout(SCHEMA) == after
 
 
 def test_check_fails_when_the_session_counts_drifted_until_migrate_recounts(pg_dsn: str, catalog: Inspector) -> None:
@@ -309,7 +328,8 @@ def test_check_reports_each_database_and_fails_on_an_unreachable_one(pg_dsn: str
     mapping = json.dumps({"good": {"dsn": pg_dsn, "schema": SCHEMA}, "gone": other_database(pg_dsn, "nope")})
     result = run_cli("check", AGNO_SESSION_DSN_MAP=mapping)
     assert result.returncode == 1
-    lines = [line for line in result.stdout.splitlines() if "session counts" not in line and "search index" not in line]
+    side_tables = ("session counts", "search index", "idempotency keys")
+    lines = [line for line in result.stdout.splitlines() if not any(name in line for name in side_tables)]
     assert lines[0].startswith("good: ok;")
     assert lines[1].startswith("gone: cannot connect:") and "nope" in lines[1]
 
