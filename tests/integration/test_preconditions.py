@@ -8,6 +8,8 @@ import json
 
 import pytest
 
+from tests.support.metrics import samples
+
 MERGE = "application/merge-patch+json"
 CHANGED = {"detail": "Session has changed"}
 AGENT_RUN = {"run_id": "r1", "agent_id": "a1", "status": "COMPLETED", "created_at": 1767225610,
@@ -171,3 +173,27 @@ def test_required_if_match_refuses_blind_writes_with_428(make_app, rows) -> None
     assert rows.snapshot() == before
     assert client.post("/sessions", json={"session_id": "c1"}).status_code == 201  # creates are not gated
     assert WRITES["patch"](client, {"If-Match": tag_of(client)}).status_code == 200
+
+
+# --------------------------------------------------------------------------- cost: no statement added
+
+
+def statements(client) -> float:
+    """SQL statements run so far (the metrics' per-statement histogram; BEGIN and COMMIT are not counted)."""
+    text = client.get("/metrics").get_data(as_text=True)
+    return sum(v for (name, _), v in samples(text).items() if name == "agno_session_db_query_duration_seconds_count")
+
+
+@pytest.mark.parametrize(("kind", "plain", "with_if_match"), [
+    ("detail", 1, 1), ("patch", 2, 2), ("state", 2, 2), ("rename", 1, 2), ("delete", 1, 2),
+])
+def test_the_tag_costs_no_statement(client, session, kind: str, plain: int, with_if_match: int) -> None:
+    """The tag is computed by the statement that reads (or writes) the row: a request without the new headers runs
+    as many statements as before the extension; If-Match adds the locking read only where the write had none."""
+    write = WRITES.get(kind, lambda c, h: c.get("/sessions/s1", headers=h))
+    for headers, expected in (({}, plain), ({"If-Match": "*"}, with_if_match)):
+        if kind == "delete":
+            client.post("/sessions", json={"session_id": "s1", "agent_id": "a1"})
+        before = statements(client)
+        assert write(client, headers).status_code in (200, 204)
+        assert statements(client) - before == expected, headers
