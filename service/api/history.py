@@ -7,12 +7,12 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from flask import current_app
+from flask import current_app, request
 from werkzeug.wrappers import Response
 
 from service.api.links import link
-from service.api.responses import json_response, with_applied
-from service.rules import agno, cursors, render
+from service.api.responses import json_response, not_modified, with_applied, with_etag
+from service.rules import agno, cursors, etags, render
 from service.rules.errors import ApiError
 from service.rules.extensions import HISTORY_WINDOW
 from service.rules.render.history import NewerWindow, Page, centred_page, newer_page
@@ -46,6 +46,8 @@ def windowed_detail(db: Database, session_id: str, query: dict, owner: str | Non
     as_type = query["session_type"] or agno.detect_session_type(row)
     if as_type == "workflow" or row.pop("legacy_runs"):
         return None
+    if etags.if_none_match_hits(request.headers.get("If-None-Match"), row["etag"]):
+        return not_modified(row["etag"])
     limit, now = query["history_limit"], int(time.time())
     if query["history_around"] is not None:
         page = _around(db, session_id, query["history_around"], limit)
@@ -56,7 +58,7 @@ def windowed_detail(db: Database, session_id: str, query: dict, owner: str | Non
     detail = render.session_detail(row, _naming_runs(db, row, as_type), as_type, now=now,
                                    history=page.messages(now))
     applied = [name for name in HISTORY_WINDOW.parameters if query[name] is not None]
-    response = with_applied(json_response(render.drop_none(detail)), applied)
+    response = with_etag(with_applied(json_response(render.drop_none(detail)), applied), row["etag"])
     links = [link(name, cursors.seal(CURSOR_KIND, binding, position.as_json(), key), rel, _WINDOW_CURSORS)
              for name, position, rel in (("history_before", page.prev, "prev"), ("history_after", page.next, "next"))
              if position is not None]

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response
 
 from service.core.json_codec import dumps
+from service.rules.etags import quoted
 from service.rules.extensions import APPLIED_HEADER
 
 JSON = "application/json"
@@ -40,3 +41,16 @@ def with_applied(response: Response, names: list[str]) -> Response:
     if names:
         response.headers[APPLIED_HEADER] = ",".join(names)
     return response
+
+
+def with_etag(response: Response, tag: str) -> Response:
+    """A detail-shaped answer carrying its session's entity tag (extension `preconditions`)."""
+    response.headers["ETag"] = quoted(tag)
+    return response
+
+
+def not_modified(tag: str) -> Response:
+    """304 for a matching If-None-Match: no body, no content type, the tag kept."""
+    response = Response(status=304)
+    response.headers.pop("Content-Type", None)
+    return with_etag(response, tag)

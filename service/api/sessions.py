@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from flask import Blueprint
+from flask import Blueprint, request
 from werkzeug.wrappers import Response
 
 from service.api import list_pages, run_pages, search
@@ -14,8 +14,9 @@ from service.api.auth import current_caller
 from service.api.history import windowed_detail
 from service.api.idempotency import idempotent
 from service.api.inputs import parsed_query, parsed_request, request_database
-from service.api.responses import json_response, no_content, with_applied
-from service.rules import agno, render
+from service.api.preconditions import checked, refuse_missing, write_precondition
+from service.api.responses import json_response, no_content, not_modified, with_applied, with_etag
+from service.rules import agno, etags, render
 from service.rules.errors import ApiError
 from service.rules.extensions import CREATE_IMPORT, HISTORY_WINDOW, SEARCH_MODE_HEADER
 from service.rules.validation import list_filters, parsers
@@ -67,7 +68,7 @@ def create_session() -> Response:
         raise ApiError(409, f"Session with id '{sid}' already exists. Use PATCH /sessions/{sid} to update it.")
     detail = render.session_detail(row, row["runs"], session_type, now=now)
     imported = [name for name in CREATE_IMPORT.parameters if parsed.body.get(name) is not None]
-    return with_applied(json_response(render.drop_none(detail), status=201), imported)
+    return with_etag(with_applied(json_response(render.drop_none(detail), status=201), imported), row["etag"])
 
 
 @bp.delete("/sessions")
@@ -99,8 +100,11 @@ def get_session(session_id: str) -> Response:
     if row is None:
         prefix = f"{q['session_type'].title()} " if q["session_type"] else ""
         raise ApiError(404, f"{prefix}Session with id '{session_id}' not found")
+    if etags.if_none_match_hits(request.headers.get("If-None-Match"), row["etag"]):
+        return not_modified(row["etag"])
     as_type = q["session_type"] or agno.detect_session_type(row)
-    return json_response(render.drop_none(render.session_detail(row, row["runs"], as_type, now=int(time.time()))))
+    detail = render.session_detail(row, row["runs"], as_type, now=int(time.time()))
+    return with_etag(json_response(render.drop_none(detail)), row["etag"])
 
 
 @bp.patch("/sessions/<session_id>")
@@ -109,13 +113,16 @@ def update_session(session_id: str) -> Response:
     db = request_database(parsed, session_id)
     q, body = parsed.query, parsed.body
     now = int(time.time())
-    change = partial(patched_session, as_type=q["session_type"], body=body, now=now)
+    precondition = write_precondition()
+    change = checked(partial(patched_session, as_type=q["session_type"], body=body, now=now), precondition)
     written = store.patch_session(db, session_id, current_caller().owner(q["user_id"]), change)
     if written is None:
+        refuse_missing(precondition)
         raise ApiError(404, f"Session with id '{session_id}' not found")
     row, write = written
     # AgentOS answers in the row's own shape, from the runs of the session as it read it (as `type`).
-    return json_response(render.session_detail(row, row["runs"], write.own_type, now=now, read_as=write.kind))
+    detail = render.session_detail(row, row["runs"], write.own_type, now=now, read_as=write.kind)
+    return with_etag(json_response(detail), row["etag"])
 
 
 @bp.delete("/sessions/<session_id>")
@@ -126,7 +133,7 @@ def delete_session(session_id: str) -> Response:
     owner = current_caller().owner(q["user_id"])
     if q["delete_media"]:
         raise ApiError(503, MEDIA_UNCONFIGURED)
-    store.delete_session(db, session_id, owner)
+    store.delete_session(db, session_id, owner, write_precondition())
     return no_content()
 
 
@@ -136,11 +143,12 @@ def rename_session(session_id: str) -> Response:
     db = request_database(parsed, session_id)
     q = parsed.query
     owner = current_caller().owner(q["user_id"])
-    row = store.rename_session(db, session_id, q["session_type"], owner, parsed.body["session_name"])
+    row = store.rename_session(db, session_id, q["session_type"], owner, parsed.body["session_name"],
+                               write_precondition())
     if row is None:
         raise ApiError(404, f"Session with id '{session_id}' not found")
     detail = render.session_detail(row, row["runs"], agno.detect_session_type(row), now=int(time.time()))
-    return json_response(detail)
+    return with_etag(json_response(detail), row["etag"])
 
 
 def _runs_listing(session_id: str, parser: Callable, shape: Callable[[dict, tuple[str, ...]], dict]) -> Response:

@@ -64,6 +64,7 @@ class Settings:
     databases: tuple[DatabaseConfig, ...]
     default_db_id: str
     require_db_id: bool = False
+    require_if_match: bool = False  # extension `preconditions`: 428 for a write to one session without If-Match
     host: str = "127.0.0.1"  # the image and the chart listen on every interface (AGNO_SERVICE_HOST=0.0.0.0)
     port: int = 8080
     workers: int = 2
@@ -276,6 +277,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         databases=tuple(databases),
         default_db_id=default_db_id,
         require_db_id=env_flag(env, "AGNO_REQUIRE_DB_ID", False),
+        require_if_match=env_flag(env, "AGNO_REQUIRE_IF_MATCH", False),
         host=env.get("AGNO_SERVICE_HOST") or "127.0.0.1",
         port=env_int(env, "AGNO_SERVICE_PORT", 8080, 1, 65535),
         workers=env_int(env, "AGNO_WORKERS", 2, 1, 64),

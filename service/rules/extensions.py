@@ -74,6 +74,13 @@ MESSAGE_SEARCH = Extension(
 SESSION_SEARCH = Extension(
     "session-search", 1, "The session list filtered to sessions whose messages or stored name hold the words of `q`.",
     parameters=("q",), routes=("GET /sessions",), headers=(APPLIED_HEADER, SEARCH_MODE_HEADER))
+PRECONDITIONS = Extension(
+    "preconditions", 1, "An entity tag on every detail-shaped answer; If-None-Match on the detail (304) and If-Match "
+    "on every write to one session (412 when the session has changed).",
+    routes=("GET /sessions/{session_id}", "POST /sessions", "PATCH /sessions/{session_id}",
+            "POST /sessions/{session_id}/rename", "PATCH /sessions/{session_id}/state",
+            "DELETE /sessions/{session_id}"),
+    headers=("ETag", "If-Match", "If-None-Match"))
 
 IDEMPOTENCY_HEADER, REPLAYED_HEADER = "Idempotency-Key", "Idempotent-Replayed"
 IDEMPOTENCY_KEYS = Extension(
@@ -82,8 +89,8 @@ IDEMPOTENCY_KEYS = Extension(
     routes=("POST /sessions", "DELETE /sessions"), headers=(IDEMPOTENCY_HEADER, REPLAYED_HEADER))
 
 EXTENSIONS: tuple[Extension, ...] = (CAPABILITIES, CREATE_IMPORT, HISTORY_WINDOW, IDEMPOTENCY_KEYS, STATE_JSON_PATCH,
-                                      LIST_CURSORS, LIST_FILTERS, LIST_SHAPE, MESSAGE_SEARCH, RUN_CURSORS,
-                                      SESSION_SEARCH, STATE_MERGE)
+                                      LIST_CURSORS, LIST_FILTERS, LIST_SHAPE, MESSAGE_SEARCH, PRECONDITIONS,
+                                      RUN_CURSORS, SESSION_SEARCH, STATE_MERGE)
 
 
 def capabilities() -> dict:

@@ -12,6 +12,7 @@ from psycopg2 import sql
 from service.storage.legacy import merge_legacy_runs
 from service.storage.pool import Database
 from service.storage.search_scan import messages_fragment
+from service.storage.versions import tagged
 
 MAX_PAGE = 1000  # runs per statement: pages double from the caller's first size up to this
 _BEFORE_UNINDEXED = (None, -(2**63), "")  # a key at or before every run without a run_index (created_at is bigint)
@@ -34,9 +35,9 @@ _POSITION = {
 
 
 def session_row(db: Database, session_id: str, user_id: str | None) -> dict | None:
-    """The session row without runs (None: no such session for this user); `legacy_runs` is true when an agno 2.x
-    `runs` column still holds runs, whose order only a full read can merge."""
-    row = db.read_one("session_row", {"session_id": session_id, "user_id": user_id})
+    """The session row without runs, tagged (None: no such session for this user); `legacy_runs` is true when an
+    agno 2.x `runs` column still holds runs, whose order only a full read can merge."""
+    row = tagged(db.read_one("session_row", {"session_id": session_id, "user_id": user_id}))
     if row is not None:
         row["legacy_runs"] = "runs" in row and bool(merge_legacy_runs([], row.pop("runs")))
     return row

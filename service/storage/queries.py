@@ -9,6 +9,7 @@ from typing import Any
 from psycopg2 import sql
 
 from service.core.config import DatabaseConfig
+from service.storage.versions import RUNS_VERSION
 
 
 @cache
@@ -42,10 +43,11 @@ class Queries:
         }
 
     def query(self, name: str, **fragments: sql.Composable) -> sql.Composed:
-        """`sql/<name>.sql` with this database's identifiers and the given fragments composed in (cached)."""
+        """`sql/<name>.sql` with this database's identifiers, the runs' version aggregate ({runs_version}) and the
+        given fragments composed in (cached)."""
         key = (name, *sorted((k, repr(v)) for k, v in fragments.items()))
         composed = self._queries.get(key)
         if composed is None:
-            body = sql.SQL(sql_text(name)).format(**self.identifiers, **fragments)
+            body = sql.SQL(sql_text(name)).format(**self.identifiers, runs_version=RUNS_VERSION, **fragments)
             composed = self._queries[key] = _RenderedOnce(body.seq)
         return composed

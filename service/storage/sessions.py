@@ -19,6 +19,7 @@ from service.storage.list_conditions import DATE_FILTERS, metadata_params
 from service.storage.pool import Database
 from service.storage.search_terms import INDEX
 from service.storage.session_names import name_run_join
+from service.storage.versions import entity_tag, runs_version, tagged
 
 SESSION_COLUMNS = (
     "session_id", "session_type", "agent_id", "team_id", "workflow_id", "user_id", "session_data",
@@ -175,9 +176,9 @@ def _attach_page_runs(db: Database, rows: list[dict]) -> None:
 
 
 def get_session(db: Database, session_id: str, user_id: str | None) -> dict | None:
-    """A session row with its runs, or None."""
+    """A session row with its runs and its entity tag (`etag`), or None."""
     row = db.read_one("get_session", {"session_id": session_id, "user_id": user_id}, lock=sql.SQL(""))
-    return with_runs(row)
+    return tagged(with_runs(row))
 
 
 def get_run(db: Database, session_id: str, run_id: str, user_id: str | None) -> dict | None:
@@ -194,7 +195,7 @@ def get_run(db: Database, session_id: str, run_id: str, user_id: str | None) -> 
 
 
 def create_session(db: Database, values: dict[str, Any], runs: list[dict[str, Any]]) -> dict | None:
-    """Insert a session (and preloaded run rows) in one transaction; None when the id is taken."""
+    """Insert a session (and preloaded run rows) in one transaction, tagged; None when the id is taken."""
     params = {c: values.get(c) for c in SESSION_COLUMNS if c != "updated_at"}
     params |= {c: json_column(params[c]) for c in JSON_COLUMNS}
     with db.transaction() as cur:
@@ -202,6 +203,7 @@ def create_session(db: Database, values: dict[str, Any], runs: list[dict[str, An
         row = cur.fetchone()
         if row is None:
             return None
+        inserted = []
         if runs:
             template = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             inserted = execute_values(
@@ -218,6 +220,7 @@ def create_session(db: Database, values: dict[str, Any], runs: list[dict[str, An
             if len(inserted) < len(runs):
                 raise RunConflict(_conflicting([r["run_id"] for r in runs], {r["run_id"] for r in inserted}))
     row["runs"] = [r["run_data"] for r in sorted(runs, key=_run_order)]
+    row["etag"] = entity_tag(row.pop("row_version"), runs_version((r["run_id"], r["row_version"]) for r in inserted))
     return row
 
 
@@ -238,14 +241,28 @@ def _run_order(run: dict[str, Any]) -> tuple:
     return (index is None, index or 0, run["created_at"], run["run_id"])
 
 
-def rename_session(db: Database, session_id: str, session_type: str | None, user_id: str | None, name: str
-                   ) -> dict | None:
-    """Store a new session_name; None when no session matches id, type and user."""
-    row = db.fetch_one_in_transaction(
-        "rename_session",
-        {"session_id": session_id, "session_type": session_type, "user_id": user_id, "name": name},
-    )
-    return with_runs(row)
+Precondition = Callable[[str | None], None]  # given the current tag (None: no such session), raises to refuse
+
+
+def _locked_tag(db: Database, cur: Any, session_id: str, session_type: str | None, user_id: str | None
+                ) -> str | None:
+    """Lock the session row (in the caller's transaction) and read its entity tag; None when no session matches."""
+    cur.execute(db.query("lock_session"), {"session_id": session_id, "session_type": session_type, "user_id": user_id})
+    found = cur.fetchone()
+    return None if found is None else entity_tag(found["row_version"], found["runs_version"])
+
+
+def rename_session(db: Database, session_id: str, session_type: str | None, user_id: str | None, name: str,
+                   precondition: Precondition | None = None) -> dict | None:
+    """Store a new session_name; None when no session matches id, type and user. With a `precondition`, it is
+    given the locked row's tag first (a refusal rolls back before anything is written)."""
+    params = {"session_id": session_id, "session_type": session_type, "user_id": user_id, "name": name}
+    if precondition is None:
+        return tagged(with_runs(db.fetch_one_in_transaction("rename_session", params)))
+    with db.transaction() as cur:
+        precondition(_locked_tag(db, cur, session_id, session_type, user_id))
+        cur.execute(db.query("rename_session"), params)
+        return tagged(with_runs(cur.fetchone()))
 
 
 class ColumnWrite(Protocol):
@@ -271,18 +288,21 @@ def _update_locked(db: Database, session_id: str, user_id: str | None, compute: 
                    statement: Callable[[Write], sql.Composable]) -> tuple[dict, Write] | None:
     """Lock the row (concurrent writers queue here, each reading what the one before wrote), let `compute(row)` say
     what to write (raising leaves the row as it was), run `statement(write)` in the same transaction; the updated
-    row with the runs read under the lock, and the write."""
+    row with the runs read under the lock and its new tag, and the write. `compute` sees the locked row's tag
+    (`etag`): an If-Match precondition compares it there."""
     with db.transaction() as cur:
         locked = db.query("get_session", lock=sql.SQL("FOR UPDATE OF s"))
         cur.execute(locked, {"session_id": session_id, "user_id": user_id})
         row = with_runs(cur.fetchone())
         if row is None:
             return None
-        write = compute(row)
+        runs = row["runs_version"]
+        write = compute(tagged(row))
         cur.execute(statement(write), {**_bound(write.columns), "session_id": session_id})
         updated = cur.fetchone()
     updated.pop("runs", None)
     updated["runs"] = row["runs"]
+    updated["etag"] = entity_tag(updated.pop("row_version"), runs)
     return updated, write
 
 
@@ -318,15 +338,27 @@ def _cascade(db: Database, cur: Any) -> None:
         cur.execute(sql.SQL(";\n").join(db.query(name) for name in names), {"session_ids": found["deleted"]})
 
 
-def delete_session(db: Database, session_id: str, user_id: str | None) -> None:
-    """Delete one session, its runs and what agno keeps beside them, in one transaction; no match is no error."""
-    delete_sessions(db, [session_id], user_id)
+def delete_session(db: Database, session_id: str, user_id: str | None, precondition: Precondition | None = None
+                   ) -> None:
+    """Delete one session, its runs and what agno keeps beside them, in one transaction; no match is no error. With
+    a `precondition`, it is given the locked row's tag first (a refusal rolls back before anything is deleted)."""
+    if precondition is None:
+        delete_sessions(db, [session_id], user_id)
+        return
+    with db.transaction() as cur:
+        precondition(_locked_tag(db, cur, session_id, None, user_id))
+        _delete(db, cur, [session_id], user_id)
 
 
 def delete_sessions(db: Database, session_ids: list[str], user_id: str | None) -> None:
     """Delete many sessions, their runs and what agno keeps beside them, in one transaction; missing ids are
     ignored, and nothing is cascaded for them."""
     with db.transaction() as cur:
-        cur.execute(db.query("delete_sessions"),
-                    {"session_ids": session_ids, "user_id": user_id, "schema": db.config.schema})
-        _cascade(db, cur)
+        _delete(db, cur, session_ids, user_id)
+
+
+def _delete(db: Database, cur: Any, session_ids: list[str], user_id: str | None) -> None:
+    """The delete and its cascade, in the caller's transaction."""
+    cur.execute(db.query("delete_sessions"),
+                {"session_ids": session_ids, "user_id": user_id, "schema": db.config.schema})
+    _cascade(db, cur)

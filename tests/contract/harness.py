@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -226,6 +227,25 @@ def report(req: replay.Request, a: replay.Response, b: replay.Response, problems
     lines += [f"  {p}" for p in problems]
     lines.append("  (declare it in tests/contract/deviations.json and docs/compatibility.md if it is deliberate)")
     return "\n".join(lines)
+
+
+_DETAIL_SHAPED = re.compile(r"(?:GET|HEAD) /sessions/(?!-/)[^/]+/?|POST /sessions/?|PATCH /sessions/[^/]+(?:/state)?/?"
+                            r"|POST /sessions/[^/]+/rename/?")
+
+
+def entity_tags(req: replay.Request) -> Callable[[replay.Response], None]:
+    """Deviation `preconditions`, the one header the comparison leaves out that B adds: a strong ETag on every 2xx
+    detail-shaped answer, none on any other answer."""
+    shaped = _DETAIL_SHAPED.fullmatch(f"{req.method} {req.target.partition('?')[0]}") is not None
+
+    def inspect(b: replay.Response) -> None:
+        tag = b.headers.get("etag")
+        if shaped and 200 <= b.status < 300:
+            assert tag is not None and re.fullmatch(r'"[0-9a-f]{32}"', tag), (req.method, req.target, tag)
+        else:
+            assert tag is None, (req.method, req.target, b.status, tag)
+
+    return inspect
 
 
 def check_read(pair: Pair, req: replay.Request, devs: list[deviations.Deviation],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.contract.harness import check_read, corpus
+from tests.contract.harness import check_read, corpus, entity_tags
 
 SETUPS = {"single": "requests", "multi": "multidb", "auth": "auth"}
 CASES = [(setup, i, req.label()) for setup, name in SETUPS.items() for i, req in enumerate(corpus(name))]
@@ -20,4 +20,4 @@ def _seeded(cluster) -> None:
 def test_read(cluster, devs, setup: str, index: int, label: str) -> None:
     pair = cluster.pairs[setup]
     req = corpus(SETUPS[setup], pair.variables)[index]
-    check_read(pair, req, devs)
+    check_read(pair, req, devs, entity_tags(req))

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.contract.harness import check_write, corpus
+from tests.contract.harness import check_write, corpus, entity_tags
 
 CASES = [(i, req.label()) for i, req in enumerate(corpus("writes"))]
 
@@ -20,4 +20,5 @@ def _restore_after(cluster) -> Iterator[None]:
 @pytest.mark.parametrize(("index", "label"), CASES, ids=[label for _, label in CASES])
 def test_write(cluster, devs, index: int, label: str) -> None:
     pair = cluster.pairs["single"]
-    check_write(pair, corpus("writes", pair.variables)[index], devs)
+    req = corpus("writes", pair.variables)[index]
+    check_write(pair, req, devs, entity_tags(req))
