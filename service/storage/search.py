@@ -23,6 +23,9 @@ CONDITIONS = {
 }
 
 
+NO_JIT = sql.SQL("SET LOCAL jit = off;\n")  # the hits statement's prefix (an EXPLAIN of it goes without)
+
+
 def search_way(db: Database, configured: str) -> tuple[str, str]:
     """How `db` is searched now: INDEX with the index's text search configuration once `migrate --search`
     completed it (and its triggers fire), else SCAN with the `configured` one (the index is built with it)."""
@@ -34,7 +37,7 @@ def hits_fragments(db: Database, search: Search) -> dict[str, sql.Composable]:
     """What sql/search_messages.sql is composed with for `search`: the index's names, the filters on the index's
     rows and on the queued runs read afresh, the page and the run names derive from."""
     return {**search_index.names(db).fragments, **search.fragments(CONDITIONS),  # max_text: the same value
-            "pending_conditions": search.fragments(search_scan.CONDITIONS)["conditions"],
+            "pending_conditions": search.fragments(search_scan.CONDITIONS)["conditions"], "no_jit": NO_JIT,
             "name_run": name_run_join(db.identifiers["runs"])}
 
 
