@@ -28,7 +28,7 @@ SHADOW_RULES ?=
 SHADOW_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run lock clean test lint unit-test integration-test system-test contract-test fuzz system-packages proxy-test shadow demo proxy-bench bench bench-check bench-extensions bench-soak bench-scale wrk deploy-test image compose-up compose-secrets compose-down chart smoke deploy-tools
+.PHONY: help install run lock clean test lint unit-test integration-test system-test contract-test fuzz system-packages proxy-test shadow demo proxy-bench bench bench-check bench-extensions bench-search bench-soak bench-scale wrk deploy-test image compose-up compose-secrets compose-down chart smoke deploy-tools
 
 DEPLOY_VENV ?= .venv-deploy
 DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
@@ -209,6 +209,12 @@ bench-check: $(STAMP) $(REF_STAMP) wrk ## CI's ratio regression check on 2,000 s
 # "--sessions 1000000". A route the served tree does not have yet is skipped and said so. Report in reports/bench.
 bench-extensions: $(STAMP) $(REF_STAMP) wrk ## the read extensions beside AgentOS's nearest equivalent (EXT_BENCH_ARGS)
 	AGNO_REFERENCE_PYTHON=$(REF_VENV)/bin/python $(BIN)/python -m bench.extensions $(EXT_BENCH_ARGS)
+
+# Message search at 1M sessions / ~9M messages of Zipf-distributed text (bench/search.py; SEARCH_BENCH_ARGS e.g.
+# "--sessions 20000"), beside AgentOS's name filter on the same database. Loads and indexes the dataset once (about
+# 20 minutes at 1M), then times each query class. Report in reports/bench/search-<sessions>.md.
+bench-search: $(STAMP) $(REF_STAMP) ## message search by query class beside AgentOS's name filter (SEARCH_BENCH_ARGS)
+	$(BIN)/python -m bench.search --ref-python $(REF_VENV)/bin/python $(SEARCH_BENCH_ARGS)
 
 # Both servers' workers' RSS under a steady mixed load for 10 minutes (SOAK_ARGS e.g. "--seconds 60
 # --servers agno-session"); fails when agno-session's memory is not bounded. Report in reports/bench/soak-*.

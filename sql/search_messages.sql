@@ -1,7 +1,8 @@
 -- One page of message search hits from the search index (index mode): the GIN index finds the matching messages
 -- (but not those of runs queued for the drain: their rows may be of an older version), the queued runs are read
 -- themselves with the index's own extraction (so a run is found from its writer's commit on), the filters and the
--- cursor narrow them, relevance then recency then (session_id, run_id, position) order them,
+-- cursor narrow them, and the hits fragment (search_terms.HITS: by relevance, newest first, or the first page's choice
+-- between them by how many messages match) orders them, then (session_id, run_id, position),
 -- exactly as search_scan.sql does by scanning, and the rows answered are the same: only the page's rows read their
 -- session, their run's text for the snippet (the index's extraction function, so the text is the indexed one) and
 -- the run their session's name derives from.
@@ -12,31 +13,12 @@
 {no_jit}WITH query AS NOT MATERIALIZED (
     SELECT {tsquery} AS q
 ),
-found AS (
-    SELECT h.session_id, h.run_id, h.position, h.message_id, h.role, h.created_at,
-           ts_rank(h.document, query.q) AS rank
-    FROM query
-    CROSS JOIN {search} h
-    WHERE h.document @@ query.q AND h.position >= 0
-      AND NOT EXISTS (SELECT 1 FROM {pending} p WHERE p.session_id = h.session_id AND p.run_id = h.run_id)
-      {conditions}
+found AS NOT MATERIALIZED (
+    {indexed_matches}
     UNION ALL
-    SELECT r.session_id, r.run_id, m.message_position, m.message_id, m.role, m.created_at,
-           ts_rank(m.document, query.q)
-    FROM query
-    CROSS JOIN {pending} p
-    JOIN {runs} r ON r.run_id = p.run_id AND r.session_id = p.session_id
-    JOIN {sessions} s ON s.session_id = r.session_id
-    CROSS JOIN LATERAL {fn_extract}(r.run_data, r.created_at, %(config)s::regconfig) m
-    WHERE m.document @@ query.q
-      {pending_conditions}
+    {queued_matches}
 ),
-hits AS (
-    SELECT * FROM found
-    {after}
-    ORDER BY rank DESC, created_at DESC, session_id, run_id, position
-    LIMIT %(limit)s
-),
+{hits},
 page AS (
     SELECT h.*, s.session_type, s.agent_id, s.team_id, s.workflow_id, s.user_id, s.session_data, s.workflow_data,
            (SELECT x.body FROM {fn_extract}(r.run_data, r.created_at, %(config)s::regconfig) x
@@ -46,11 +28,12 @@ page AS (
     LEFT JOIN {runs} r ON r.run_id = h.run_id
 )
 SELECT p.session_id, p.session_type, p.agent_id, p.team_id, p.workflow_id, p.user_id, p.session_data,
-       p.workflow_data, p.run_id, p.position, p.message_id, p.role, p.created_at, p.rank,
+       p.workflow_data, p.run_id, p.position, p.message_id, p.role, p.created_at, p.rank, p.ordered_by,
        ts_headline(%(config)s::regconfig, translate(COALESCE(p.body, ''), E'\x01\x02', '  '), query.q, {headline})
            AS snippet,
        n.name_run
 FROM page p
 CROSS JOIN query
 {name_run}
-ORDER BY p.rank DESC, p.created_at DESC, p.session_id, p.run_id, p.position
+ORDER BY CASE p.ordered_by WHEN 'recent' THEN 0 ELSE p.rank END DESC, p.created_at DESC, p.session_id, p.run_id,
+         p.position

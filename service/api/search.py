@@ -1,6 +1,7 @@
 """GET /sessions/-/search (extension `message-search`): the messages of every session the caller may read that hold
-the words of `q`, ranked, in keyset pages; `Agno-Search-Mode` says whether the index answered or a scan of the runs
-(a database without `migrate --search`). Also the list's `q=` (extension `session-search`)."""
+the words of `q`, ranked (newest first when too many match to rank: `Agno-Search-Order`), in keyset pages;
+`Agno-Search-Mode` says whether the index answered or a scan of the runs (a database without `migrate --search`).
+Also the list's `q=` (extension `session-search`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from service.api.inputs import parsed_query, request_database
 from service.api.links import link
 from service.api.responses import json_response, with_applied
 from service.rules import cursors
-from service.rules.extensions import MESSAGE_SEARCH, SEARCH_MODE_HEADER
+from service.rules.extensions import MESSAGE_SEARCH, SEARCH_MODE_HEADER, SEARCH_ORDER_HEADER
 from service.rules.render import search as render_search
 from service.rules.validation import parsers
 from service.storage import search, search_scan
@@ -39,8 +40,10 @@ def search_messages() -> Response:
     after = None
     if q["after"] is not None:
         after = render_search.position_from_cursor(cursors.unseal(q["after"], CURSOR_KIND, binding, key))
-    asked = Search(q["q"], text_mode, filters, config, q["limit"] or DEFAULT_LIMIT, after)
+    order = after.pop("order") if after is not None else None  # a cursor keeps its first page's order
+    asked = Search(q["q"], text_mode, filters, config, q["limit"] or DEFAULT_LIMIT, after, order)
     rows = (search if mode == INDEX else search_scan).message_hits(db, asked)
+    order = rows[0]["ordered_by"] if rows else order or render_search.RELEVANCE
     following = None
     if len(rows) > asked.limit:
         rows = rows[: asked.limit]
@@ -49,6 +52,7 @@ def search_messages() -> Response:
     applied = [name for name in MESSAGE_SEARCH.parameters if q[_QUERY_KEYS.get(name, name)] is not None]
     response = with_applied(json_response(body), applied)
     response.headers[SEARCH_MODE_HEADER] = mode
+    response.headers[SEARCH_ORDER_HEADER] = order
     if following is not None:
         response.headers["Link"] = link("after", following, "next")
     return response

@@ -64,13 +64,13 @@ LIST_FILTERS = Extension(
     parameters=("metadata.*", "created_after", "created_before", "updated_after", "updated_before"),
     routes=("GET /sessions",), headers=(APPLIED_HEADER,))
 
-SEARCH_MODE_HEADER = "Agno-Search-Mode"
+SEARCH_MODE_HEADER, SEARCH_ORDER_HEADER = "Agno-Search-Mode", "Agno-Search-Order"
 MESSAGE_SEARCH = Extension(
-    "message-search", 1, "Full-text search of what was said: the matching messages of every session, ranked, each "
-    "with a snippet and a reference the detail's history_around opens.",
+    "message-search", 2, "Full-text search of what was said: the matching messages of every session, ranked (newest "
+    "first when more match than are ranked), each with a snippet and a reference the detail's history_around opens.",
     parameters=("q", "type", "component_id", "user_id", "role", "created_after", "created_before", "mode", "limit",
                 "after"),
-    routes=("GET /sessions/-/search",), headers=(APPLIED_HEADER, SEARCH_MODE_HEADER, "Link"))
+    routes=("GET /sessions/-/search",), headers=(APPLIED_HEADER, SEARCH_MODE_HEADER, SEARCH_ORDER_HEADER, "Link"))
 SESSION_SEARCH = Extension(
     "session-search", 1, "The session list filtered to sessions whose messages or stored name hold the words of `q`.",
     parameters=("q",), routes=("GET /sessions",), headers=(APPLIED_HEADER, SEARCH_MODE_HEADER))

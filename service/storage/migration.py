@@ -397,6 +397,7 @@ def _search_steps(migration: Migration, options: SearchOptions) -> list[Step]:
         else f", resumed after session {state['position']!r}"
     steps.append(Step("search index", table, KEEP if complete else BACKFILL, None if complete else backfill))
     steps.append(_index_step(db, conn, search_index.gin_index(db), found, False))
+    steps.append(_index_step(db, conn, search_index.recent_index(db), found, False))
     steps.append(Step("search index", table, KEEP if complete else COMPLETE, None if complete else mark_complete))
     steps.append(Step("search index", _qualified(db, called.pending), DRAIN, drain))
     return steps

@@ -5,11 +5,13 @@ the scan's, row for row (search_scan.py names the hit rows).
 
 from __future__ import annotations
 
+import dataclasses
+
 from psycopg2 import sql
 
-from service.storage import search_index, search_scan
+from service.storage import search_index, search_scan, search_terms
 from service.storage.pool import Database
-from service.storage.search_terms import INDEX, SCAN, Search
+from service.storage.search_terms import HITS, INDEX, SCAN, Search
 from service.storage.session_names import name_run_join
 
 # The filters on the index's row `h`: the session's type, component and user, the message's role and time.
@@ -36,13 +38,32 @@ def search_way(db: Database, configured: str) -> tuple[str, str]:
 def hits_fragments(db: Database, search: Search) -> dict[str, sql.Composable]:
     """What sql/search_messages.sql is composed with for `search`: the index's names, the filters on the index's
     rows and on the queued runs read afresh, the page and the run names derive from."""
-    return {**search_index.names(db).fragments, **search.fragments(CONDITIONS),  # max_text: the same value
-            "pending_conditions": search.fragments(search_scan.CONDITIONS)["conditions"], "no_jit": NO_JIT,
-            "name_run": name_run_join(db.identifiers["runs"])}
+    fragments = {**search_index.names(db).fragments, **search.fragments(CONDITIONS),  # max_text: the same value
+                 "pending_conditions": search.fragments(search_scan.CONDITIONS)["conditions"], "no_jit": NO_JIT,
+                 "name_run": name_run_join(db.identifiers["runs"])}
+    fragments |= {"indexed_matches": db.query("search_indexed_matches", **fragments),
+                  "queued_matches": db.query("search_queued_matches", **fragments)}
+    return {**fragments, "hits": _hits(db, search, fragments)}
+
+
+def _hits(db: Database, search: Search, fragments: dict[str, sql.Composable]) -> sql.Composable:
+    """The hits CTE for the search's order (search_terms.HITS), with search_recent.sql composed in where it reads it."""
+    recent = db.query("search_recent", **fragments)
+    return sql.SQL(HITS[search.order]).format(recent=recent, after=fragments["after"])
+
+
+def estimated_matches(db: Database, search: Search) -> int:
+    """How many index rows the planner expects `search`'s text to match (its statistics; nothing is read)."""
+    fragments = {**search_index.names(db).fragments, **search.fragments(CONDITIONS)}
+    (plan,) = db.read_one("search_estimate", search.params(), **fragments)["QUERY PLAN"]
+    return int(plan["Plan"]["Plan Rows"])
 
 
 def message_hits(db: Database, search: Search) -> list[dict]:
-    """Up to `search.limit` + 1 hit rows from the index (the extra one says another page follows)."""
+    """Up to `search.limit` + 1 hit rows from the index (the extra one says another page follows). A first page
+    whose matches are estimated far past the ranked cap goes newest first at once (search_terms.ESTIMATED_BROAD)."""
+    if search.order is None and estimated_matches(db, search) > search_terms.ESTIMATED_BROAD * search_terms.MAX_RANKED:
+        search = dataclasses.replace(search, order=search_terms.RECENT)
     return db.read_all("search_messages", search.params(), **hits_fragments(db, search))
 
 

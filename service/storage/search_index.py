@@ -42,6 +42,7 @@ class SearchNames:
     pending: str
     doc: str
     sid: str
+    recent: str
     functions: tuple[str, ...]  # extract, runs trigger's, sessions trigger's
     triggers: tuple[str, ...]  # on runs, on sessions
     sessions_regclass: str
@@ -51,7 +52,7 @@ class SearchNames:
     @property
     def relations(self) -> list[str]:
         """Its tables and indexes."""
-        return [self.table, self.state, self.pending, self.doc, self.sid]
+        return [self.table, self.state, self.pending, self.doc, self.sid, self.recent]
 
 
 @cache
@@ -60,6 +61,7 @@ def _names(schema: str, session_table: str, runs_table: str) -> SearchNames:
     pending = derived_name(session_table, "search_pending")
     pending_key = derived_name(session_table, "search_pending_pkey")
     doc, sid = derived_name(session_table, "search_doc"), derived_name(session_table, "search_sid")
+    recent = derived_name(session_table, "search_recent")
     functions = tuple(derived_name(session_table, f"search_{what}") for what in ("extract", "runs_fn", "sessions_fn"))
     triggers = (derived_name(session_table, "search_runs"), derived_name(session_table, "search_sessions"))
     fragments: dict[str, sql.Composable] = {
@@ -74,7 +76,7 @@ def _names(schema: str, session_table: str, runs_table: str) -> SearchNames:
         "messages_of_run": messages_of_run(sql.SQL("run_data"), sql.SQL("run_created_at")),
         "tg_runs": sql.Identifier(triggers[0]), "tg_sessions": sql.Identifier(triggers[1]),
     }
-    return SearchNames(table, state, pending, doc, sid, functions, triggers, f'"{schema}"."{session_table}"',
+    return SearchNames(table, state, pending, doc, sid, recent, functions, triggers, f'"{schema}"."{session_table}"',
                        f'"{schema}"."{runs_table}"', fragments)
 
 
@@ -97,6 +99,17 @@ def gin_index(db: Database) -> Index:
     plain, concurrent = (sql.SQL(statement.format(verb, "{name}", "{table}")).format(
         name=sql.Identifier(called.doc), table=called.fragments["search"]) for verb in ("", "CONCURRENTLY "))
     return Index(called.doc, "search", plain, concurrent)
+
+
+def recent_index(db: Database) -> Index:
+    """The btree a broad search reads newest first (search_recent.sql), built CONCURRENTLY after the backfill."""
+    called = names(db)
+    name = called.recent
+    statement = ("CREATE INDEX {}IF NOT EXISTS {} ON {} (created_at DESC, session_id, run_id, position) "
+                 "WHERE position >= 0")
+    plain, concurrent = (sql.SQL(statement.format(verb, "{name}", "{table}")).format(
+        name=sql.Identifier(name), table=called.fragments["search"]) for verb in ("", "CONCURRENTLY "))
+    return Index(name, "search", plain, concurrent)
 
 
 def function_bodies(db: Database, conn: Any) -> dict[str, str]:

@@ -29,11 +29,43 @@ TSQUERY = {
 }
 MODES = tuple(TSQUERY)
 FILTERS = ("session_type", "component_id", "user_id", "role", "created_after", "created_before")
+# A search matching more messages than this is answered newest first (ORDERS' "recent"), not by relevance: ranking
+# reads every match (some 8 µs each at 1M sessions), reading newest first stops at the page. The first page decides
+# (counting matches up to it) and its cursor keeps the order for the pages after it.
+MAX_RANKED = 10_000
+# A first page whose matches the planner estimates past this many times MAX_RANKED is answered newest first without
+# counting them (counting reads the GIN index's whole posting list: some 170 ms for a million matches); below it
+# the matches are counted up to the cap, so a word the statistics underestimate still comes newest first.
+ESTIMATED_BROAD = 2
+RELEVANCE, RECENT = "relevance", "recent"
+ORDERS = (RELEVANCE, RECENT)
+# The hits CTE of search_messages.sql for each order: by relevance over every match (`found`), newest first
+# (search_recent.sql's `recent`), or, on a first page (None), the first by counting matches up to the cap.
+HITS = {
+    RELEVANCE: "hits AS (SELECT *, 'relevance'::text AS ordered_by FROM found {after}\n"
+               "    ORDER BY rank DESC, created_at DESC, session_id, run_id, position LIMIT %(limit)s)",
+    RECENT: "{recent},\nhits AS (SELECT *, 'recent'::text AS ordered_by FROM recent\n"
+            "    ORDER BY created_at DESC, session_id, run_id, position LIMIT %(limit)s)",
+    None: "probe AS MATERIALIZED (SELECT * FROM found LIMIT %(max_ranked)s + 1),\n{recent},\n"
+          "hits AS (SELECT * FROM (SELECT *, 'relevance'::text AS ordered_by FROM probe\n"
+          "    ORDER BY rank DESC, created_at DESC, session_id, run_id, position LIMIT %(limit)s) r\n"
+          "  WHERE (SELECT count(*) FROM probe) <= %(max_ranked)s\n"
+          "  UNION ALL\n"
+          "  SELECT * FROM (SELECT *, 'recent'::text AS ordered_by FROM recent\n"
+          "    ORDER BY created_at DESC, session_id, run_id, position LIMIT %(limit)s) n\n"
+          "  WHERE (SELECT count(*) FROM probe) > %(max_ranked)s)",
+}
 # The rows after a cursor's hit in the hits' order (rank desc, created_at desc, session_id, run_id, position).
 AFTER = sql.SQL("WHERE rank < %(after_rank)s::real OR (rank = %(after_rank)s::real AND (created_at < %(after_at)s "
                 "OR (created_at = %(after_at)s AND (session_id, run_id, position) > "
                 "(%(after_session)s::text, %(after_run)s::text, %(after_position)s::int))))")
 # ts_headline's options: chr(1)/chr(2) around matches (rules/render/search.py marks and escapes them).
+# The same in the newest-first order (created_at desc, session_id, run_id, position): on the index's row `h`, and on
+# the queued runs' rows (plain names).
+AFTER_RECENT = ("(created_at < %(after_at)s OR (created_at = %(after_at)s AND (session_id, run_id, position) > "
+                "(%(after_session)s::text, %(after_run)s::text, %(after_position)s::int)))")
+AFTER_RECENT_H = ("AND (h.created_at < %(after_at)s OR (h.created_at = %(after_at)s AND (h.session_id, h.run_id, "
+                  "h.position) > (%(after_session)s::text, %(after_run)s::text, %(after_position)s::int)))")
 HEADLINE = sql.SQL("'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxFragments=2, MaxWords=24, "
                    "MinWords=8, FragmentDelimiter=\" … \"'")
 
@@ -49,10 +81,12 @@ class Search:
     config: str
     limit: int
     after: dict[str, Any] | None = None
+    order: str | None = None  # RELEVANCE or RECENT (a cursor's), None: the first page decides (MAX_RANKED)
 
     def params(self) -> dict[str, Any]:
         """The statement's parameters (either way): limit + 1 rows, the extra one saying another page follows."""
         params: dict[str, Any] = {"q": self.q, "config": self.config, "limit": self.limit + 1,
+                                  "max_ranked": MAX_RANKED, "order": self.order,
                                   **{k: v for k, v in self.filters.items() if v is not None}}
         if self.after is not None:
             params |= {"after_rank": self.after["rank"], "after_at": self.after["created_at"],
@@ -64,9 +98,11 @@ class Search:
         """The query by mode, the filters' conditions (`conditions`: each filter's SQL on this way's aliases), the
         cursor condition and the snippet options."""
         given = "".join(f"\n      AND {conditions[name]}" for name in FILTERS if self.filters.get(name) is not None)
+        paged = self.after is not None
         return {"tsquery": sql.SQL(TSQUERY[self.mode]), "conditions": sql.SQL(given),
-                "after": AFTER if self.after is not None else sql.SQL(""), "headline": HEADLINE,
-                "max_text": sql.Literal(MAX_TEXT)}
+                "after": AFTER if paged else sql.SQL(""), "headline": HEADLINE, "max_text": sql.Literal(MAX_TEXT),
+                "after_recent": sql.SQL("WHERE " + AFTER_RECENT if paged else ""),
+                "after_recent_h": sql.SQL(AFTER_RECENT_H if paged else "")}
 
 
 def messages_of_run(run_data: sql.Composable, run_created_at: sql.Composable) -> sql.Composable:

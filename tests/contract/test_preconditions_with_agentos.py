@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.contract import replay
+from tests.contract.agno_client import T0, AgnoWriter
 from tests.contract.harness import Cluster, Pair
-from tests.contract.test_paging_with_agno_writes import T0, AgnoWriter
 
 SID, USER = "precondition-sess", "precondition-user"
 CHANGED = b'{"detail":"Session has changed"}'

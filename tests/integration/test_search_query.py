@@ -12,7 +12,7 @@ from psycopg2 import sql
 
 from service.cli import migrate
 from service.core.config import load_settings
-from service.storage import search, search_index
+from service.storage import search, search_index, search_terms
 from service.storage.registry import open_database
 from service.storage.search_terms import Search
 from tests.support.search_rows import PENDING, drain
@@ -108,6 +108,64 @@ def test_queued_runs_are_answered_as_the_drained_index_and_the_scan_answer(app, 
         assert [body for _, body in queued[query]] == expected, query
         assert [body for _, body in drained[query]] == expected, query
     assert any("right" in hit["snippet"] for hit in scanned["q=invoice"][0][1]["data"])  # the rewrite is what counts
+
+
+def _walk(client, query: str) -> tuple[set[str], list[dict]]:
+    """One search's pages along its cursors: the orders its pages announced and every hit, in order."""
+    orders, hits, url = set(), [], f"/sessions/-/search?{query}"
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, (query, response.data)
+        orders.add(response.headers["Agno-Search-Order"])
+        body = response.get_json()
+        hits += body["data"]
+        url = f"/sessions/-/search?{query}&after={body['next_cursor']}" if body["next_cursor"] else None
+    return orders, hits
+
+
+def test_broad_searches_come_newest_first_the_same_from_the_index_and_the_scan(app, client, rows, pg_dsn,
+                                                                              monkeypatch) -> None:
+    _seed(rows)
+    _run(rows, "s3", "s3-late", "wrong apple invoice", "pie", created_at=300)
+    ranked = {query: _walk(client, query) for query in QUERIES}  # the scan, every search ranked
+    assert {order for orders, _ in ranked.values() for order in orders} == {"relevance"}
+    monkeypatch.setattr(search_terms, "MAX_RANKED", 3)  # more than 3 matches: newest first
+    monkeypatch.setattr(search_terms, "ESTIMATED_BROAD", 10**9)  # decided by counting, as the scan decides
+    scanned = {query: _walk(client, query) for query in QUERIES}
+    migrate(load_settings({"AGNO_PG_DSN": pg_dsn}), search=True)
+    search_index.forget(next(iter(app.config["REGISTRY"])))
+    rows.execute("UPDATE ai.agno_runs SET run_data = run_data WHERE run_id = 's3-late'")  # queued: read itself
+    assert rows.execute(PENDING) == [(1,)]
+    indexed = {query: _walk(client, query) for query in QUERIES}
+    broad = 0
+    for query, (orders, hits) in scanned.items():
+        assert indexed[query] == (orders, hits), query
+        matches = len(ranked[query][1])
+        assert orders == {"recent" if matches > 3 else "relevance"}, query
+        # The same matches either way, each once; newest first (then session, run, position) when broad.
+        keys = [(h["session_id"], h["message"]) for h in hits]
+        assert sorted(keys) == sorted((h["session_id"], h["message"]) for h in ranked[query][1]), query
+        assert len(set(keys)) == len(keys), query
+        if orders == {"recent"}:
+            broad += 1
+            stamps = [h["created_at"] for h in hits]
+            assert stamps == sorted(stamps, reverse=True), query
+    assert broad >= 5
+
+
+def test_a_search_estimated_far_past_the_cap_goes_newest_first_without_counting(app, client, rows, pg_dsn,
+                                                                              monkeypatch) -> None:
+    _seed(rows)
+    ranked = _walk(client, "q=invoice")[1]
+    migrate(load_settings({"AGNO_PG_DSN": pg_dsn}), search=True)
+    search_index.forget(next(iter(app.config["REGISTRY"])))
+    assert _walk(client, "q=invoice&limit=2")[0] == {"relevance"}  # 5 matches, under the cap
+    monkeypatch.setattr(search_terms, "ESTIMATED_BROAD", 0)  # any estimate is past it now
+    orders, hits = _walk(client, "q=invoice&limit=2")
+    assert orders == {"recent"}
+    assert sorted((h["session_id"], h["message"]) for h in hits) == sorted((h["session_id"], h["message"])
+                                                                           for h in ranked)
+    assert [h["created_at"] for h in hits] == sorted((h["created_at"] for h in hits), reverse=True)
 
 
 def test_the_gin_index_finds_the_matches_at_20k_sessions(make_app, pg_dsn, rows) -> None:

@@ -11,6 +11,11 @@ from service.rules.cursors import CursorInvalid
 from service.rules.render.sessions import session_name
 from service.rules.render.timestamps import iso_utc
 
+# The hits' orders a page can have (the `Agno-Search-Order` header; storage/search_terms.py names the same in its SQL):
+# by relevance, or newest first for a search matching more messages than are ranked.
+RELEVANCE, RECENT = "relevance", "recent"
+ORDERS = (RELEVANCE, RECENT)
+
 MATCH_START, MATCH_END = "\x01", "\x02"  # what the storage's ts_headline puts around matches (never in the text)
 MARK_START, MARK_END = "<mark>", "</mark>"
 
@@ -47,8 +52,10 @@ def search_hit(row: dict) -> dict:
 
 def hit_position(row: dict) -> dict[str, Any]:
     """Where a hit stands in the hits' order: what the next page's cursor keeps."""
-    return {"rank": float(row["rank"]), "created_at": row["created_at"], "session_id": row["session_id"],
-            "run_id": row["run_id"], "position": row["position"]}
+    recent = row["ordered_by"] == RECENT  # newest first: the rank is not part of the order
+    return {"rank": 0.0 if recent else float(row["rank"]), "created_at": row["created_at"],
+            "session_id": row["session_id"], "run_id": row["run_id"], "position": row["position"],
+            "order": row["ordered_by"]}
 
 
 def position_from_cursor(raw: dict[str, Any]) -> dict[str, Any]:
@@ -61,8 +68,11 @@ def position_from_cursor(raw: dict[str, Any]) -> dict[str, Any]:
         raise CursorInvalid()
     if not all(isinstance(v, str) and "\x00" not in v for v in (session_id, run_id)):
         raise CursorInvalid()
+    order = raw.get("order", RELEVANCE)  # a cursor of the first version, before broad searches came newest first
+    if order not in ORDERS:
+        raise CursorInvalid()
     return {"rank": float(rank), "created_at": created, "session_id": session_id, "run_id": run_id,
-            "position": position}
+            "position": position, "order": order}
 
 
 def _integer(value: Any, low: int, high: int) -> bool:
