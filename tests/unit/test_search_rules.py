@@ -74,6 +74,7 @@ def _row(**extra) -> dict:
     return {"session_id": "s", "session_type": "team", "agent_id": None, "team_id": "t1", "workflow_id": None,
             "user_id": "u", "session_data": None, "workflow_data": None, "run_id": "r", "position": 2,
             "message_id": None, "role": "user", "created_at": 1767225600, "rank": 0.5, "snippet": "\x01hi\x02",
+            "ordered_by": "relevance",
             "name_run": {"input": None, "messages": [{"role": "user", "content": "first words"}]}, **extra}
 
 
@@ -91,9 +92,14 @@ def test_a_hit_names_its_session_as_the_list_does() -> None:
 def test_cursor_positions_round_trip_and_refuse_what_a_genuine_cursor_cannot_hold() -> None:
     position = search.hit_position(_row())
     assert search.position_from_cursor(position) == position
+    newest_first = search.hit_position(_row(ordered_by="recent"))
+    assert newest_first["rank"] == 0.0 and newest_first["order"] == "recent"  # the rank is not part of that order
+    assert search.position_from_cursor(newest_first) == newest_first
+    first_version = {k: v for k, v in position.items() if k != "order"}  # sealed before broad searches existed
+    assert search.position_from_cursor(first_version) == position
     for bad in ({**position, "rank": "1"}, {**position, "rank": True}, {**position, "rank": float("nan")},
                 {**position, "created_at": 2**63}, {**position, "position": -1}, {**position, "run_id": 5},
-                {**position, "session_id": "a\x00"}, {}):
+                {**position, "session_id": "a\x00"}, {**position, "order": "random"}, {}):
         with pytest.raises(CursorInvalid):
             search.position_from_cursor(bad)
 
