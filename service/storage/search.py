@@ -54,8 +54,8 @@ def _hits(db: Database, search: Search, fragments: dict[str, sql.Composable]) ->
 
 def estimated_matches(db: Database, search: Search) -> int:
     """How many index rows the planner expects `search`'s text to match (its statistics; nothing is read)."""
-    fragments = {**search_index.names(db).fragments, **search.fragments(CONDITIONS)}
-    (plan,) = db.read_one("search_estimate", search.params(), **fragments)["QUERY PLAN"]
+    (plan,) = db.read_one("search_estimate", search.params(), search=search_index.names(db).fragments["search"],
+                          tsquery=search.fragments(CONDITIONS)["tsquery"])["QUERY PLAN"]
     return int(plan["Plan"]["Plan Rows"])
 
 

@@ -59,13 +59,11 @@ HITS = {
 AFTER = sql.SQL("WHERE rank < %(after_rank)s::real OR (rank = %(after_rank)s::real AND (created_at < %(after_at)s "
                 "OR (created_at = %(after_at)s AND (session_id, run_id, position) > "
                 "(%(after_session)s::text, %(after_run)s::text, %(after_position)s::int))))")
+# The same in the newest-first order (created_at desc, session_id, run_id, position), on the columns of the alias
+# `{p}` (the index's row `h.`, or the queued runs' plain names).
+AFTER_RECENT = ("({p}created_at < %(after_at)s OR ({p}created_at = %(after_at)s AND ({p}session_id, {p}run_id, "
+                "{p}position) > (%(after_session)s::text, %(after_run)s::text, %(after_position)s::int)))")
 # ts_headline's options: chr(1)/chr(2) around matches (rules/render/search.py marks and escapes them).
-# The same in the newest-first order (created_at desc, session_id, run_id, position): on the index's row `h`, and on
-# the queued runs' rows (plain names).
-AFTER_RECENT = ("(created_at < %(after_at)s OR (created_at = %(after_at)s AND (session_id, run_id, position) > "
-                "(%(after_session)s::text, %(after_run)s::text, %(after_position)s::int)))")
-AFTER_RECENT_H = ("AND (h.created_at < %(after_at)s OR (h.created_at = %(after_at)s AND (h.session_id, h.run_id, "
-                  "h.position) > (%(after_session)s::text, %(after_run)s::text, %(after_position)s::int)))")
 HEADLINE = sql.SQL("'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxFragments=2, MaxWords=24, "
                    "MinWords=8, FragmentDelimiter=\" … \"'")
 
@@ -101,8 +99,8 @@ class Search:
         paged = self.after is not None
         return {"tsquery": sql.SQL(TSQUERY[self.mode]), "conditions": sql.SQL(given),
                 "after": AFTER if paged else sql.SQL(""), "headline": HEADLINE, "max_text": sql.Literal(MAX_TEXT),
-                "after_recent": sql.SQL("WHERE " + AFTER_RECENT if paged else ""),
-                "after_recent_h": sql.SQL(AFTER_RECENT_H if paged else "")}
+                "after_recent": sql.SQL("WHERE " + AFTER_RECENT.format(p="") if paged else ""),
+                "after_recent_h": sql.SQL("AND " + AFTER_RECENT.format(p="h.") if paged else "")}
 
 
 def messages_of_run(run_data: sql.Composable, run_created_at: sql.Composable) -> sql.Composable:

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.contract import deviations
-from tests.contract.harness import DECLARED_HITS, Cluster
+from tests.contract.agno_client import AgnoWriter
+from tests.contract.harness import DECLARED_HITS, Cluster, Pair
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +22,21 @@ def cluster() -> Iterator[Cluster]:
     started = Cluster(python).start()
     yield started
     started.stop()
+
+
+@pytest.fixture(scope="module")
+def pair(cluster: Cluster) -> Pair:
+    """The single-database pair of servers (the tests where agno writes between requests)."""
+    return cluster.pairs["single"]
+
+
+@pytest.fixture(scope="module")
+def agno(cluster: Cluster, pair: Pair, request: pytest.FixtureRequest) -> Iterator[AgnoWriter]:
+    """agno 3.1.10's own writes on the pair's database, one writer process per test module (its log named after it)."""
+    log = cluster.workdir / f"agno-writer-{request.module.__name__.rsplit('.', 1)[-1]}.log"
+    writer = AgnoWriter(cluster.reference_python, pair.databases[0], log)
+    yield writer
+    writer.close()
 
 
 @pytest.fixture(scope="session")

@@ -13,23 +13,11 @@ from datetime import datetime
 import pytest
 
 from tests.contract import deviations, replay
-from tests.contract.agno_client import T0, AgnoWriter
+from tests.contract.agno_client import T0
 from tests.contract.harness import Cluster, Pair, check_read
 
 NEXT = re.compile(r'^<(/sessions[^>]*)>; rel="next"$')
 USER = "paged-user"
-
-
-@pytest.fixture(scope="module")
-def pair(cluster: Cluster) -> Pair:
-    return cluster.pairs["single"]
-
-
-@pytest.fixture(scope="module")
-def agno(cluster: Cluster, pair: Pair) -> Iterator[AgnoWriter]:
-    writer = AgnoWriter(cluster.reference_python, pair.databases[0], cluster.workdir / "agno-writer.log")
-    yield writer
-    writer.close()
 
 
 @pytest.fixture(autouse=True)

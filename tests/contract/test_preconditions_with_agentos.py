@@ -17,18 +17,6 @@ SID, USER = "precondition-sess", "precondition-user"
 CHANGED = b'{"detail":"Session has changed"}'
 
 
-@pytest.fixture(scope="module")
-def pair(cluster: Cluster) -> Pair:
-    return cluster.pairs["single"]
-
-
-@pytest.fixture(scope="module")
-def agno(cluster: Cluster, pair: Pair) -> Iterator[AgnoWriter]:
-    writer = AgnoWriter(cluster.reference_python, pair.databases[0], cluster.workdir / "agno-writer-preconditions.log")
-    yield writer
-    writer.close()
-
-
 @pytest.fixture(autouse=True)
 def _session(cluster: Cluster, agno: AgnoWriter) -> Iterator[None]:
     """A conversation agno started, with one run; the seed again afterwards for the other contract tests."""

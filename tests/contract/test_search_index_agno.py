@@ -6,9 +6,7 @@ PostgreSQL, not the contract cluster: only agno writes here."""
 from __future__ import annotations
 
 import io
-import json
 import os
-import subprocess
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -19,36 +17,13 @@ import pytest
 
 from service.cli import migrate
 from service.core.config import load_settings
-from service.storage import search, search_drain
+from service.storage import search
 from service.storage.registry import open_database
 from service.storage.search_terms import INDEX, Search
-from tests.contract.harness import REPO, Database
+from tests.contract.agno_client import T0, AgnoWriter
+from tests.contract.harness import Database
 from tests.contract.tables import Tables
-
-T0 = 1767225600
-WRITER = REPO / "tests" / "contract" / "agno_writer.py"
-
-
-class Agno:
-    """tests/contract/agno_writer.py: each call is one write through agno's PostgresDb, committed when it returns
-    (the contract run's own time limit ends a stuck one)."""
-
-    def __init__(self, python: str, db: Database) -> None:
-        self.proc = subprocess.Popen([python, str(WRITER), "--dsn", db.url, "--schema", db.tables.schema],
-                                     cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True, env={**os.environ, "PYTHONPATH": ""})
-
-    def __call__(self, op: str, **fields: object) -> None:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps({"op": op, **fields}) + "\n")
-        self.proc.stdin.flush()
-        answer = json.loads(self.proc.stdout.readline() or '{"ok": false, "error": "the writer exited"}')
-        assert answer["ok"], f"agno refused {op}: {answer.get('error')}"
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait(timeout=60)
+from tests.support.search_rows import drain
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +42,11 @@ def database() -> Iterator[Database]:
 
 
 @pytest.fixture(scope="module")
-def agno(database: Database) -> Iterator[Agno]:
+def agno(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgnoWriter]:
     python = os.environ.get("AGNO_REFERENCE_PYTHON")
     if not python:
         pytest.fail("AGNO_REFERENCE_PYTHON is not set: run `make contract-test`")
-    writer = Agno(python, database)
+    writer = AgnoWriter(python, database, tmp_path_factory.mktemp("agno-search") / "agno-writer.log")
     yield writer
     writer.close()
 
@@ -100,15 +75,6 @@ def found(dsn: str, query: str) -> list[tuple]:
         db.close()
 
 
-def drained(dsn: str) -> int:
-    (config,) = load_settings({"AGNO_PG_DSN": dsn}).databases
-    db = open_database(config, 1, 30.0)
-    try:
-        return search_drain.drain_all(db)
-    finally:
-        db.close()
-
-
 def test_what_agno_writes_is_searchable_once_committed_and_gone_with_its_session(database, agno):
     agno("upsert_session", session_id="first", user_id="u1", created_at=T0)  # agno creates its tables here
     out = io.StringIO()
@@ -122,14 +88,14 @@ def test_what_agno_writes_is_searchable_once_committed_and_gone_with_its_session
     assert found(database.dsn, "zeppelin") == zeppelin
     assert indexed(database.dsn, "zeppelin") == []  # not yet drained: agno's write only queued it
     assert indexed(database.dsn, "quarterly") == [("s-search", "", -1, None)]
-    assert drained(database.dsn) == 1
+    assert drain(database.dsn) == 1
     assert indexed(database.dsn, "zeppelin") == zeppelin == found(database.dsn, "zeppelin")
     # agno rewrites the run (upsert_run again): the search follows at once, the rows after the drain.
     agno("upsert_run", session_id="s-search", user_id="u1", run_id="r-1", index=0, created_at=T0 + 10,
          prompt="a different question", answer="a different answer")
     assert found(database.dsn, "zeppelin") == []
     assert found(database.dsn, "different") == [("s-search", "r-1", 1, "user"), ("s-search", "r-1", 2, "assistant")]
-    assert drained(database.dsn) == 1
+    assert drain(database.dsn) == 1
     assert indexed(database.dsn, "zeppelin") == []
     assert indexed(database.dsn, "different") == found(database.dsn, "different")
     agno("upsert_run", session_id="s-search", user_id="u1", run_id="r-2", index=1, created_at=T0 + 20,
