@@ -219,8 +219,10 @@ def create_session(db: Database, values: dict[str, Any], runs: list[dict[str, An
             )
             if len(inserted) < len(runs):
                 raise RunConflict(_conflicting([r["run_id"] for r in runs], {r["run_id"] for r in inserted}))
-    row["runs"] = [r["run_data"] for r in sorted(runs, key=_run_order)]
-    row["etag"] = entity_tag(row.pop("row_version"), runs_version((r["run_id"], r["row_version"]) for r in inserted))
+    ordered = sorted(runs, key=_run_order)
+    row["runs"] = [r["run_data"] for r in ordered]
+    xmins = {r["run_id"]: r["row_version"] for r in inserted}
+    row["etag"] = entity_tag(row.pop("row_version"), runs_version((r["run_id"], xmins[r["run_id"]]) for r in ordered))
     return row
 
 

@@ -10,17 +10,18 @@ from collections.abc import Iterable
 
 from psycopg2 import sql
 
-# The runs' part, an aggregate over the runs `r` of one session: their (xmin, run_id) in run_id order (byte order,
-# so Python's sort agrees), each length-prefixed so no two sets spell the same text. Only tuple headers and run_id
-# are read, never run_data. Composed into the SQL files as {runs_version}.
+# The runs' part, an aggregate over the runs `r` of one session: their (xmin, run_id) in agno's read order, the
+# order the detail's jsonb_agg of run_data sorts them in (PostgreSQL sorts once for both), each length-prefixed
+# so no two sequences spell the same text. Only tuple headers and the order's columns are read, never run_data.
+# Composed into the SQL files as {runs_version}.
 RUNS_VERSION = sql.SQL(
     "md5(COALESCE(string_agg(r.xmin::text || ' ' || length(r.run_id) || ' ' || r.run_id, '' "
-    "ORDER BY r.run_id COLLATE \"C\"), ''))")
+    "ORDER BY r.run_index, r.created_at, r.run_id), ''))")
 
 
 def runs_version(runs: Iterable[tuple[str, str]]) -> str:
-    """RUNS_VERSION for (run_id, xmin) pairs a transaction just inserted (a create with preloaded runs)."""
-    text = "".join(f"{xmin} {len(run_id)} {run_id}" for run_id, xmin in sorted(runs))
+    """RUNS_VERSION for (run_id, xmin) pairs, given in agno's read order (a create's preloaded runs)."""
+    text = "".join(f"{xmin} {len(run_id)} {run_id}" for run_id, xmin in runs)
     return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 

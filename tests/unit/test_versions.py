@@ -6,8 +6,8 @@ from __future__ import annotations
 from service.storage.versions import entity_tag, runs_version, tagged
 
 
-def test_runs_version_is_order_free_and_unambiguous() -> None:
-    assert runs_version([("b", "7"), ("a", "7")]) == runs_version([("a", "7"), ("b", "7")])
+def test_runs_version_follows_the_read_order_and_is_unambiguous() -> None:
+    assert runs_version([("b", "7"), ("a", "7")]) != runs_version([("a", "7"), ("b", "7")])  # a reorder is a change
     assert runs_version([("a", "7")]) != runs_version([("a", "8")])
     assert runs_version([("a 1 b", "7")]) != runs_version([("a", "7"), ("b", "1")])  # lengths keep ids apart
 
