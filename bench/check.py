@@ -1,11 +1,15 @@
 """Ratio regression check (CI): agno-session's throughput over AgentOS's, per route, on a small dataset.
 
-Usage: python -m bench.check [--update] [--rounds 3] [--baseline bench/baseline.json] [python -m bench
+Usage: python -m bench.check [--update] [--rounds 5] [--baseline bench/baseline.json] [python -m bench
 options]. Only ratios measured in one run are compared, never absolute times: both servers share the machine's
 noise. Each route's ratio is the median of --rounds rounds (each a fresh pair of servers, alternating which goes
 first), because a single 2-second run on a shared 2-core machine can swing by a third. A route fails when its
 median falls below two thirds of the baseline's; failing routes get another set of rounds first. CPU per request
 (server + PostgreSQL) of both is reported beside each ratio, as the steadier view of where a regression sits.
+
+The baseline (bench/baseline.json) is the median of 9 rounds of one tree, measured with `--update --rounds 9`
+(with `--service-tree` when it is an older checkout): a baseline from few rounds can sit at the top of the
+spread of single rounds (which reach a third on a shared 2-core machine) and put the floor inside the noise.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--update", action="store_true", help="write the measured ratios as the new baseline")
     ap.add_argument("--baseline", default=str(BASELINE))
-    ap.add_argument("--rounds", type=int, default=3, help="rounds per route; the median ratio counts")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds per route; the median ratio counts")
     args, extra = ap.parse_known_args(argv)
     measured = measure(extra, ROUTES, args.rounds)
     ratios = {route: m["ratio"] for route, m in measured.items()}
