@@ -168,3 +168,28 @@ def test_the_opt_in_trigger_refuses_deletes_made_behind_the_service(make_app, pg
     execute(pg_dsn, "BEGIN; SET LOCAL agno_session.override_holds = 'on'; "
                     "DELETE FROM ai.agno_sessions WHERE session_id = 's1'; COMMIT")  # what an admin's erasure does
     assert rows.execute("SELECT count(*) FROM ai.agno_sessions") == [(0,)]
+
+
+def test_the_answers_conform_to_the_document(client, rows) -> None:
+    from tests.integration.test_openapi import _run
+
+    seed(rows, "s1")
+    seed(rows, "s2")
+    requests = [
+        ("POST", "/sessions/s1/archive", {"json": {"reason": "tidy"}}, 204),
+        ("POST", "/sessions/s1/archive", {}, 404),
+        ("GET", "/sessions/-/archived?limit=1&cursor=", {}, 200),
+        ("GET", "/sessions/-/archived?fields=session_id&include=run_count", {}, 200),
+        ("POST", "/sessions/s1/restore", {}, 200),
+        ("POST", "/sessions/s1/restore", {}, 404),
+        ("PUT", "/sessions/s1/hold", {"json": {"reason": "litigation", "until": None}}, 200),
+        ("POST", "/sessions/s1/archive", {}, 409),
+        ("POST", "/sessions/-/archive", {"json": {"session_ids": ["s1", "s2"]}}, 409),
+        ("DELETE", "/sessions/s1", {}, 409),
+        ("DELETE", "/sessions/s1/hold", {}, 204),
+        ("DELETE", "/sessions/s1/hold", {}, 404),
+        ("POST", "/sessions/-/archive", {"json": {"session_ids": ["s1", "s2"], "reason": "bulk"}}, 200),
+        ("DELETE", "/sessions/-/archived/s1", {}, 204),
+        ("DELETE", "/sessions/-/archived/s1", {}, 404),
+    ]
+    assert _run(client, requests, client.application.config["SETTINGS"].default_db_id) == []
