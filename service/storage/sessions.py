@@ -17,6 +17,7 @@ from service.storage.errors import RunConflict, TablesMissing
 from service.storage.legacy import merge_legacy_runs
 from service.storage.list_conditions import DATE_FILTERS, metadata_params
 from service.storage.pool import Database
+from service.storage.queries import sql_text
 from service.storage.search_terms import INDEX
 from service.storage.session_names import name_run_join
 from service.storage.versions import entity_tag, runs_version, tagged
@@ -246,7 +247,7 @@ def _run_order(run: dict[str, Any]) -> tuple:
 Precondition = Callable[[str | None], None]  # given the current tag (None: no such session), raises to refuse
 
 
-def _locked_tag(db: Database, cur: Any, session_id: str, session_type: str | None, user_id: str | None
+def locked_tag(db: Database, cur: Any, session_id: str, session_type: str | None, user_id: str | None
                 ) -> str | None:
     """Lock the session row (in the caller's transaction) and read its entity tag; None when no session matches."""
     cur.execute(db.query("lock_session"), {"session_id": session_id, "session_type": session_type, "user_id": user_id})
@@ -262,7 +263,7 @@ def rename_session(db: Database, session_id: str, session_type: str | None, user
     if precondition is None:
         return tagged(with_runs(db.fetch_one_in_transaction("rename_session", params)))
     with db.transaction() as cur:
-        precondition(_locked_tag(db, cur, session_id, session_type, user_id))
+        precondition(locked_tag(db, cur, session_id, session_type, user_id))
         cur.execute(db.query("rename_session"), params)
         return tagged(with_runs(cur.fetchone()))
 
@@ -322,7 +323,8 @@ def merge_session_state(db: Database, session_id: str, user_id: str | None, comp
     return _update_locked(db, session_id, user_id, compute, lambda write: db.query("merge_state_update"))
 
 
-CASCADE_QUERIES = (  # delete_sessions.sql's existence column → the queries it enables, payloads before index
+RELATED = sql.SQL(sql_text("cascade_related"))  # the deleted ids and which related tables exist (after a `gone` step)
+CASCADE_QUERIES = (  # cascade_related.sql's existence column → the queries it enables, payloads before index
     ("transcripts", "delete_cascade_transcripts"),
     ("compactions", "delete_cascade_compactions"),
     ("tool_result_payloads", "delete_cascade_tool_result_payloads"),
@@ -330,37 +332,54 @@ CASCADE_QUERIES = (  # delete_sessions.sql's existence column → the queries it
 )
 
 
-def _cascade(db: Database, cur: Any) -> None:
-    """What agno deletes with a session, from the tables that exist, for the ids the delete just removed."""
-    found = cur.fetchone()
+def cascade(db: Database, cur: Any, found: dict | None = None) -> list[str]:
+    """What agno deletes with a session, from the tables that exist, for the ids the statement just run (one ending
+    in RELATED; `found` its row when already fetched) removed; those ids."""
+    found = cur.fetchone() if found is None else found
     if not found["deleted"]:
-        return
+        return []
     names = [name for column, name in CASCADE_QUERIES if found[column]]
     if names:
         cur.execute(sql.SQL(";\n").join(db.query(name) for name in names), {"session_ids": found["deleted"]})
+    return found["deleted"]
 
 
-def delete_session(db: Database, session_id: str, user_id: str | None, precondition: Precondition | None = None
-                   ) -> None:
+Guard = Callable[[Any, list[str]], None]  # given the transaction and the ids just deleted, raises to roll back
+
+
+def delete_session(db: Database, session_id: str, user_id: str | None, precondition: Precondition | None = None,
+                   guard: Guard | None = None) -> None:
     """Delete one session, its runs and what agno keeps beside them, in one transaction; no match is no error. With
-    a `precondition`, it is given the locked row's tag first (a refusal rolls back before anything is deleted)."""
+    a `precondition`, it is given the locked row's tag first; a `guard` (legal holds) is asked about the deleted ids
+    when the hold table exists (a refusal of either rolls everything back)."""
     if precondition is None:
-        delete_sessions(db, [session_id], user_id)
+        delete_sessions(db, [session_id], user_id, guard)
         return
     with db.transaction() as cur:
-        precondition(_locked_tag(db, cur, session_id, None, user_id))
-        _delete(db, cur, [session_id], user_id)
+        precondition(locked_tag(db, cur, session_id, None, user_id))
+        _delete(db, cur, [session_id], user_id, guard)
 
 
-def delete_sessions(db: Database, session_ids: list[str], user_id: str | None) -> None:
+def delete_sessions(db: Database, session_ids: list[str], user_id: str | None, guard: Guard | None = None) -> None:
     """Delete many sessions, their runs and what agno keeps beside them, in one transaction; missing ids are
     ignored, and nothing is cascaded for them."""
     with db.transaction() as cur:
-        _delete(db, cur, session_ids, user_id)
+        _delete(db, cur, session_ids, user_id, guard)
 
 
-def _delete(db: Database, cur: Any, session_ids: list[str], user_id: str | None) -> None:
-    """The delete and its cascade, in the caller's transaction."""
-    cur.execute(db.query("delete_sessions"),
-                {"session_ids": session_ids, "user_id": user_id, "schema": db.config.schema})
-    _cascade(db, cur)
+def _delete(db: Database, cur: Any, session_ids: list[str], user_id: str | None, guard: Guard | None = None) -> None:
+    """The delete and its cascade, in the caller's transaction; the guard sees the deleted ids first when legal
+    holds exist (no statement more without them)."""
+    cur.execute(db.query("delete_sessions", related=RELATED),
+                {"session_ids": session_ids, "user_id": user_id, "schema": db.config.schema,
+                 "holds": _holds_regclass(db.config.schema, db.config.session_table)})
+    found = cur.fetchone()
+    if guard is not None and found["holds"] and found["deleted"]:
+        guard(cur, found["deleted"])
+    cascade(db, cur, found)
+
+
+@cache
+def _holds_regclass(schema: str, session_table: str) -> str:
+    """The legal holds' table (storage/lifecycle.py names it the same way), as regclass text."""
+    return f'"{schema}"."{counts.derived_name(session_table, "holds")}"'
