@@ -11,20 +11,8 @@ from service.auth.caller import Caller, MissingIdentity
 from service.lib.memory import CallerMemory, ConversationMemory
 from service.lib.workflow import Step, Workflow
 from service.storage.errors import WorkflowSessionConflict
-from tests.support.jwt_tokens import bearer, hs, hs_secret
+from tests.support.jwt_tokens import ADMIN, ALICE, BOB, EMPTY, JWT_ENV, token
 from tests.support.rows import Rows
-
-SECRET = hs_secret()
-ALL = ("sessions:read", "sessions:write", "sessions:delete")
-JWT_ENV = {"JWT_VERIFICATION_KEY": SECRET, "AGNO_JWT_ALGORITHM": "HS256", "AGNO_AUTHORIZATION": "true"}
-
-
-def token(sub: str | None, scopes=ALL, **extra) -> dict[str, str]:
-    return bearer(hs(SECRET, sub=sub, scopes=scopes, **extra))
-
-
-ALICE, BOB, EMPTY = token("alice"), token("bob"), token("")
-ADMIN = token("root", scopes=("agent_os:admin",))
 
 
 def seed(rows: Rows) -> None:

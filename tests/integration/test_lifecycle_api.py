@@ -8,7 +8,8 @@ import psycopg2
 import pytest
 
 from service.cli import migrate
-from tests.integration.test_jwt_isolation import ADMIN, ALICE, BOB, JWT_ENV, token
+from tests.support.jwt_tokens import ADMIN, ALICE, BOB, JWT_ENV, token
+from tests.support.openapi_spec import answer_problems
 from tests.support.rows import execute
 
 HELD = b'{"detail":"Session is under legal hold"}'
@@ -176,8 +177,6 @@ def test_the_opt_in_trigger_refuses_deletes_made_behind_the_service(make_app, pg
 
 
 def test_the_answers_conform_to_the_document(client, rows) -> None:
-    from tests.integration.test_openapi import _run
-
     seed(rows, "s1")
     seed(rows, "s2")
     requests = [
@@ -197,4 +196,4 @@ def test_the_answers_conform_to_the_document(client, rows) -> None:
         ("DELETE", "/sessions/-/archived/s1", {}, 204),
         ("DELETE", "/sessions/-/archived/s1", {}, 404),
     ]
-    assert _run(client, requests, client.application.config["SETTINGS"].default_db_id) == []
+    assert answer_problems(client, requests, client.application.config["SETTINGS"].default_db_id) == []

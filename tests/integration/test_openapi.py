@@ -14,7 +14,7 @@ from service.core.config import load_settings
 from tests.support.openapi_spec import (
     SPEC,
     SPEC_TEXT,
-    conformance_problems,
+    answer_problems,
     operations,
     path_template,
     pointer,
@@ -340,23 +340,10 @@ REQUESTS: list[tuple[str, str, dict, int]] = [
 ]
 
 
-def _run(client, requests: list[tuple[str, str, dict, int]], db_id: str) -> list[str]:
-    failures = []
-    for method, url, kwargs, expected in requests:
-        url = url.replace("{db}", db_id)
-        response = client.open(url, method=method, **kwargs)
-        label = f"{method} {url} → {response.status_code}"
-        if response.status_code != expected:
-            failures.append(f"{label}: expected {expected}, body {response.data[:300]!r}")
-            continue
-        failures += [f"{label}: {problem}" for problem in conformance_problems(method, url, response)]
-    return failures
-
-
 def test_every_response_conforms_to_the_document(app, client, rows) -> None:
     seed(rows)
     db_id = app.config["SETTINGS"].default_db_id
-    assert _run(client, REQUESTS, db_id) == []
+    assert answer_problems(client, REQUESTS, db_id) == []
     exercised = {(m, path_template(u.split("?")[0])) for m, u, _, _ in REQUESTS if m != "HEAD"}
     assert operations() <= exercised
 
@@ -391,9 +378,9 @@ def test_auth_answers_conform(make_app, rows) -> None:
         ("GET", "/readyz", {}, 200),
         ("GET", "/readyz", {"headers": {"Authorization": f"Bearer {KEY}"}}, 200),
     ]
-    assert _run(client, requests, "") == []
+    assert answer_problems(client, requests, "") == []
     guarded = make_app(AGNO_METRICS_TOKEN="scrape").test_client()
-    assert _run(guarded, [("GET", "/metrics", {}, 401),
+    assert answer_problems(guarded, [("GET", "/metrics", {}, 401),
                           ("GET", "/metrics", {"headers": {"Authorization": "Bearer scrape"}}, 200)], "") == []
 
 
@@ -419,7 +406,7 @@ def test_jwt_answers_conform(make_app, rows) -> None:
         ("GET", "/readyz", {"headers": {"Authorization": f"Bearer {user}"}}, 200),
         ("GET", "/readyz", {"headers": {"Authorization": f"Bearer {admin}"}}, 200),
     ]
-    assert _run(client, requests, "") == []
+    assert answer_problems(client, requests, "") == []
 
 
 def test_database_failures_conform(pg_dsn: str, make_app) -> None:
@@ -436,7 +423,7 @@ def test_database_failures_conform(pg_dsn: str, make_app) -> None:
             ("POST", "/sessions?db_id=dead", {"json": {}}, 503),
             ("GET", "/readyz", {}, 503),
         ]
-        assert _run(app.test_client(), requests, "") == []
+        assert answer_problems(app.test_client(), requests, "") == []
     finally:
         app.config["REGISTRY"].close()
 
@@ -450,6 +437,6 @@ def test_oversized_bodies_conform(make_app) -> None:
         ("GET", "/health", {"data": "y" * 100}, 413),
         ("POST", "/sessions", {"json": {"session_name": "small"}}, 201),
     ]
-    assert _run(client, requests, "") == []
+    assert answer_problems(client, requests, "") == []
 
 

@@ -83,3 +83,18 @@ def hand_made(header: dict[str, Any], payload: dict[str, Any], hmac_key: bytes |
 def bearer(token: str) -> dict[str, str]:
     """The Authorization header for a token."""
     return {"Authorization": f"Bearer {token}"}
+
+
+# One HS256 deployment of the isolation tests: its settings and bearer headers for its users and an admin.
+ISOLATION_SECRET = hs_secret()
+SESSION_SCOPES = ("sessions:read", "sessions:write", "sessions:delete")
+JWT_ENV = {"JWT_VERIFICATION_KEY": ISOLATION_SECRET, "AGNO_JWT_ALGORITHM": "HS256", "AGNO_AUTHORIZATION": "true"}
+
+
+def token(sub: str | None, scopes: Any = SESSION_SCOPES, **extra: Any) -> dict[str, str]:
+    """The bearer header of a token of the isolation deployment."""
+    return bearer(hs(ISOLATION_SECRET, sub=sub, scopes=scopes, **extra))
+
+
+ALICE, BOB, EMPTY = token("alice"), token("bob"), token("")
+ADMIN = token("root", scopes=("agent_os:admin",))

@@ -131,3 +131,18 @@ def conformance_problems(method: str, path: str, response: Any) -> list[str]:
         return problems + [f"body is not JSON: {response.data[:200]!r}"]
     schema_ptr = f"{ptr}/content/{_escape(response.mimetype)}/schema"
     return problems + schema_errors(schema_ptr, body)
+
+
+def answer_problems(client: Any, requests: list[tuple[str, str, dict, int]], db_id: str) -> list[str]:
+    """Send each (method, url, kwargs, expected status) through a Flask test client ({db} in the url is `db_id`):
+    every unexpected status and every way an answer departs from the document."""
+    failures = []
+    for method, url, kwargs, expected in requests:
+        url = url.replace("{db}", db_id)
+        response = client.open(url, method=method, **kwargs)
+        label = f"{method} {url} → {response.status_code}"
+        if response.status_code != expected:
+            failures.append(f"{label}: expected {expected}, body {response.data[:300]!r}")
+            continue
+        failures += [f"{label}: {problem}" for problem in conformance_problems(method, url, response)]
+    return failures
