@@ -150,10 +150,10 @@ def _mapping(node: Node | None, what: str, allowed: tuple[str, ...] | None) -> d
     return entries
 
 
-def _scalar(node: Node) -> Any:
+def _scalar(node: Node, key: str) -> Any:
     """The value YAML's safe rules give a scalar node (90 is an int, '90' and 90d strings, true a bool)."""
     if not isinstance(node, ScalarNode):
-        raise _Problem(node, "expected a single value, not a list or mapping")
+        raise _Problem(node, f"`{key}` must be a single value, not a list or mapping")
     try:
         return SafeConstructor().construct_object(node)
     except ConstructorError as exc:
@@ -161,21 +161,21 @@ def _scalar(node: Node) -> Any:
 
 
 def _text(node: Node, key: str) -> str:
-    value = _scalar(node)
+    value = _scalar(node, key)
     if not isinstance(value, str) or not value.strip():
         raise _Problem(node, f"`{key}` must be non-empty text, got {node.value!r}")
     return value
 
 
 def _choice(node: Node, key: str, allowed: tuple[str, ...]) -> str:
-    value = _scalar(node)
+    value = _scalar(node, key)
     if value not in allowed:
         raise _Problem(node, f"`{key}` must be one of {', '.join(allowed)}, got {node.value!r}")
     return value
 
 
 def _count(node: Node) -> int:
-    value = _scalar(node)
+    value = _scalar(node, "keep_last")
     if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 1_000_000:
         raise _Problem(node, f"`keep_last` must be a whole number of runs from 0 to 1000000, got {node.value!r}")
     return value
@@ -183,7 +183,7 @@ def _count(node: Node) -> int:
 
 def _duration(node: Node) -> int:
     """`90d`, `12h`, `30m`, `45s` in seconds."""
-    value = _scalar(node)
+    value = _scalar(node, "after")
     found = _DURATION.match(value) if isinstance(value, str) else None
     if found is None:
         raise _Problem(node, f"`after` must be a whole number with a unit s, m, h or d (90d, 12h), got "
@@ -197,7 +197,7 @@ def _duration(node: Node) -> int:
 def _metadata_text(node: Node, key: str) -> str:
     """The text `metadata ->> key` must equal: a string as it is, a number or boolean as JSON spells it (what
     the list's metadata filter compares)."""
-    value = _scalar(node)
+    value = _scalar(node, f"match.metadata.{key}")
     if value is None or isinstance(value, (list, dict)) or not isinstance(value, (str, int, float, bool)):
         raise _Problem(node, f"`match.metadata.{key}` must be text, a number or true/false, got {node.value!r}")
     return value if isinstance(value, str) else json.dumps(value)
