@@ -3,6 +3,8 @@ line."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from service.core.config import load_settings
@@ -78,3 +80,15 @@ def test_the_settings_read_the_file_at_start(tmp_path) -> None:
         load_settings({**env, "AGNO_RETENTION_FILE": str(tmp_path / "missing.yaml")})
     with pytest.raises(ConfigError, match="AGNO_METRICS_PUSHGATEWAY"):
         load_settings({**env, "AGNO_METRICS_PUSHGATEWAY": "pushgateway:9091"})
+
+
+def test_the_shipped_examples_are_valid() -> None:
+    """The Compose example and the chart's CI policies pass the same checks the job makes at start."""
+    import yaml
+
+    from service.core.retention_policies import load_policies
+
+    root = Path(__file__).resolve().parents[2]
+    assert load_policies(root / "deploy" / "compose" / "retention.yaml")
+    values = yaml.safe_load((root / "deploy" / "helm" / "agno-session" / "ci" / "full-values.yaml").read_text())
+    assert parse_policies(yaml.safe_dump(values["retention"]["policies"]), "full-values.yaml")
