@@ -34,8 +34,8 @@ def authenticate(cfg: JwtSettings) -> Caller:
     sub = claims.get("sub")
     # Deviation `jwt-empty-sub`: "" is no identity anywhere (without isolation AgentOS stamps it on create).
     user_id = sub if isinstance(sub, str) and sub else None
-    return Caller(user_id=user_id, isolated=cfg.user_isolation and not is_admin(scopes, cfg.admin_scope),
-                  tenant=tenant)
+    admin = is_admin(scopes, cfg.admin_scope)
+    return Caller(user_id=user_id, isolated=cfg.user_isolation and not admin, tenant=tenant, admin=admin)
 
 
 def _tenant(claims: dict, cfg: JwtSettings) -> str | None:

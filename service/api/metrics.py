@@ -60,6 +60,9 @@ class Metrics:
         self.replica_fallbacks = Counter("agno_session_db_replica_fallbacks", "Reads of GET requests the primary "
                                          "served because the database's read replica could not be reached.",
                                          ["db_id"], registry=r)
+        self.lifecycle = Counter("agno_session_lifecycle_sessions", "Sessions moved through the lifecycle by this "
+                                 "service, by action (archived, restored, purged) and database.",
+                                 ["action", "db_id"], registry=r)
         self.build_info = Gauge("agno_session_build_info", "Always 1; the labels name the running build.",
                                 ["version", "python_version"], multiprocess_mode="max", registry=r)
         self.build_info.labels(version=_version(), python_version=platform.python_version()).set(1)
