@@ -28,7 +28,7 @@ SHADOW_RULES ?=
 SHADOW_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run lock clean test lint unit-test integration-test system-test contract-test fuzz system-packages proxy-test shadow demo proxy-bench bench bench-check bench-extensions bench-search bench-soak bench-scale wrk deploy-test image compose-up compose-secrets compose-down chart smoke deploy-tools
+.PHONY: help install run lock clean test lint unit-test integration-test system-test contract-test fuzz system-packages proxy-test shadow demo proxy-bench bench bench-check bench-extensions bench-search bench-soak bench-scale bench-retention wrk deploy-test image compose-up compose-secrets compose-down chart smoke deploy-tools
 
 DEPLOY_VENV ?= .venv-deploy
 DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
@@ -226,6 +226,13 @@ bench-soak: $(STAMP) $(REF_STAMP) wrk ## both servers' memory under 10 minutes o
 SCALE_REPORTS ?= $(wildcard reports/bench/bench-*-w1.json)
 bench-scale: ## cost per route by dataset size, from bench reports (SCALE_REPORTS)
 	$(PYTHON) -m bench.scale $(SCALE_REPORTS)
+
+# A retention sweep at scale (bench/retention.py; RETENTION_BENCH_ARGS e.g. "--sessions 100000,1000000"): the sweep's
+# rate and peak memory per size, and agno-style writers' latency (an upper bound of their lock wait) with and without
+# it. Report in reports/bench/retention-<sizes>.md.
+RETENTION_BENCH_ARGS ?=
+bench-retention: $(STAMP) ## retention apply over generated sessions while writers write (RETENTION_BENCH_ARGS)
+	$(BIN)/python -m bench.retention $(RETENTION_BENCH_ARGS)
 
 wrk: ## check that wrk, the load generator, is installed
 	@command -v wrk >/dev/null || { echo "wrk is not installed: make system-packages (or apt-get install wrk)" >&2; exit 1; }

@@ -1,4 +1,5 @@
-"""`agno-session serve | migrate | check`: run the service, create its tables, or verify a deployment."""
+"""`agno-session serve | migrate | check | retention`: run the service, create its tables, verify a deployment, or
+apply the retention policies."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import TextIO
 from service.core.config import ConfigError, Settings, load_settings
 from service.core.logs import LOGGER, configure_logging
 from service.preflight.command import run_preflight
+from service.retention import plan_apply as retention_command
 from service.storage import counts, idempotency, lifecycle, search_index
 from service.storage.errors import StorageError
 from service.storage.migration import (
@@ -25,6 +27,7 @@ from service.storage.migration import (
 )
 from service.storage.pool import Database
 from service.storage.registry import open_database
+from service.storage.retention import RetentionUnavailable
 from service.storage.schema import table_columns
 
 log = logging.getLogger(LOGGER)
@@ -90,6 +93,35 @@ def _migrate_command(settings: Settings, args: argparse.Namespace) -> int:
         print(f"agno-session migrate: {exc.db_id}: {exc.message}", file=sys.stderr)
         return 1
     return 0
+
+
+def _retention_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`agno-session retention`: the plan or the sweep on stdout, progress on stderr; a failure is one line on
+    stderr and exit code 1 (what was committed before it stays: running it again continues)."""
+    if settings.retention_file is None:
+        print(f"agno-session retention: {retention_command.NO_FILE}", file=sys.stderr)
+        return 2
+    try:
+        if args.step == "apply":
+            return retention_command.apply_command(settings, sys.stdout, sys.stderr, args.batch)
+        return retention_command.plan_command(settings, sys.stdout, args.show, args.json)
+    except RetentionUnavailable as exc:
+        print(f"agno-session retention: {exc}", file=sys.stderr)
+        return 1
+    except StorageError as exc:
+        print(f"agno-session retention: {exc.db_id}: {exc.message}", file=sys.stderr)
+        return 1
+
+
+def _batch_size(text: str) -> int:
+    """A whole number from 1 to 10000 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 10000:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 10000, got {text!r}")
+    return value
 
 
 def _seconds(text: str) -> float:
@@ -259,6 +291,15 @@ def main(argv: list[str] | None = None) -> int:
     p_migrate.add_argument("--lock-timeout", type=_seconds, metavar="SECONDS",
                            help="longest wait for one lock on agno's tables, retried "
                                 "(default AGNO_MIGRATE_LOCK_TIMEOUT, 2)")
+    p_retention = sub.add_parser("retention", help="the retention policies of AGNO_RETENTION_FILE: `plan` (the "
+                                 "default) says what they would touch, `apply --yes` applies them")
+    p_retention.add_argument("step", nargs="?", choices=("plan", "apply"), default="plan")
+    p_retention.add_argument("--yes", action="store_true", help="apply: archive, delete and trim as the plan says")
+    p_retention.add_argument("--batch", type=_batch_size, default=100, metavar="SESSIONS",
+                             help="apply: sessions per transaction (default 100; smaller holds locks shorter)")
+    p_retention.add_argument("--show", type=_batch_size, default=10, metavar="IDS",
+                             help="plan: how many of each policy's first session ids to print (default 10)")
+    p_retention.add_argument("--json", action="store_true", help="plan: one JSON document per database")
     p_check = sub.add_parser("check", help="validate configuration and report each database's table layout; with "
                              "--agentos-url, also compare db_ids and authentication with that AgentOS")
     p_check.add_argument("--agentos-url", help="a running AgentOS: its GET /config is compared with this service")
@@ -271,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--drop-search removes the search index: give it without --search and --rebuild")
     if getattr(args, "rebuild", False) and not args.search:
         parser.error("--rebuild rebuilds the search index: give it with --search")
+    if getattr(args, "step", None) == "apply" and not args.yes:
+        parser.error("retention apply archives, deletes and trims sessions: give --yes (`retention plan` shows what)")
     if getattr(args, "hold_trigger", False) and not args.lifecycle:
         parser.error("--hold-trigger refuses deletes of held sessions: give it with --lifecycle")
     if getattr(args, "sessions_url", None) and not args.agentos_url:
@@ -301,6 +344,8 @@ def _run(command: str, settings: Settings, args: argparse.Namespace) -> int:
     settings = with_embedded_dsn(settings)
     if command == "migrate":
         return _migrate_command(settings, args)
+    if command == "retention":
+        return _retention_command(settings, args)
     found = check(settings)
     if args.agentos_url:
         return run_preflight(settings, args.agentos_url, args.agentos_key, args.agentos_token, None) or found

@@ -51,6 +51,8 @@ def check(docs: list[dict]) -> list[str]:
                 problems.append("Ingress does not send /sessions to this service")
     pods = [deployment["spec"]["template"]["spec"]]
     pods += [job["spec"]["template"]["spec"] for job in by_kind.get("Job", [])]
+    pods += [cron["spec"]["jobTemplate"]["spec"]["template"]["spec"] for cron in by_kind.get("CronJob", [])]
+    problems += _retention_problems(by_kind)
     pods += [pod["spec"] for pod in by_kind.get("Pod", [])]
     for spec in pods:
         if spec["securityContext"].get("seccompProfile", {}).get("type") != "RuntimeDefault":
@@ -66,6 +68,31 @@ def check(docs: list[dict]) -> list[str]:
         problems.append(f"probes: {paths}")
     if "http" not in port_names:
         problems.append("the container has no port named http")
+    return problems
+
+
+def _retention_problems(by_kind: dict[str, list[dict]]) -> list[str]:
+    """The retention CronJob reads its policy file from a mounted ConfigMap that holds it, and the migration Job
+    installs the lifecycle tables the sweep needs."""
+    problems = []
+    maps = {m["metadata"]["name"]: m.get("data", {}) for m in by_kind.get("ConfigMap", [])}
+    for cron in by_kind.get("CronJob", []):
+        spec = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        [container] = spec["containers"]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        path = env.get("AGNO_RETENTION_FILE") or ""
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        mounts = [m for m in container.get("volumeMounts", []) if path.startswith(m["mountPath"] + "/")]
+        source = volumes.get(mounts[0]["name"], {}).get("configMap", {}).get("name") if mounts else None
+        if source is None:
+            problems.append("the retention CronJob's AGNO_RETENTION_FILE is not on a mounted ConfigMap")
+        elif source in maps and path.rsplit("/", 1)[1] not in maps[source]:
+            problems.append(f"ConfigMap {source} has no {path.rsplit('/', 1)[1]}")
+        if container["args"][:3] != ["retention", "apply", "--yes"]:
+            problems.append(f"the retention CronJob runs {container['args']}")
+        if not any("--lifecycle" in job["spec"]["template"]["spec"]["containers"][0]["args"]
+                   for job in by_kind.get("Job", [])):
+            problems.append("retention is on but no migration Job installs the lifecycle tables (--lifecycle)")
     return problems
 
 

@@ -39,6 +39,34 @@ dsn="postgresql://agno:$password@postgres:5432/agno"
 step "container: agno-session migrate (one-shot)"
 podman run --rm --network "$net" --read-only -e AGNO_PG_DSN="$dsn" "$IMAGE" migrate --indexes
 
+step "container: the chart's retention CronJob, exactly as rendered (ci/full-values.yaml), on seeded sessions"
+"$DEPLOY_VENV/bin/python" "$ROOT/scripts/deploy/helm_chart.py" render "$ROOT/deploy/helm/agno-session" \
+  --values "$ROOT/deploy/helm/agno-session/ci/full-values.yaml" --out "$secrets/chart.yaml" >/dev/null
+"$DEPLOY_VENV/bin/python" "$ROOT/scripts/deploy/cronjob_run.py" "$secrets/chart.yaml" "$secrets/retention" \
+  > "$secrets/cronjob.json"
+chmod -R a+rX "$secrets/retention"
+podman run --rm --network "$net" --read-only -e AGNO_PG_DSN="$dsn" "$IMAGE" migrate --lifecycle >/dev/null
+old=$(( $(date +%s) - 100 * 86400 ))
+podman exec "$pg" psql -q -U agno -d agno -c "
+  INSERT INTO ai.agno_sessions (session_id, session_type, agent_id, metadata, created_at, updated_at) VALUES
+    ('free-1', 'agent', 'support-bot', '{\"tier\": \"free\"}', $old, $old),
+    ('free-2', 'agent', 'support-bot', '{\"tier\": \"free\"}', $old, $old),
+    ('free-held', 'agent', 'support-bot', '{\"tier\": \"free\"}', $old, $old),
+    ('paid-1', 'agent', 'support-bot', '{\"tier\": \"paid\"}', $old, $old);
+  INSERT INTO ai.agno_sessions_svc_holds (session_id, reason, held_at) VALUES ('free-held', 'case', $old);" >/dev/null
+mapfile -t cron_env < <(jq -r '.env | to_entries[] | select(.key != "AGNO_DEFAULT_DB_ID") | "-e", "\(.key)=\(.value)"' \
+  "$secrets/cronjob.json")
+mapfile -t cron_args < <(jq -r '.args[]' "$secrets/cronjob.json")
+podman run --rm --network "$net" --read-only --cap-drop ALL --security-opt no-new-privileges \
+  -v "$secrets/retention:$(jq -r .mount "$secrets/cronjob.json"):ro" -e AGNO_PG_DSN="$dsn" "${cron_env[@]}" \
+  "$IMAGE" "${cron_args[@]}" > "$secrets/retention.out" 2>&1 || { cat "$secrets/retention.out" >&2; die "the retention job failed"; }
+grep -q "policy free-tier-support (archive, line .*): archived 2 sessions, 0 runs; skipped 1 held" \
+  "$secrets/retention.out" || { cat "$secrets/retention.out" >&2; die "the retention job did not archive what it should"; }
+left="$(podman exec "$pg" psql -tA -U agno -d agno -c "SELECT string_agg(session_id, ',' ORDER BY session_id)
+  FROM ai.agno_sessions WHERE session_id IN ('free-1', 'free-2', 'free-held', 'paid-1')")"
+[ "$left" = "free-held,paid-1" ] || die "after the retention job the sessions left are $left"
+step "container: the retention job archived the two free-tier sessions, kept the held and the paid one"
+
 port="$(free_port)"
 step "container: starting $IMAGE on 127.0.0.1:$port (2 workers, read-only root, no capabilities)"
 started=$(date +%s%N)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from service.auth.settings import JwtSettings, load_jwt_settings
 from service.core.env import ConfigError, env_flag, env_int
+from service.core.retention_policies import Policy, load_policies
 
 DEFAULT_SCHEMA = "ai"
 DEFAULT_SESSION_TABLE = "agno_sessions"
@@ -95,6 +96,9 @@ class Settings:
     search_config: str = "simple"  # the text search configuration `migrate --search` builds the index with
     idempotency_ttl: int = 86400  # seconds an Idempotency-Key's first answer is kept (extension `idempotency-keys`)
     idempotency_wait: int = 5  # seconds a request waits for an identical one with its key to finish before a 409
+    retention_file: Path | None = None  # AGNO_RETENTION_FILE: the retention policies (`agno-session retention`)
+    retention_policies: tuple[Policy, ...] = ()  # read from it, checked at start
+    metrics_pushgateway: str | None = None  # where batch commands (retention) push their counts when they end
 
     @property
     def authenticated(self) -> bool:
@@ -273,6 +277,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     timeout = env_int(env, "AGNO_REQUEST_TIMEOUT", 60, 1, 3600)
     max_connections = env_int(env, "AGNO_MAX_CONNECTIONS", 1000, 16, 100000)
     front, front_conn_per_ip = _front(env, max_connections)
+    retention_file = (env.get("AGNO_RETENTION_FILE") or "").strip()
     return Settings(
         databases=tuple(databases),
         default_db_id=default_db_id,
@@ -306,7 +311,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         search_config=_search_config(env),
         idempotency_ttl=env_int(env, "AGNO_IDEMPOTENCY_TTL", 86400, 1, 30 * 86400, "seconds"),
         idempotency_wait=env_int(env, "AGNO_IDEMPOTENCY_WAIT", 5, 1, 600, "seconds"),
+        retention_file=Path(retention_file).expanduser() if retention_file else None,
+        retention_policies=load_policies(Path(retention_file).expanduser()) if retention_file else (),
+        metrics_pushgateway=_pushgateway(env),
     )
+
+
+def _pushgateway(env: Mapping[str, str]) -> str | None:
+    """AGNO_METRICS_PUSHGATEWAY: a Prometheus Pushgateway's URL (http:// or https://), or None."""
+    url = (env.get("AGNO_METRICS_PUSHGATEWAY") or "").strip()
+    if url and not re.match(r"^https?://[^/\s]+", url):
+        raise ConfigError(f"AGNO_METRICS_PUSHGATEWAY must be an http:// or https:// URL, got {url!r}")
+    return url or None
 
 
 def _search_config(env: Mapping[str, str]) -> str:

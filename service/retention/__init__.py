@@ -1,0 +1,1 @@
+"""`agno-session retention`: the policy file's plan, and its sweep with progress, summary and metrics."""
