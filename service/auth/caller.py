@@ -23,6 +23,7 @@ class Caller:
     user_id: str | None = None
     isolated: bool = False
     tenant: str | None = None
+    admin: bool = False  # JWT mode: the token has the admin scope (operator routes ask for it)
 
     def owner(self, requested: str | None) -> str | None:
         """The user filter to apply: an isolated caller's own id whatever was asked, otherwise what was asked."""

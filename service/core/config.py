@@ -95,6 +95,9 @@ class Settings:
     search_config: str = "simple"  # the text search configuration `migrate --search` builds the index with
     idempotency_ttl: int = 86400  # seconds an Idempotency-Key's first answer is kept (extension `idempotency-keys`)
     idempotency_wait: int = 5  # seconds a request waits for an identical one with its key to finish before a 409
+    # Keys the erasure receipts' user_hash (HMAC-SHA256): kept by the operator, it proves which user a receipt is about
+    # by recomputing it; without it, erasures are refused (a receipt nobody could verify proves nothing).
+    erasure_key: bytes | None = None
 
     @property
     def authenticated(self) -> bool:
@@ -306,7 +309,23 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         search_config=_search_config(env),
         idempotency_ttl=env_int(env, "AGNO_IDEMPOTENCY_TTL", 86400, 1, 30 * 86400, "seconds"),
         idempotency_wait=env_int(env, "AGNO_IDEMPOTENCY_WAIT", 5, 1, 600, "seconds"),
+        erasure_key=_erasure_key(env),
     )
+
+
+MIN_ERASURE_KEY = 16  # bytes: shorter keys make a user id guessable from its hash by trying candidate keys
+
+
+def _erasure_key(env: Mapping[str, str]) -> bytes | None:
+    """AGNO_ERASURE_KEY: the secret the erasure receipts' user hashes are keyed with (unset: erasure is refused)."""
+    raw = env.get("AGNO_ERASURE_KEY") or ""
+    if not raw:
+        return None
+    key = raw.encode("utf-8")
+    if len(key) < MIN_ERASURE_KEY:
+        raise ConfigError(f"AGNO_ERASURE_KEY must be at least {MIN_ERASURE_KEY} bytes (a random secret), got "
+                          f"{len(key)}")
+    return key
 
 
 def _search_config(env: Mapping[str, str]) -> str:
