@@ -13,9 +13,16 @@ from typing import TextIO
 from service.core.config import ConfigError, Settings, load_settings
 from service.core.logs import LOGGER, configure_logging
 from service.preflight.command import run_preflight
-from service.storage import counts, idempotency, search_index
+from service.storage import counts, idempotency, lifecycle, search_index
 from service.storage.errors import StorageError
-from service.storage.migration import CHANGES, DdlConnection, SearchOptions, installed, migrate_database
+from service.storage.migration import (
+    CHANGES,
+    DdlConnection,
+    LifecycleOptions,
+    SearchOptions,
+    installed,
+    migrate_database,
+)
 from service.storage.pool import Database
 from service.storage.registry import open_database
 from service.storage.schema import table_columns
@@ -30,11 +37,13 @@ def _databases(settings: Settings) -> list[Database]:
 
 def migrate(settings: Settings, indexes: bool = False, *, dry_run: bool = False, timeout: float | None = None,
             lock_timeout: float | None = None, out: TextIO | None = None, search: bool = False,
-            drop_search: bool = False, rebuild: bool = False, idempotency: bool = False) -> None:
+            drop_search: bool = False, rebuild: bool = False, idempotency: bool = False,
+            lifecycle: bool = False, hold_trigger: bool = False) -> None:
     """Create agno's schema, tables and indexes where missing, in every configured database, without making its
     writers wait longer than the lock timeout; with `indexes`, this service's indexes and session counts too; with
     `search`, the search index (emptied and backfilled again with `rebuild`); `drop_search` removes it; with
-    `idempotency`, the Idempotency-Key table.
+    `idempotency`, the Idempotency-Key table; with `lifecycle`, the archive, hold and erasure tables (and with
+    `hold_trigger` the trigger refusing AgentOS's deletes of held sessions).
     Each step's outcome goes to `out` as it ends; a failure raises MigrationFailed (one line)."""
     limit = timeout or settings.migrate_timeout
     ends = time.monotonic() + limit  # one time limit for the whole run, every database included
@@ -46,7 +55,7 @@ def migrate(settings: Settings, indexes: bool = False, *, dry_run: bool = False,
                                     lambda line, c=c: _say(out, f"{c.db_id}: {line}"))
             migration = migrate_database(db, conn, indexes, dry_run,
                                          lambda step, c=c: _say(out, f"{c.db_id}: {step.line(dry_run)}"), options,
-                                         idempotency)
+                                         idempotency, LifecycleOptions(lifecycle, hold_trigger))
             for note in migration.notes:
                 log.warning(note)
             changed = sum(step.action in CHANGES for step in migration.steps)
@@ -75,7 +84,8 @@ def _migrate_command(settings: Settings, args: argparse.Namespace) -> int:
     try:
         migrate(settings, indexes=args.indexes, dry_run=args.dry_run, timeout=args.timeout,
                 lock_timeout=args.lock_timeout, out=sys.stdout, search=args.search, drop_search=args.drop_search,
-                rebuild=args.rebuild, idempotency=args.idempotency)
+                rebuild=args.rebuild, idempotency=args.idempotency, lifecycle=args.lifecycle,
+                hold_trigger=args.hold_trigger)
     except StorageError as exc:
         print(f"agno-session migrate: {exc.db_id}: {exc.message}", file=sys.stderr)
         return 1
@@ -111,7 +121,7 @@ def check(settings: Settings) -> int:
             if sessions:
                 failures += not _report_counts(db)
                 failures += not _report_search(db)
-                _report_idempotency(db)
+                _report_side_tables(db)
         except StorageError as exc:
             failures += 1
             print(f"{c.db_id}: cannot connect: {exc.message} (db_id {c.db_id_origin})")
@@ -153,13 +163,14 @@ def _report_search(db: Database) -> bool:
     return found.state != search_index.BROKEN
 
 
-def _report_idempotency(db: Database) -> None:
-    """Say whether the Idempotency-Key table is there (without it requests with a key answer 503)."""
-    if idempotency.installed(db):
-        print(f"{db.config.db_id}: idempotency keys ok")
-    else:
-        print(f"{db.config.db_id}: idempotency keys not installed: requests with an Idempotency-Key answer 503 "
-              "(`agno-session migrate --idempotency`)")
+def _report_side_tables(db: Database) -> None:
+    """Say whether the Idempotency-Key and lifecycle tables are there (without them their requests answer 503)."""
+    for present, ok, missing in (
+            (idempotency.installed(db), "idempotency keys ok", "idempotency keys not installed: requests with an "
+             "Idempotency-Key answer 503 (`agno-session migrate --idempotency`)"),
+            (lifecycle.installed(db), "lifecycle tables ok (archive, holds, erasures)", "lifecycle tables not "
+             "installed: archive, hold and erasure routes answer 503 (`agno-session migrate --lifecycle`)")):
+        print(f"{db.config.db_id}: {ok if present else missing}")
 
 
 def _replica_answers(replica: Database) -> bool:
@@ -236,6 +247,12 @@ def main(argv: list[str] | None = None) -> int:
                            help="remove the search index: its triggers, functions and tables")
     p_migrate.add_argument("--idempotency", action="store_true",
                            help="also create the table Idempotency-Key answers are kept in")
+    p_migrate.add_argument("--lifecycle", action="store_true",
+                           help="also create the archive, legal hold and erasure tables (new columns of agno's "
+                                "tables are added to the archive on each run)")
+    p_migrate.add_argument("--hold-trigger", action="store_true",
+                           help="with --lifecycle: install the trigger that refuses every delete of a held session, "
+                                "AgentOS's included (AgentOS then answers 500)")
     p_migrate.add_argument("--dry-run", action="store_true", help="print what would be done; change nothing")
     p_migrate.add_argument("--timeout", type=_seconds, metavar="SECONDS",
                            help="time limit of the whole run (default AGNO_MIGRATE_TIMEOUT, 900)")
@@ -254,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--drop-search removes the search index: give it without --search and --rebuild")
     if getattr(args, "rebuild", False) and not args.search:
         parser.error("--rebuild rebuilds the search index: give it with --search")
+    if getattr(args, "hold_trigger", False) and not args.lifecycle:
+        parser.error("--hold-trigger refuses deletes of held sessions: give it with --lifecycle")
     if getattr(args, "sessions_url", None) and not args.agentos_url:
         parser.error("--sessions-url compares with an AgentOS: give --agentos-url too")
     try:

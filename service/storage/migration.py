@@ -14,7 +14,7 @@ from typing import Any
 from psycopg2 import sql
 
 from service.core.logs import LOGGER
-from service.storage import counts, search_drain, search_index
+from service.storage import counts, lifecycle, search_drain, search_index
 from service.storage import idempotency as key_table
 from service.storage.online_ddl import DdlConnection, MigrationFailed
 from service.storage.pool import Database
@@ -30,15 +30,17 @@ from service.storage.schema import (
 )
 
 CREATE, REPLACE, REBUILD, RECOUNT, KEEP, SKIP = "create", "replace", "rebuild", "recount", "keep", "skip"
-RESET, BACKFILL, COMPLETE, DROP, DRAIN = "reset", "backfill", "complete", "drop", "drain"
-CHANGES = (CREATE, REPLACE, REBUILD, RECOUNT, RESET, BACKFILL, COMPLETE, DROP)
+RESET, BACKFILL, COMPLETE, DROP, DRAIN, EXTEND = "reset", "backfill", "complete", "drop", "drain", "extend"
+CHANGES = (CREATE, REPLACE, REBUILD, RECOUNT, RESET, BACKFILL, COMPLETE, DROP, EXTEND)
 _DONE = {CREATE: "created", REPLACE: "replaced (it differed from this version's)", REBUILD: "rebuilt (it was invalid)",
          RECOUNT: "recounted", KEEP: "left as it was", SKIP: "skipped", RESET: "emptied for a new backfill",
-         BACKFILL: "backfilled", COMPLETE: "marked complete", DROP: "dropped", DRAIN: "drained"}
+         BACKFILL: "backfilled", COMPLETE: "marked complete", DROP: "dropped", DRAIN: "drained",
+         EXTEND: "given the columns agno's table gained"}
 _PLANNED = {CREATE: "would create", REPLACE: "would replace (it differs from this version's)",
             REBUILD: "would rebuild (it is invalid)", RECOUNT: "would recount", KEEP: "left as it is",
             SKIP: "would be skipped", RESET: "would be emptied for a new backfill", BACKFILL: "would backfill",
-            COMPLETE: "would be marked complete", DROP: "would drop", DRAIN: "would index the runs queued since"}
+            COMPLETE: "would be marked complete", DROP: "would drop", DRAIN: "would index the runs queued since",
+            EXTEND: "would be given the columns agno's table gained"}
 _EVENTS = ("insert", "delete", "retype", "truncate")  # the triggers' suffixes, as counts.py names them
 PROGRESS_EVERY = 2.0  # seconds between the backfill's progress lines
 _PROBE = "agno_session_trigger_probe"  # a temporary table the expected trigger definitions are read from
@@ -90,8 +92,17 @@ class SearchOptions:
     progress: Callable[[str], None] | None = None
 
 
+@dataclass(frozen=True)
+class LifecycleOptions:
+    """What `migrate --lifecycle` installs: the archive, hold and erasure tables, and with `hold_trigger` the
+    trigger that refuses AgentOS's own deletes of held sessions."""
+
+    install: bool = False
+    hold_trigger: bool = False
+
+
 def plan(db: Database, conn: DdlConnection, indexes: bool, search: SearchOptions | None = None,
-         idempotency: bool = False) -> Migration:
+         idempotency: bool = False, lifecycle: LifecycleOptions | None = None) -> Migration:
     """What migrate would do in `db`, read from the catalog (no lock on agno's tables, nothing changed)."""
     c = db.config
     called, keys = counts.names(db), key_table.names(db)
@@ -115,6 +126,8 @@ def plan(db: Database, conn: DdlConnection, indexes: bool, search: SearchOptions
         migration.steps += _trigram_steps(migration, found)
     if idempotency:
         migration.steps.append(_keys_step(db, conn, found))
+    if lifecycle is not None and lifecycle.install:
+        migration.steps += _lifecycle_steps(db, conn, lifecycle.hold_trigger)
     if search is not None and search.drop:
         migration.steps.append(_search_drop_step(db, conn))
     elif search is not None and search.install:
@@ -195,6 +208,50 @@ def _keys_step(db: Database, conn: DdlConnection, found: dict[str, dict]) -> Ste
                     lambda cur: cur.execute(key_table.query(db, "create_idempotency_keys")))
         return "for Idempotency-Key answers"
     return Step("table", table, CREATE, create)
+
+
+def _lifecycle_steps(db: Database, conn: DdlConnection, hold_trigger: bool) -> list[Step]:
+    """`--lifecycle`: the archive, hold and erasure tables (tables of their own, reading agno's definitions), the
+    columns agno's tables gained since (added to the archives, agno's tables untouched), and with `hold_trigger` the
+    trigger on agno's sessions table."""
+    called = lifecycle.names(db)
+    sessions = called.regclass["sessions"]
+    found = {row["name"] for row in conn.rows("reading the catalog", sessions, db.query("migration_relations"),
+                                              {"schema": db.config.schema, "names": called.tables})}
+    missing = [t for t in called.tables if t not in found]
+    steps = [Step("tables", ", ".join(_qualified(db, t) for t in called.tables), CREATE if missing else KEEP,
+                  (lambda: conn.locked("creating the lifecycle's tables", sessions,
+                                       lambda cur: cur.execute(lifecycle.query(db, "lifecycle_create_tables"))))
+                  if missing else None)]
+    for live, archive in (("sessions", "archived_sessions"), ("runs", "archived_runs")):
+        if getattr(called, archive) in found:
+            steps.append(_archive_columns_step(db, conn, called.regclass[live], called.regclass[archive],
+                                               _qualified(db, getattr(called, archive))))
+    if hold_trigger:
+        present = conn.rows("reading the catalog", sessions, db.query("lifecycle_catalog"),
+                            {"sessions": sessions, "trigger": called.hold_trigger})
+        on = bool(present) and present[0]["enabled"] != "D"
+        steps.append(Step("trigger", f"{called.hold_trigger} on {db.config.session_table}", KEEP if on else CREATE,
+                          None if on else lambda: conn.locked("installing the hold trigger", sessions,
+                                                              lambda cur: cur.execute(lifecycle.query(
+                                                                  db, "lifecycle_hold_trigger")))))
+    return steps
+
+
+def _archive_columns_step(db: Database, conn: DdlConnection, live: str, archive: str, name: str) -> Step:
+    """Columns agno's table gained since its archive was created, added to the archive as nullable columns."""
+    new = conn.rows("reading the catalog", live, db.query("lifecycle_new_columns"), {"live": live, "archive": archive})
+    if not new:
+        return Step("table", name, KEEP)
+    table = sql.SQL(archive)  # regclass text: already quoted
+
+    def extend() -> str:
+        statement = sql.SQL("; ").join(
+            sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(table, sql.Identifier(c["name"]),
+                                                                           sql.SQL(c["type"])) for c in new)
+        conn.locked(f"adding columns to {name}", archive, lambda cur: cur.execute(statement))
+        return f"({', '.join(c['name'] for c in new)})"
+    return Step("table", name, EXTEND, extend)
 
 
 def _counts_catalog(db: Database, conn: DdlConnection) -> list[dict]:
@@ -419,9 +476,9 @@ def _search_drop_step(db: Database, conn: DdlConnection) -> Step:
 
 def migrate_database(db: Database, conn: DdlConnection, indexes: bool, dry_run: bool,
                      done: Callable[[Step], None], search: SearchOptions | None = None,
-                     idempotency: bool = False) -> Migration:
+                     idempotency: bool = False, lifecycle: LifecycleOptions | None = None) -> Migration:
     """Plan, and unless `dry_run`, apply; `done` hears of each step as it ends."""
-    migration = plan(db, conn, indexes, search, idempotency)
+    migration = plan(db, conn, indexes, search, idempotency, lifecycle)
     if dry_run:
         for step in migration.steps:
             done(step)
@@ -430,5 +487,5 @@ def migrate_database(db: Database, conn: DdlConnection, indexes: bool, dry_run: 
     return migration
 
 
-__all__ = ["CHANGES", "DdlConnection", "Migration", "MigrationFailed", "SearchOptions", "Step", "installed",
-           "migrate_database", "plan"]
+__all__ = ["CHANGES", "DdlConnection", "LifecycleOptions", "Migration", "MigrationFailed", "SearchOptions", "Step",
+           "installed", "migrate_database", "plan"]

@@ -17,6 +17,7 @@ from service.storage.errors import RunConflict, TablesMissing
 from service.storage.legacy import merge_legacy_runs
 from service.storage.list_conditions import DATE_FILTERS, metadata_params
 from service.storage.pool import Database
+from service.storage.queries import sql_text
 from service.storage.search_terms import INDEX
 from service.storage.session_names import name_run_join
 from service.storage.versions import entity_tag, runs_version, tagged
@@ -322,7 +323,8 @@ def merge_session_state(db: Database, session_id: str, user_id: str | None, comp
     return _update_locked(db, session_id, user_id, compute, lambda write: db.query("merge_state_update"))
 
 
-CASCADE_QUERIES = (  # delete_sessions.sql's existence column → the queries it enables, payloads before index
+RELATED = sql.SQL(sql_text("cascade_related"))  # the deleted ids and which related tables exist (after a `gone` step)
+CASCADE_QUERIES = (  # cascade_related.sql's existence column → the queries it enables, payloads before index
     ("transcripts", "delete_cascade_transcripts"),
     ("compactions", "delete_cascade_compactions"),
     ("tool_result_payloads", "delete_cascade_tool_result_payloads"),
@@ -330,14 +332,16 @@ CASCADE_QUERIES = (  # delete_sessions.sql's existence column → the queries it
 )
 
 
-def _cascade(db: Database, cur: Any) -> None:
-    """What agno deletes with a session, from the tables that exist, for the ids the delete just removed."""
+def cascade(db: Database, cur: Any) -> list[str]:
+    """What agno deletes with a session, from the tables that exist, for the ids the statement just run (one ending
+    in RELATED) removed; those ids."""
     found = cur.fetchone()
     if not found["deleted"]:
-        return
+        return []
     names = [name for column, name in CASCADE_QUERIES if found[column]]
     if names:
         cur.execute(sql.SQL(";\n").join(db.query(name) for name in names), {"session_ids": found["deleted"]})
+    return found["deleted"]
 
 
 def delete_session(db: Database, session_id: str, user_id: str | None, precondition: Precondition | None = None
@@ -361,6 +365,6 @@ def delete_sessions(db: Database, session_ids: list[str], user_id: str | None) -
 
 def _delete(db: Database, cur: Any, session_ids: list[str], user_id: str | None) -> None:
     """The delete and its cascade, in the caller's transaction."""
-    cur.execute(db.query("delete_sessions"),
+    cur.execute(db.query("delete_sessions", related=RELATED),
                 {"session_ids": session_ids, "user_id": user_id, "schema": db.config.schema})
-    _cascade(db, cur)
+    cascade(db, cur)

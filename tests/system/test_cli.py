@@ -253,7 +253,26 @@ def test_check_reports_the_layout(pg_dsn: str, catalog: Inspector) -> None:
                              "(`agno-session migrate --indexes`)\n"
                              "cli-db: search index not installed: searches scan (`agno-session migrate --search`)\n"
                              "cli-db: idempotency keys not installed: requests with an Idempotency-Key answer 503 "
-                             "(`agno-session migrate --idempotency`)\n")
+                             "(`agno-session migrate --idempotency`)\n"
+                             "cli-db: lifecycle tables not installed: archive, hold and erasure routes answer 503 "
+                             "(`agno-session migrate --lifecycle`)\n")
+
+
+def test_migrate_lifecycle_creates_its_tables_once_and_check_reports_them(pg_dsn: str, catalog: Inspector) -> None:
+    env = {"AGNO_PG_DSN": pg_dsn, "AGNO_DB_SCHEMA": SCHEMA, "AGNO_DB_ID": "cli-db"}
+    assert run_cli("migrate", **env).returncode == 0
+    before = catalog.layout(SCHEMA)
+    assert run_cli("migrate", "--hold-trigger", **env).returncode == 2  # only with --lifecycle
+    result = run_cli("migrate", "--lifecycle", **env)
+    assert result.returncode == 0, result.stderr
+    assert f"cli-db: tables {SCHEMA}.agno_sessions_svc_archived_sessions, " in result.stdout
+    after = catalog.layout(SCHEMA)
+    added = {f"agno_sessions_svc_{t}" for t in ("archived_sessions", "archived_runs", "holds", "erasures")}
+    assert after["tables"] == sorted([*before["tables"], *added])
+    assert {k: v for k, v in after["columns"].items() if k not in added} == before["columns"]
+    assert "cli-db: lifecycle tables ok (archive, holds, erasures)\n" in run_cli("check", **env).stdout
+    again = run_cli("migrate", "--lifecycle", **env)
+    assert "cli-db: 0 changed" in again.stdout and catalog.layout(SCHEMA) == after
 
 
 def test_migrate_idempotency_creates_the_key_table_once_and_check_reports_it(pg_dsn: str, catalog: Inspector) -> None:
