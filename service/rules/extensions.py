@@ -86,18 +86,20 @@ IDEMPOTENCY_HEADER, REPLAYED_HEADER = "Idempotency-Key", "Idempotent-Replayed"
 IDEMPOTENCY_KEYS = Extension(
     "idempotency-keys", 1, "An Idempotency-Key header (IETF draft) makes a create or bulk delete safe to retry: the "
     "first answer is kept with its write and answered again, marked Idempotent-Replayed.",
-    routes=("POST /sessions", "DELETE /sessions", "POST /sessions/-/erase"), headers=(IDEMPOTENCY_HEADER, REPLAYED_HEADER))
+    routes=("POST /sessions", "DELETE /sessions", "POST /sessions/-/erase"),
+    headers=(IDEMPOTENCY_HEADER, REPLAYED_HEADER))
 
 ERASURE = Extension(
     "erasure", 1, "Erasure of everything about one user (admin): counted by a dry run, or run as a job in small "
     "batches that ends with a receipt keeping only a keyed hash of the user id; held sessions refuse it unless "
     "overridden.",
     parameters=("user_id", "dry_run", "override_holds"),
-    routes=("POST /sessions/-/erase", "GET /sessions/-/erasures/{receipt_id}"), headers=("Location", IDEMPOTENCY_HEADER))
+    routes=("POST /sessions/-/erase", "GET /sessions/-/erasures/{receipt_id}"),
+    headers=("Location", IDEMPOTENCY_HEADER))
 
 EXTENSIONS: tuple[Extension, ...] = (CAPABILITIES, CREATE_IMPORT, ERASURE, HISTORY_WINDOW, IDEMPOTENCY_KEYS,
-                                      STATE_JSON_PATCH, LIST_CURSORS, LIST_FILTERS, LIST_SHAPE, MESSAGE_SEARCH, PRECONDITIONS,
-                                      RUN_CURSORS, SESSION_SEARCH, STATE_MERGE)
+                                      STATE_JSON_PATCH, LIST_CURSORS, LIST_FILTERS, LIST_SHAPE, MESSAGE_SEARCH,
+                                      PRECONDITIONS, RUN_CURSORS, SESSION_SEARCH, STATE_MERGE)
 
 
 def capabilities() -> dict:
