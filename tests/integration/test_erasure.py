@@ -170,3 +170,24 @@ def test_without_the_lifecycle_tables_or_the_key_it_is_503(make_app) -> None:
     answer = keyless.test_client().post("/sessions/-/erase", json={"user_id": "u"})
     assert answer.status_code == 503 and "AGNO_ERASURE_KEY" in answer.get_json()["detail"]
     assert keyless.test_client().post("/sessions/-/erase", json={"user_id": "u", "dry_run": True}).status_code == 200
+
+
+def test_the_command_line_erases_in_process_and_prints_the_receipt(app, rows) -> None:
+    import io
+    import json
+
+    from service.commands.erase import erase_command
+
+    seed(rows, SUBJECT)
+    seed(rows, OTHER)
+    settings = app.config["SETTINGS"]
+    out, err = io.StringIO(), io.StringIO()
+    assert erase_command(settings, SUBJECT, True, False, None, out, err) == 0
+    counts = json.loads(out.getvalue())["counts"]
+    out = io.StringIO()
+    assert erase_command(settings, SUBJECT, False, False, None, out, err) == 0
+    receipt = json.loads(out.getvalue())
+    assert receipt["state"] == "done" and receipt["counts"] == counts and SUBJECT not in out.getvalue()
+    assert "rows deleted" in err.getvalue()
+    assert rows.execute("SELECT count(*) FROM ai.agno_sessions WHERE user_id = %s", (OTHER,)) == [(3,)]
+    assert erase_command(settings, SUBJECT, False, False, "nope", out, err) == 2
