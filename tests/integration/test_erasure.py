@@ -191,3 +191,27 @@ def test_the_command_line_erases_in_process_and_prints_the_receipt(app, rows) ->
     assert "rows deleted" in err.getvalue()
     assert rows.execute("SELECT count(*) FROM ai.agno_sessions WHERE user_id = %s", (OTHER,)) == [(3,)]
     assert erase_command(settings, SUBJECT, False, False, "nope", out, err) == 2
+
+
+def test_under_jwt_only_the_admin_scope_erases_and_reads_receipts(make_app, rows) -> None:
+    from tests.support.jwt_tokens import bearer, hs, hs_secret
+
+    secret = hs_secret()
+    app = make_app(JWT_VERIFICATION_KEY=secret, AGNO_JWT_ALGORITHM="HS256", AGNO_AUTHORIZATION="true",
+                   AGNO_ERASURE_KEY=KEY)
+    migrate(app.config["SETTINGS"], lifecycle=True)
+    client = app.test_client()
+    seed(rows, SUBJECT)
+    user = bearer(hs(secret, sub=SUBJECT, scopes=["sessions:read", "sessions:write", "sessions:delete"]))
+    admin = bearer(hs(secret, sub="ops", scopes=["agent_os:admin"]))
+    denied = b'{"detail":"Insufficient permissions. Required scope(s): agent_os:admin"}'
+    for answer in (client.post("/sessions/-/erase", json={"user_id": SUBJECT}, headers=user),
+                   client.get("/sessions/-/erasures/00000000-0000-4000-8000-000000000000", headers=user)):
+        assert (answer.status_code, answer.data) == (403, denied)
+    assert rows.execute(f"SELECT count(*) FROM {ERASURES}") == [(0,)]
+    accepted = client.post("/sessions/-/erase", json={"user_id": SUBJECT}, headers=admin)
+    assert accepted.status_code == 202
+    db = app.config["REGISTRY"].get(app.config["SETTINGS"].default_db_id)
+    run_jobs(db)
+    assert client.get(accepted.headers["Location"], headers=admin).get_json()["state"] == "done"
+    assert rows.execute(f"SELECT requested_by FROM {ERASURES}") == [("sub:ops",)]
