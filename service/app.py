@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         erasure,
         error_handlers,
         health,
+        lifecycle,
         metrics,
         middleware,
         search,
@@ -44,7 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         METRICS=observed,
         INSTANTIATED_AT=datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
     )
-    for module in (health, capabilities, erasure, search, sessions, state_merge, spec, metrics):
+    for module in (health, capabilities, erasure, search, lifecycle, sessions, state_merge, spec, metrics):
         app.register_blueprint(module.bp)
     middleware.install(app, settings)
     error_handlers.install(app, settings.max_body_bytes)

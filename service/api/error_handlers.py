@@ -13,14 +13,17 @@ from service.api.responses import error_response
 from service.auth.caller import MissingIdentity
 from service.core.logs import LOGGER
 from service.rules.errors import ApiError
+from service.rules.lifecycle import HELD, UNAVAILABLE, id_taken
 from service.rules.validation.errors import RequestInvalid
 from service.storage.errors import (
     DatabaseUnavailable,
+    HeldInDatabase,
     StorageError,
     StorageTimeout,
     TablesMissing,
     ValueNotStorable,
 )
+from service.storage.lifecycle import LifecycleMissing, SessionExists, SessionHeld
 
 log = logging.getLogger(LOGGER)
 Handler = Callable[[Exception], Response]
@@ -45,6 +48,18 @@ def install(app: Flask, max_body_bytes: int) -> None:
     @handles(ApiError)
     def api_error(exc: ApiError) -> Response:
         return error_response(exc.status, exc.detail, exc.headers)
+
+    @handles(LifecycleMissing)
+    def lifecycle_missing(exc: LifecycleMissing) -> Response:
+        return error_response(503, UNAVAILABLE)
+
+    @handles(SessionHeld, HeldInDatabase)
+    def held(exc: Exception) -> Response:
+        return error_response(409, HELD)
+
+    @handles(SessionExists)
+    def id_reused(exc: SessionExists) -> Response:
+        return error_response(409, id_taken(exc.session_id))
 
     @handles(MissingIdentity)
     def no_identity(exc: MissingIdentity) -> Response:

@@ -12,29 +12,35 @@ from service.rules import cursors, render
 from service.rules.errors import ApiError
 from service.rules.extensions import LIST_CURSORS, LIST_SHAPE
 from service.rules.render.list_rows import shaped_list_item
-from service.storage import list_keyset
+from service.storage import archive, list_keyset
 from service.storage import sessions as store
 from service.storage.pool import Database
 
-CURSOR_KIND = "sessions"
+CURSOR_KIND, ARCHIVED_KIND = "sessions", "archived"
+ARCHIVE_KEYS = ("archived_at", "archived_by", "reason")  # what an archived list row adds to the list's shape
 
 
-def list_page(db: Database, query: dict, filters: dict, applied_filters: list[str]) -> Response:
+def list_page(db: Database, query: dict, filters: dict, applied_filters: list[str], archived: bool = False
+              ) -> Response:
     """One page of the list under `filters` (the caller's own rows for a scoped caller; `applied_filters` the
-    extension filters among them that took effect)."""
+    extension filters among them that took effect); with `archived`, of the archive (extension `archive`), each
+    row with ARCHIVE_KEYS too."""
+    kind = ARCHIVED_KIND if archived else CURSOR_KIND
     sort_by, sort_order = query["sort_by"], "asc" if query["sort_order"] == "asc" else "desc"
     by_cursor = query["cursor"] is not None
     page = store.ListPage(query["limit"], None if by_cursor else query["page"],
-                          _position(db, query, filters, sort_by, sort_order) if by_cursor else None,
+                          _position(db, query, filters, sort_by, sort_order, kind) if by_cursor else None,
                           count=query["include_total"] is not False, include=query["include"] or ())
-    total, rows = store.list_sessions(db, filters, sort_by, sort_order, page)
+    total, rows = (archive.list_archived if archived else store.list_sessions)(db, filters, sort_by, sort_order, page)
     following = None
     if by_cursor and len(rows) > page.limit:
         rows = rows[: page.limit]
-        following = cursors.seal(CURSOR_KIND, _binding(db, filters, sort_by, sort_order),
+        following = cursors.seal(kind, _binding(db, filters, sort_by, sort_order),
                                  list_keyset.position_of(rows[-1], sort_by), current_app.config["SETTINGS"].cursor_key)
     data = [shaped_list_item(row, render.session_list_item(row, render.session_name(row, row["runs"], for_list=True)),
                              query["fields"], page.include) for row in rows]
+    if archived:
+        data = [{**item, **{key: row[key] for key in ARCHIVE_KEYS}} for item, row in zip(data, rows, strict=True)]
     response = with_applied(json_response({"data": data, "meta": _meta(query, page, total, following)}),
                             [*applied_filters, *(name for name in (*LIST_CURSORS.parameters, *LIST_SHAPE.parameters)
                                                  if query[name] is not None)])
@@ -57,7 +63,7 @@ def _meta(query: dict, page: store.ListPage, total: int | None, following: str |
     return meta
 
 
-def _position(db: Database, query: dict, filters: dict, sort_by: str, sort_order: str) -> dict | None:
+def _position(db: Database, query: dict, filters: dict, sort_by: str, sort_order: str, kind: str) -> dict | None:
     """The keyset position `cursor` holds (None: the first page); 400 for a cursor this service did not seal for
     this query, and for what cannot be paged by cursor (a page number beside it, a JSON sort column)."""
     if "page" in request.args:
@@ -67,7 +73,7 @@ def _position(db: Database, query: dict, filters: dict, sort_by: str, sort_order
     if query["cursor"] == "":
         return None
     key = current_app.config["SETTINGS"].cursor_key
-    position = cursors.unseal(query["cursor"], CURSOR_KIND, _binding(db, filters, sort_by, sort_order), key)
+    position = cursors.unseal(query["cursor"], kind, _binding(db, filters, sort_by, sort_order), key)
     if not list_keyset.valid_position(position, sort_by):
         raise cursors.CursorInvalid()
     return position

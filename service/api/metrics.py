@@ -64,6 +64,9 @@ class Metrics:
                                    ["db_id", "table"], registry=r)
         self.erasures = Counter("agno_session_erasures", "Erasure jobs that ended, per database and state (done, "
                                 "failed).", ["db_id", "state"], registry=r)
+        self.lifecycle = Counter("agno_session_lifecycle_sessions", "Sessions moved through the lifecycle by this "
+                                 "service, by action (archived, restored, purged) and database.",
+                                 ["action", "db_id"], registry=r)
         self.build_info = Gauge("agno_session_build_info", "Always 1; the labels name the running build.",
                                 ["version", "python_version"], multiprocess_mode="max", registry=r)
         self.build_info.labels(version=_version(), python_version=platform.python_version()).set(1)

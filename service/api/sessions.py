@@ -21,6 +21,7 @@ from service.rules.errors import ApiError
 from service.rules.extensions import CREATE_IMPORT, HISTORY_WINDOW, SEARCH_MODE_HEADER
 from service.rules.validation import list_filters, parsers
 from service.rules.writes import new_session, patched_session, preloaded_runs
+from service.storage import archive
 from service.storage import sessions as store
 from service.storage.errors import RunConflict
 
@@ -82,7 +83,7 @@ def delete_sessions() -> Response:
     owner = current_caller().owner(q["user_id"])
     if q["delete_media"]:
         raise ApiError(503, MEDIA_UNCONFIGURED)
-    store.delete_sessions(db, body["session_ids"], owner)
+    store.delete_sessions(db, body["session_ids"], owner, archive.hold_guard(db))
     return no_content()
 
 
@@ -133,7 +134,7 @@ def delete_session(session_id: str) -> Response:
     owner = current_caller().owner(q["user_id"])
     if q["delete_media"]:
         raise ApiError(503, MEDIA_UNCONFIGURED)
-    store.delete_session(db, session_id, owner, write_precondition())
+    store.delete_session(db, session_id, owner, write_precondition(), archive.hold_guard(db))
     return no_content()
 
 

@@ -18,12 +18,13 @@ class MissingIdentity(PermissionError):
 @dataclass(frozen=True)
 class Caller:
     """The identity a request (or library call) acts with. `user_id` is the token's non-empty `sub`; `isolated`
-    means per-user isolation applies (JWT mode, isolation on, no admin scope); `tenant` pins the databases."""
+    means per-user isolation applies (JWT mode, isolation on, no admin scope); `tenant` pins the databases; `admin`
+    allows the admin-only extensions."""
 
     user_id: str | None = None
     isolated: bool = False
     tenant: str | None = None
-    admin: bool = False  # JWT mode: the token has the admin scope (operator routes ask for it)
+    admin: bool = True  # may use admin-only extensions (legal holds): always outside JWT mode, else the admin scope
 
     def owner(self, requested: str | None) -> str | None:
         """The user filter to apply: an isolated caller's own id whatever was asked, otherwise what was asked."""

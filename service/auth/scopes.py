@@ -5,12 +5,16 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 
 # AgentOS's default mappings for the sessions family, in its lookup order: exact key first, then the patterns,
-# where `*` spans `/` (fnmatch). PATCH /sessions/{id}/state (this service's state merge) falls under PATCH.
+# where `*` spans `/` (fnmatch). PATCH /sessions/{id}/state (this service's state merge) falls under PATCH; the
+# archive's POSTs and the hold's PUT are writes (a hold needs the admin scope besides: api/lifecycle.py).
 ROUTE_SCOPES = (
     ("GET", "/sessions", "sessions:read"),
     ("GET", "/sessions/*", "sessions:read"),
     ("POST", "/sessions", "sessions:write"),
     ("POST", "/sessions/*/rename", "sessions:write"),
+    ("POST", "/sessions/*/archive", "sessions:write"),
+    ("POST", "/sessions/*/restore", "sessions:write"),
+    ("PUT", "/sessions/*/hold", "sessions:write"),
     ("PATCH", "/sessions/*", "sessions:write"),
     ("DELETE", "/sessions", "sessions:delete"),
     ("DELETE", "/sessions/*", "sessions:delete"),

@@ -86,8 +86,24 @@ IDEMPOTENCY_HEADER, REPLAYED_HEADER = "Idempotency-Key", "Idempotent-Replayed"
 IDEMPOTENCY_KEYS = Extension(
     "idempotency-keys", 1, "An Idempotency-Key header (IETF draft) makes a create or bulk delete safe to retry: the "
     "first answer is kept with its write and answered again, marked Idempotent-Replayed.",
-    routes=("POST /sessions", "DELETE /sessions", "POST /sessions/-/erase"),
+    routes=("POST /sessions", "DELETE /sessions", "POST /sessions/{session_id}/archive", "POST /sessions/-/archive",
+            "POST /sessions/{session_id}/restore", "POST /sessions/-/erase"),
     headers=(IDEMPOTENCY_HEADER, REPLAYED_HEADER))
+
+ARCHIVE = Extension(
+    "archive", 1, "Archive sessions out of AgentOS's sight (one or many), list and purge the archived ones, and "
+    "restore one column by column (`agno-session migrate --lifecycle`).",
+    parameters=("reason", "session_ids"),
+    routes=("POST /sessions/{session_id}/archive", "POST /sessions/-/archive", "POST /sessions/{session_id}/restore",
+            "GET /sessions/-/archived", "DELETE /sessions/-/archived/{session_id}"),
+    headers=(APPLIED_HEADER, "Link", "ETag", "If-Match", IDEMPOTENCY_HEADER))
+LEGAL_HOLDS = Extension(
+    "legal-holds", 1, "Legal holds (admin scope) that make archive, purge and this service's deletes of a session "
+    "answer 409 until released or ended.",
+    parameters=("reason", "until"),
+    routes=("PUT /sessions/{session_id}/hold", "DELETE /sessions/{session_id}/hold", "DELETE /sessions/{session_id}",
+            "DELETE /sessions"),
+    headers=("If-Match",))
 
 ERASURE = Extension(
     "erasure", 1, "Erasure of everything about one user (admin): counted by a dry run, or run as a job in small "
@@ -97,9 +113,9 @@ ERASURE = Extension(
     routes=("POST /sessions/-/erase", "GET /sessions/-/erasures/{receipt_id}"),
     headers=("Location", IDEMPOTENCY_HEADER))
 
-EXTENSIONS: tuple[Extension, ...] = (CAPABILITIES, CREATE_IMPORT, ERASURE, HISTORY_WINDOW, IDEMPOTENCY_KEYS,
-                                      STATE_JSON_PATCH, LIST_CURSORS, LIST_FILTERS, LIST_SHAPE, MESSAGE_SEARCH,
-                                      PRECONDITIONS, RUN_CURSORS, SESSION_SEARCH, STATE_MERGE)
+EXTENSIONS: tuple[Extension, ...] = (ARCHIVE, CAPABILITIES, CREATE_IMPORT, ERASURE, HISTORY_WINDOW, IDEMPOTENCY_KEYS,
+                                      STATE_JSON_PATCH, LEGAL_HOLDS, LIST_CURSORS, LIST_FILTERS, LIST_SHAPE,
+                                      MESSAGE_SEARCH, PRECONDITIONS, RUN_CURSORS, SESSION_SEARCH, STATE_MERGE)
 
 
 def capabilities() -> dict:

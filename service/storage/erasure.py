@@ -184,6 +184,8 @@ def _batch(db: Database, job: dict, worker: str, step: str, table: sql.Composabl
         try:
             with db.transaction() as cur:
                 cur.execute(f"SET LOCAL lock_timeout = {LOCK_WAIT_MS}")
+                if job["override_holds"]:  # the opt-in hold trigger lets this transaction delete held sessions
+                    cur.execute("SET LOCAL agno_session.override_holds = 'on'")
                 if not job["override_holds"] and _held(db, cur, job["user_ref"], now):
                     raise SubjectHeld()
                 cur.execute(statement, {**_params(job["user_ref"]), "limit": BATCH})

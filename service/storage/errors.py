@@ -39,6 +39,13 @@ class TablesMissing(StorageError):
     """The session tables do not exist in this database yet."""
 
 
+HOLD_SQLSTATE = "AS409"  # raised by the opt-in hold trigger (sql/lifecycle_hold_trigger.sql)
+
+
+class HeldInDatabase(StorageError):
+    """The hold trigger refused a delete of a session under legal hold; nothing was deleted."""
+
+
 class RunConflict(Exception):
     """A preloaded run's id is already taken (or repeated): the whole create is rolled back."""
 
@@ -68,6 +75,8 @@ def translate(exc: psycopg2.Error, db_id: str) -> StorageError:
         return StorageTimeout(db_id, "statement timed out")
     if isinstance(exc, _UNSTORABLE):
         return ValueNotStorable(db_id, exc.diag.message_primary or type(exc).__name__)
+    if exc.pgcode == HOLD_SQLSTATE:
+        return HeldInDatabase(db_id, exc.diag.message_primary or "session under legal hold")
     if isinstance(exc, psycopg2.errors.UndefinedTable):
         return TablesMissing(db_id, exc.diag.message_primary or "undefined table")
     if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):

@@ -103,7 +103,7 @@ class Columns:
     runs: sql.Composable
 
 
-def _columns(db: Database, cur: Any) -> Columns:
+def checked_columns(db: Database, cur: Any) -> Columns:
     """agno's tables' columns, checked against the archives' (LifecycleMissing when they are absent or lack one)."""
     cur.execute(db.query("lifecycle_columns"), names(db).regclass)
     found = cur.fetchone()
@@ -124,7 +124,8 @@ def held_ids(db: Database, cur: Any, session_ids: list[str], now: int) -> set[st
     return {row["session_id"] for row in cur.fetchall()}
 
 
-def _refuse_held(db: Database, cur: Any, session_ids: list[str], now: int) -> None:
+def refuse_held(db: Database, cur: Any, session_ids: list[str], now: int) -> None:
+    """SessionHeld when any of the ids is under an active hold at `now` (the caller's transaction rolls back)."""
     held = held_ids(db, cur, session_ids, now)
     if held:
         raise SessionHeld(sorted(held))
@@ -140,11 +141,11 @@ def archive_in(db: Database, cur: Any, session_ids: list[str], user_id: str | No
     """Move the live sessions (owned by `user_id` when given) and all their runs into the archive, in the caller's
     transaction; the ids moved (missing and foreign ids are skipped). SessionHeld, before anything changed, when
     any of them is under an active hold."""
-    columns = _columns(db, cur)
+    columns = checked_columns(db, cur)
     moved = _locked(db, cur, "lifecycle_lock_live", session_ids, user_id)
     if not moved:
         return []
-    _refuse_held(db, cur, moved, now)
+    refuse_held(db, cur, moved, now)
     cur.execute(query(db, "lifecycle_archive", session_columns=columns.sessions, run_columns=columns.runs),
                 {"session_ids": moved, "now": now, "archived_by": archived_by, "reason": reason})
     return moved
@@ -154,7 +155,7 @@ def restore_in(db: Database, cur: Any, session_id: str, user_id: str | None) -> 
     """Move an archived session (owned by `user_id` when given) and its runs back into agno's tables, in the caller's
     transaction; False when no such archived session. SessionExists when a live session took its id meanwhile,
     RunConflict when live runs took some of its run ids (the caller rolls back)."""
-    columns = _columns(db, cur)
+    columns = checked_columns(db, cur)
     if not _locked(db, cur, "lifecycle_lock_archived", [session_id], user_id):
         return False
     params = {"session_id": session_id}
@@ -174,11 +175,11 @@ def purge_archived_in(db: Database, cur: Any, session_ids: list[str], user_id: s
     """Delete archived sessions (owned by `user_id` when given), their archived runs, and what agno keeps beside
     them (AgentOS's cascade), in the caller's transaction; the ids purged. SessionHeld, before anything changed, when
     any is under an active hold at `now` (default: the clock), unless `override_holds`."""
-    _columns(db, cur)  # LifecycleMissing rather than a missing table's error
+    checked_columns(db, cur)  # LifecycleMissing rather than a missing table's error
     found = _locked(db, cur, "lifecycle_lock_archived", session_ids, user_id)
     if not found:
         return []
     if not override_holds:
-        _refuse_held(db, cur, found, int(time.time()) if now is None else now)
+        refuse_held(db, cur, found, int(time.time()) if now is None else now)
     cur.execute(query(db, "lifecycle_purge", related=RELATED), {"session_ids": found, "schema": db.config.schema})
     return cascade(db, cur)

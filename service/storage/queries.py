@@ -44,10 +44,10 @@ class Queries:
 
     def query(self, name: str, **fragments: sql.Composable) -> sql.Composed:
         """`sql/<name>.sql` with this database's identifiers, the runs' version aggregate ({runs_version}) and the
-        given fragments composed in (cached)."""
+        given fragments composed in (cached); a fragment may stand in for an identifier (the archive's tables)."""
         key = (name, *sorted((k, repr(v)) for k, v in fragments.items()))
         composed = self._queries.get(key)
         if composed is None:
-            body = sql.SQL(sql_text(name)).format(**self.identifiers, runs_version=RUNS_VERSION, **fragments)
+            body = sql.SQL(sql_text(name)).format(**{**self.identifiers, "runs_version": RUNS_VERSION, **fragments})
             composed = self._queries[key] = _RenderedOnce(body.seq)
         return composed

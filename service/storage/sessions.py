@@ -247,7 +247,7 @@ def _run_order(run: dict[str, Any]) -> tuple:
 Precondition = Callable[[str | None], None]  # given the current tag (None: no such session), raises to refuse
 
 
-def _locked_tag(db: Database, cur: Any, session_id: str, session_type: str | None, user_id: str | None
+def locked_tag(db: Database, cur: Any, session_id: str, session_type: str | None, user_id: str | None
                 ) -> str | None:
     """Lock the session row (in the caller's transaction) and read its entity tag; None when no session matches."""
     cur.execute(db.query("lock_session"), {"session_id": session_id, "session_type": session_type, "user_id": user_id})
@@ -263,7 +263,7 @@ def rename_session(db: Database, session_id: str, session_type: str | None, user
     if precondition is None:
         return tagged(with_runs(db.fetch_one_in_transaction("rename_session", params)))
     with db.transaction() as cur:
-        precondition(_locked_tag(db, cur, session_id, session_type, user_id))
+        precondition(locked_tag(db, cur, session_id, session_type, user_id))
         cur.execute(db.query("rename_session"), params)
         return tagged(with_runs(cur.fetchone()))
 
@@ -332,10 +332,10 @@ CASCADE_QUERIES = (  # cascade_related.sql's existence column → the queries it
 )
 
 
-def cascade(db: Database, cur: Any) -> list[str]:
+def cascade(db: Database, cur: Any, found: dict | None = None) -> list[str]:
     """What agno deletes with a session, from the tables that exist, for the ids the statement just run (one ending
-    in RELATED) removed; those ids."""
-    found = cur.fetchone()
+    in RELATED; `found` its row when already fetched) removed; those ids."""
+    found = cur.fetchone() if found is None else found
     if not found["deleted"]:
         return []
     names = [name for column, name in CASCADE_QUERIES if found[column]]
@@ -344,27 +344,42 @@ def cascade(db: Database, cur: Any) -> list[str]:
     return found["deleted"]
 
 
-def delete_session(db: Database, session_id: str, user_id: str | None, precondition: Precondition | None = None
-                   ) -> None:
+Guard = Callable[[Any, list[str]], None]  # given the transaction and the ids just deleted, raises to roll back
+
+
+def delete_session(db: Database, session_id: str, user_id: str | None, precondition: Precondition | None = None,
+                   guard: Guard | None = None) -> None:
     """Delete one session, its runs and what agno keeps beside them, in one transaction; no match is no error. With
-    a `precondition`, it is given the locked row's tag first (a refusal rolls back before anything is deleted)."""
+    a `precondition`, it is given the locked row's tag first; a `guard` (legal holds) is asked about the deleted ids
+    when the hold table exists (a refusal of either rolls everything back)."""
     if precondition is None:
-        delete_sessions(db, [session_id], user_id)
+        delete_sessions(db, [session_id], user_id, guard)
         return
     with db.transaction() as cur:
-        precondition(_locked_tag(db, cur, session_id, None, user_id))
-        _delete(db, cur, [session_id], user_id)
+        precondition(locked_tag(db, cur, session_id, None, user_id))
+        _delete(db, cur, [session_id], user_id, guard)
 
 
-def delete_sessions(db: Database, session_ids: list[str], user_id: str | None) -> None:
+def delete_sessions(db: Database, session_ids: list[str], user_id: str | None, guard: Guard | None = None) -> None:
     """Delete many sessions, their runs and what agno keeps beside them, in one transaction; missing ids are
     ignored, and nothing is cascaded for them."""
     with db.transaction() as cur:
-        _delete(db, cur, session_ids, user_id)
+        _delete(db, cur, session_ids, user_id, guard)
 
 
-def _delete(db: Database, cur: Any, session_ids: list[str], user_id: str | None) -> None:
-    """The delete and its cascade, in the caller's transaction."""
+def _delete(db: Database, cur: Any, session_ids: list[str], user_id: str | None, guard: Guard | None = None) -> None:
+    """The delete and its cascade, in the caller's transaction; the guard sees the deleted ids first when legal
+    holds exist (no statement more without them)."""
     cur.execute(db.query("delete_sessions", related=RELATED),
-                {"session_ids": session_ids, "user_id": user_id, "schema": db.config.schema})
-    cascade(db, cur)
+                {"session_ids": session_ids, "user_id": user_id, "schema": db.config.schema,
+                 "holds": _holds_regclass(db.config.schema, db.config.session_table)})
+    found = cur.fetchone()
+    if guard is not None and found["holds"] and found["deleted"]:
+        guard(cur, found["deleted"])
+    cascade(db, cur, found)
+
+
+@cache
+def _holds_regclass(schema: str, session_table: str) -> str:
+    """The legal holds' table (storage/lifecycle.py names it the same way), as regclass text."""
+    return f'"{schema}"."{counts.derived_name(session_table, "holds")}"'

@@ -11,6 +11,7 @@ Reads one JSON command per line on stdin and answers one JSON line per command o
     {"op": "delete_session", "session_id": "s"}
     {"op": "upsert_memory", "memory_id": "m", "user_id": "u", "memory": "likes tea"}
     {"op": "side_rows", "session_id": "s", "user_id": "u"}   (a tool result with payload, transcripts, a compaction)
+    {"op": "upsert_runs", "session_id": "s", "user_id": "u", "start": 0, "count": 2000, "created_at": 1767225610}
 Whatever agno itself prints goes to stderr: stdout carries only the answers.
 """
 
@@ -45,6 +46,15 @@ def upsert_run(db: PostgresDb, cmd: dict) -> dict:
     return {}
 
 
+def upsert_runs(db: PostgresDb, cmd: dict) -> dict:
+    """`count` runs at run_index `start` (default 0), `start` + 1, …, each appended by agno's upsert_run (a long
+    conversation, without a pipe round trip per run)."""
+    for index in range(cmd.get("start", 0), cmd.get("start", 0) + cmd["count"]):
+        upsert_run(db, {**cmd, "run_id": f"{cmd['session_id']}-r{index}", "index": index,
+                        "created_at": cmd["created_at"] + index})
+    return {}
+
+
 def delete_session(db: PostgresDb, cmd: dict) -> dict:
     """agno's delete_session: the row, its runs and what agno keeps beside it."""
     return {"deleted": db.delete_session(cmd["session_id"])}
@@ -66,8 +76,8 @@ def side_rows(db: PostgresDb, cmd: dict) -> dict:
 
 
 OPS: dict[str, Callable[[PostgresDb, dict], dict]] = {
-    "upsert_session": upsert_session, "upsert_run": upsert_run, "delete_session": delete_session,
-    "upsert_memory": upsert_memory, "side_rows": side_rows}
+    "upsert_session": upsert_session, "upsert_run": upsert_run, "upsert_runs": upsert_runs,
+    "delete_session": delete_session, "upsert_memory": upsert_memory, "side_rows": side_rows}
 
 
 def serve(db: PostgresDb, commands: TextIO, answers: TextIO) -> None:

@@ -331,6 +331,17 @@ REQUESTS: list[tuple[str, str, dict, int]] = [
     ("DELETE", "/sessions/agent-sess-1?delete_media=true", {}, 503),
     ("DELETE", "/sessions/agent-sess-1?delete_media=maybe", {}, 422),
     ("DELETE", "/sessions/agent-sess-1?db_id=nope", {}, 404),
+    # extensions `archive` and `legal-holds` without `migrate --lifecycle` (tests/integration/test_lifecycle_api.py
+    # checks their other answers against the document)
+    ("POST", "/sessions/agent-sess-2/archive", {}, 503),
+    ("POST", "/sessions/-/archive", {"json": {"session_ids": ["agent-sess-2"]}}, 503),
+    ("POST", "/sessions/-/archive", {"json": {"session_ids": []}}, 422),
+    ("POST", "/sessions/agent-sess-2/restore", {}, 503),
+    ("GET", "/sessions/-/archived", {}, 503),
+    ("DELETE", "/sessions/-/archived/agent-sess-2", {}, 503),
+    ("PUT", "/sessions/agent-sess-2/hold", {"json": {"reason": "r"}}, 503),
+    ("PUT", "/sessions/agent-sess-2/hold", {"json": {"until": "soon"}}, 422),
+    ("DELETE", "/sessions/agent-sess-2/hold", {}, 503),
 ]
 
 

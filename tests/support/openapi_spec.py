@@ -70,8 +70,11 @@ PATH_PATTERNS = [(template, _template_regex(template)) for template in SPEC["pat
 
 
 def path_template(path: str) -> str:
-    """The one documented path template a concrete path matches."""
+    """The one documented path template a concrete path matches (a concrete path wins over a templated one, as
+    OpenAPI says: `/sessions/-/archive` over `/sessions/{session_id}/archive`)."""
     matches = [t for t, rx in PATH_PATTERNS if rx.match(path)]
+    if path in matches:
+        return path
     assert len(matches) == 1, f"{path} matches {matches}"
     return matches[0]
 

@@ -157,6 +157,8 @@ SHARED_NAMES = {
                    "queries (storage)",
     "memory.py": "per-user memory: the library's API (lib) over its queries (storage)",
     "workflow.py": "workflow runs: the library's API (lib) over its queries (storage)",
+    "lifecycle.py": "the session lifecycle: its routes (api), its answers' wording (rules), its side tables and "
+                    "moves (storage)",
     "state_merge.py": "the state-merge extension: its route (api) and its RFC 7396 rule (rules)",
     "history.py": "the history-window extension: its route (api), its window over run messages (rules/render), its "
                   "paged run reads (storage)",

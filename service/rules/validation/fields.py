@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from marshmallow.utils import missing as _MISSING
 
+from service.core.pg_limits import BIGINT_MAX
 from service.rules.validation.errors import STRING, error, le_error
 from service.rules.validation.scalars import expected, parse_bool, parse_int
 
@@ -106,6 +107,17 @@ class QueryInt(_Field):
         if self.le is not None and parsed > self.le:
             raise ValidationError([le_error((), value, self.le)])
         return parsed
+
+
+class JsonInt(_Field):
+    """A JSON integer (not a boolean, not a float) within PostgreSQL's bigint: an epoch in a body."""
+
+    def check(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail("int_type", "Input should be a valid integer", value)
+        if not -BIGINT_MAX - 1 <= value <= BIGINT_MAX:
+            raise ValidationError([le_error((), value, BIGINT_MAX)])
+        return value
 
 
 class QueryBool(_Field):

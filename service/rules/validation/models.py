@@ -8,6 +8,7 @@ from service.rules.validation.fields import (
     Choice,
     CommaChoices,
     Flag,
+    JsonInt,
     ListOf,
     Model,
     Object,
@@ -214,3 +215,26 @@ class StateQuery(Model):
 class AnyObject(Model):
     """The state-merge body is a free-form JSON object: only its being an object is FastAPI-checked."""
 
+
+
+MAX_BULK_ARCHIVE = 1000  # ids one bulk archive moves in its one transaction
+
+
+class ArchiveBody(Model):
+    """Extension `archive`: POST /sessions/{id}/archive's optional body."""
+
+    reason = Text()
+
+
+class BulkArchiveBody(Model):
+    """Extension `archive`: POST /sessions/-/archive."""
+
+    session_ids = ListOf(Text(), required=True, nullable=False, min_length=1)
+    reason = Text()
+
+
+class HoldBody(Model):
+    """Extension `legal-holds`: PUT /sessions/{id}/hold (`until` an epoch in seconds, null: indefinite)."""
+
+    reason = Text(required=True, nullable=False)
+    until = JsonInt()

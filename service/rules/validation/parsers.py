@@ -14,8 +14,11 @@ from service.rules.validation.errors import STRING, error, le_error
 from service.rules.validation.json_patch import JSON_PATCH, json_patch_body
 from service.rules.validation.list_filters import with_metadata_filters
 from service.rules.validation.models import (
+    MAX_BULK_ARCHIVE,
     MAX_SEARCH_CHARS,
     AnyObject,
+    ArchiveBody,
+    BulkArchiveBody,
     BulkDeleteBody,
     CreateBody,
     CreateExtension,
@@ -25,6 +28,7 @@ from service.rules.validation.models import (
     DetailQuery,
     EraseBody,
     HistoryQuery,
+    HoldBody,
     ListFilterQuery,
     ListPageQuery,
     ListQuery,
@@ -255,3 +259,40 @@ def state_merge_request(args: MultiDict, raw: bytes | None, content_type: str | 
     is_json_patch = content_type is not None and media_type(content_type) == JSON_PATCH
     body = json_patch_body(decoded) if is_json_patch else _state_patch_body(decoded)
     return finish(validate_query(_shared(StateQuery), args), body)
+
+
+def _lifecycle_body(model: type[Model], body: Any, required: bool, varchar: tuple[str, ...]) -> Outcome:
+    """An archive or hold body: the model's fields, strings PostgreSQL can store."""
+    out = model_body(_shared(model), body, required=required)
+    if not out.errors:
+        out.deferred = column_errors(out.value, varchar, varchar=True)
+    return out
+
+
+def archive_request(args: MultiDict, raw: bytes | None, content_type: str | None) -> Parsed:
+    """POST /sessions/{id}/archive (extension `archive`): user_id, db_id, table; an optional {"reason"}."""
+    body = _lifecycle_body(ArchiveBody, decode(raw, content_type), False, ("reason",))
+    return finish(validate_query(_shared(StateQuery), args), body)
+
+
+def bulk_archive_request(args: MultiDict, raw: bytes | None, content_type: str | None) -> Parsed:
+    """POST /sessions/-/archive (extension `archive`): {"session_ids": [1 to MAX_BULK_ARCHIVE ids], "reason"}."""
+    body = _lifecycle_body(BulkArchiveBody, decode(raw, content_type), True, ("session_ids", "reason"))
+    ids = body.value["session_ids"] if not body.errors else []
+    if len(ids) > MAX_BULK_ARCHIVE:
+        body.errors.append(error("too_long", ("body", "session_ids"),
+                                 f"List should have at most {MAX_BULK_ARCHIVE} items after validation, not "
+                                 f"{len(ids)}", None, {"field_type": "List", "max_length": MAX_BULK_ARCHIVE,
+                                                       "actual_length": len(ids)}))
+    return finish(validate_query(_shared(StateQuery), args), body)
+
+
+def hold_request(args: MultiDict, raw: bytes | None, content_type: str | None) -> Parsed:
+    """PUT /sessions/{id}/hold (extension `legal-holds`): user_id, db_id, table; {"reason", "until"}."""
+    body = _lifecycle_body(HoldBody, decode(raw, content_type), True, ("reason",))
+    return finish(validate_query(_shared(StateQuery), args), body)
+
+
+def state_query(args: MultiDict) -> Parsed:
+    """A per-session extension route without a body (restore, hold release): user_id, db_id, table."""
+    return finish(validate_query(_shared(StateQuery), args))
