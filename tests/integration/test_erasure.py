@@ -116,7 +116,10 @@ def test_a_job_whose_worker_died_is_resumed_from_its_row_with_exact_counts(clien
     assert job["state"] == "done" and job["counts"] == expected and job["user_ref"] is None
 
 
-def test_held_sessions_refuse_it_unless_overridden(client, db, rows) -> None:
+@pytest.mark.parametrize("hold_trigger", [False, True])
+def test_held_sessions_refuse_it_unless_overridden(app, client, db, rows, hold_trigger) -> None:
+    if hold_trigger:  # the opt-in trigger that refuses deletes of held sessions lets an overriding erasure through
+        migrate(app.config["SETTINGS"], lifecycle=True, hold_trigger=True)
     seed(rows, SUBJECT)
     rows.execute(f"INSERT INTO {HOLDS} (session_id, reason, until, held_by, held_at) VALUES (%s, 'case 7', NULL, "
                  "'legal', 1)", (f"{SUBJECT}-s1",))
@@ -215,3 +218,18 @@ def test_under_jwt_only_the_admin_scope_erases_and_reads_receipts(make_app, rows
     run_jobs(db)
     assert client.get(accepted.headers["Location"], headers=admin).get_json()["state"] == "done"
     assert rows.execute(f"SELECT requested_by FROM {ERASURES}") == [("sub:ops",)]
+
+
+def test_every_erasure_answer_conforms_to_the_document(client, db, rows) -> None:
+    from tests.support.openapi_spec import conformance_problems
+
+    seed(rows, SUBJECT)
+    answers = [("POST", "/sessions/-/erase", erase(client, dry_run=True)), ("POST", "/sessions/-/erase", erase(client))]
+    location = answers[-1][2].headers["Location"]
+    answers.append(("GET", location, client.get(location)))  # pending
+    run_jobs(db)
+    answers += [("GET", location, client.get(location)),  # done
+                ("GET", "/sessions/-/erasures/not-a-receipt", client.get("/sessions/-/erasures/not-a-receipt")),
+                ("POST", "/sessions/-/erase", client.post("/sessions/-/erase", json={"user_id": 1}))]
+    assert [code for _, _, answer in answers for code in [answer.status_code]] == [200, 202, 200, 200, 404, 422]
+    assert [p for method, url, answer in answers for p in conformance_problems(method, url, answer)] == []
