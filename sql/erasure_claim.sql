@@ -5,7 +5,6 @@ SET state = 'running', claimed_by = %(worker)s, lease_until = %(lease_until)s,
     started_at = COALESCE(e.started_at, %(now)s)
 WHERE e.receipt_id = (SELECT j.receipt_id FROM {erasures} j
                       WHERE j.state IN ('pending', 'running') AND (j.lease_until IS NULL OR j.lease_until < %(now)s)
-                        AND (%(receipt_id)s::text IS NULL OR j.receipt_id = %(receipt_id)s)
                       ORDER BY j.created_at, j.receipt_id
                       LIMIT 1
                       FOR UPDATE SKIP LOCKED)

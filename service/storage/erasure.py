@@ -32,15 +32,16 @@ LOCK_WAIT_MS = 1000  # a batch waits this long for a row a writer holds, then gi
 RETRY_AFTER = 0.5  # seconds before a batch that gave way is tried again
 HELD = "Session is under legal hold"
 
-# (label in the counts, what the step's table is, its condition's file) in the order they run: related rows are
-# found through the sessions, so the sessions go last.
+# The steps (each its label in the counts, a table, and sql/erasure_<step>.sql) in the order they run: related rows
+# are found through the user's sessions, so the sessions go last.
 STEPS = ("runs", "archived_runs", "tool_result_payloads", "tool_results", "transcripts", "compactions", "memories",
          "idempotency_keys", "holds", "sessions", "archived_sessions")
 OPTIONAL = ("tool_result_payloads", "tool_results", "transcripts", "compactions", "memories", "idempotency_keys")
 
 
 class SubjectHeld(Exception):
-    """A session of the user is under an active legal hold, and holds were not overridden: nothing was erased."""
+    """A session of the user is under an active legal hold, and holds were not overridden: the request is refused
+    before anything is written; a running job stops (its committed batches stay erased)."""
 
 
 def _params(user_id: str) -> dict[str, Any]:
@@ -128,12 +129,11 @@ def receipt(db: Database, receipt_id: str) -> dict | None:
     return db.read_one("erasure_receipt", {"receipt_id": receipt_id}, **lifecycle.names(db).fragments)
 
 
-def claim(db: Database, worker: str, receipt_id: str | None = None) -> dict | None:
-    """The oldest job no live worker holds (or the one named), now `worker`'s, or None."""
+def claim(db: Database, worker: str) -> dict | None:
+    """The oldest job no live worker holds, now `worker`'s, or None."""
     now = int(time.time())
     with db.transaction() as cur:
-        cur.execute(lifecycle.query(db, "erasure_claim"),
-                    {"worker": worker, "now": now, "lease_until": now + LEASE, "receipt_id": receipt_id})
+        cur.execute(lifecycle.query(db, "erasure_claim"), {"worker": worker, "now": now, "lease_until": now + LEASE})
         return cur.fetchone()
 
 
