@@ -233,3 +233,16 @@ def test_every_erasure_answer_conforms_to_the_document(client, db, rows) -> None
                 ("POST", "/sessions/-/erase", client.post("/sessions/-/erase", json={"user_id": 1}))]
     assert [code for _, _, answer in answers for code in [answer.status_code]] == [200, 202, 200, 200, 404, 422]
     assert [p for method, url, answer in answers for p in conformance_problems(method, url, answer)] == []
+
+
+def test_the_console_command_is_wired(app, pg_dsn, rows, monkeypatch, capsys) -> None:
+    from service.cli import main
+
+    seed(rows, SUBJECT)
+    monkeypatch.setenv("AGNO_PG_DSN", pg_dsn)
+    monkeypatch.setenv("AGNO_ERASURE_KEY", KEY)
+    assert main(["erase", "--user-id", SUBJECT, "--dry-run"]) == 0
+    assert '"sessions": 3' in capsys.readouterr().out
+    assert main(["erase", "--user-id", SUBJECT]) == 0
+    assert '"state": "done"' in capsys.readouterr().out
+    assert rows.execute("SELECT count(*) FROM ai.agno_sessions") == [(0,)]
