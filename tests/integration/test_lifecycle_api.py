@@ -84,6 +84,11 @@ def test_bulk_archive_and_purge_with_agnos_cascade(client, rows) -> None:
     assert client.delete("/sessions/-/archived/s1").status_code == 204
     assert client.delete("/sessions/-/archived/s1").status_code == 404
     assert rows.execute("SELECT session_id FROM ai.agno_compactions") == [("s3",)]
+    metrics = client.get("/metrics").get_data(as_text=True)
+    for action, count in (("archived", 2), ("purged", 1)):
+        assert f'agno_session_lifecycle_sessions_total{{action="{action}",db_id="' in metrics
+        assert any(line.startswith(f'agno_session_lifecycle_sessions_total{{action="{action}"')
+                   and line.endswith(f" {count}.0") for line in metrics.splitlines())
     assert [i["session_id"] for i in client.get("/sessions/-/archived").get_json()["data"]] == ["s2"]
 
 

@@ -347,7 +347,7 @@ def test_check_reports_each_database_and_fails_on_an_unreachable_one(pg_dsn: str
     mapping = json.dumps({"good": {"dsn": pg_dsn, "schema": SCHEMA}, "gone": other_database(pg_dsn, "nope")})
     result = run_cli("check", AGNO_SESSION_DSN_MAP=mapping)
     assert result.returncode == 1
-    side_tables = ("session counts", "search index", "idempotency keys")
+    side_tables = ("session counts", "search index", "idempotency keys", "lifecycle tables")
     lines = [line for line in result.stdout.splitlines() if not any(name in line for name in side_tables)]
     assert lines[0].startswith("good: ok;")
     assert lines[1].startswith("gone: cannot connect:") and "nope" in lines[1]
