@@ -20,8 +20,10 @@ PROGRESS_EVERY = 0.5  # seconds between progress lines on a terminal
 
 
 def erase_command(settings: Settings, user_id: str, dry_run: bool, override_holds: bool, db_id: str | None,
-                  out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """Exit code 0 with the counts (dry run) or the receipt on `out`; 1 when refused or failed, 2 for bad usage."""
+                  out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Exit code 0 with the counts (dry run) or the receipt on `out` (stdout); 1 when refused or failed, 2 for bad
+    usage; messages and progress on `err` (stderr)."""
+    out, err = out or sys.stdout, err or sys.stderr
     if not user_id:
         print("agno-session erase: --user-id must not be empty", file=err)
         return 2
