@@ -1,5 +1,5 @@
-"""`agno-session serve | migrate | check | retention`: run the service, create its tables, verify a deployment, or
-apply the retention policies."""
+"""`agno-session serve | migrate | check | retention | erase`: run the service, create its tables, verify a
+deployment, apply the retention policies, or erase a user."""
 
 from __future__ import annotations
 
@@ -307,6 +307,14 @@ def main(argv: list[str] | None = None) -> int:
     p_check.add_argument("--agentos-token", help="a JWT AgentOS accepts (default $AGENTOS_TOKEN)")
     p_check.add_argument("--sessions-url", help="compare with this running agno-session instead of the settings here "
                          "(what `make shadow` does)")
+    p_erase = sub.add_parser("erase", help="erase everything about one user (sessions, runs, related rows, archive, "
+                             "memories) and print the receipt; needs `migrate --lifecycle` and AGNO_ERASURE_KEY")
+    p_erase.add_argument("--user-id", required=True, help="the user whose rows are erased")
+    p_erase.add_argument("--dry-run", action="store_true", help="print how many rows each table would lose; change "
+                         "nothing")
+    p_erase.add_argument("--override-holds", action="store_true",
+                         help="erase sessions under a legal hold too (otherwise a hold refuses the erasure)")
+    p_erase.add_argument("--db-id", help="the database (default AGNO_DEFAULT_DB_ID)")
     args = parser.parse_args(argv)
     if getattr(args, "drop_search", False) and (args.search or args.rebuild):
         parser.error("--drop-search removes the search index: give it without --search and --rebuild")
@@ -346,6 +354,10 @@ def _run(command: str, settings: Settings, args: argparse.Namespace) -> int:
         return _migrate_command(settings, args)
     if command == "retention":
         return _retention_command(settings, args)
+    if command == "erase":
+        from service.commands.erase import erase_command
+
+        return erase_command(settings, args.user_id, args.dry_run, args.override_holds, args.db_id)
     found = check(settings)
     if args.agentos_url:
         return run_preflight(settings, args.agentos_url, args.agentos_key, args.agentos_token, None) or found

@@ -34,5 +34,7 @@ CREATE TABLE IF NOT EXISTS {erasures} (
     error text,
     started_at bigint,
     finished_at bigint,
-    created_at bigint NOT NULL
+    created_at bigint NOT NULL,
+    claimed_by text,  -- the worker (or CLI) running the job: host:pid:thread
+    lease_until bigint  -- its claim runs out then unless a batch renews it; past it another worker resumes the job
 );

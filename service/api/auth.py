@@ -9,6 +9,7 @@ from service.auth.caller import UNRESTRICTED, Caller
 from service.auth.scopes import grants, insufficient, is_admin, required_scope, token_scopes
 from service.auth.settings import JwtSettings
 from service.auth.tokens import TokenRejected, bearer_token, storable, verified_claims
+from service.rules.errors import ApiError
 
 
 class AuthDenied(Exception):
@@ -59,6 +60,13 @@ def admin_tenant(cfg: JwtSettings) -> tuple[bool, str | None]:
     except (TokenRejected, AuthDenied):
         return False, None
     return is_admin(token_scopes(claims.get("scopes", [])), cfg.admin_scope), tenant
+
+
+def require_admin(cfg: JwtSettings | None) -> None:
+    """Operator routes: under JWT only a token with the admin scope passes (403 in AgentOS's words otherwise);
+    without JWT, whoever got this far holds the security key (or the service has no authentication at all)."""
+    if cfg is not None and not current_caller().admin:
+        raise ApiError(403, insufficient(cfg.admin_scope))
 
 
 def current_caller() -> Caller:

@@ -60,6 +60,10 @@ class Metrics:
         self.replica_fallbacks = Counter("agno_session_db_replica_fallbacks", "Reads of GET requests the primary "
                                          "served because the database's read replica could not be reached.",
                                          ["db_id"], registry=r)
+        self.erased_rows = Counter("agno_session_erased_rows", "Rows erasure jobs deleted, per database and table.",
+                                   ["db_id", "table"], registry=r)
+        self.erasures = Counter("agno_session_erasures", "Erasure jobs that ended, per database and state (done, "
+                                "failed).", ["db_id", "state"], registry=r)
         self.lifecycle = Counter("agno_session_lifecycle_sessions", "Sessions moved through the lifecycle by this "
                                  "service, by action (archived, restored, purged) and database.",
                                  ["action", "db_id"], registry=r)
@@ -91,6 +95,14 @@ class Metrics:
 
     def replica_fallback(self, db_id: str) -> None:
         self.child(self.replica_fallbacks, db_id).inc()
+
+    # --- the erasure thread's ErasureObserver
+
+    def erasure_rows(self, db_id: str, table: str, rows: int) -> None:
+        self.child(self.erased_rows, db_id, table).inc(rows)
+
+    def erasure_ended(self, db_id: str, state: str) -> None:
+        self.child(self.erasures, db_id, state).inc()
 
     # --- requests
 

@@ -99,6 +99,9 @@ class Settings:
     retention_file: Path | None = None  # AGNO_RETENTION_FILE: the retention policies (`agno-session retention`)
     retention_policies: tuple[Policy, ...] = ()  # read from it, checked at start
     metrics_pushgateway: str | None = None  # where batch commands (retention) push their counts when they end
+    # Keys the erasure receipts' user_hash (HMAC-SHA256): kept by the operator, it proves which user a receipt is about
+    # by recomputing it; without it, erasures are refused (a receipt nobody could verify proves nothing).
+    erasure_key: bytes | None = None
 
     @property
     def authenticated(self) -> bool:
@@ -314,6 +317,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retention_file=Path(retention_file).expanduser() if retention_file else None,
         retention_policies=load_policies(Path(retention_file).expanduser()) if retention_file else (),
         metrics_pushgateway=_pushgateway(env),
+        erasure_key=_erasure_key(env),
     )
 
 
@@ -323,6 +327,21 @@ def _pushgateway(env: Mapping[str, str]) -> str | None:
     if url and not re.match(r"^https?://[^/\s]+", url):
         raise ConfigError(f"AGNO_METRICS_PUSHGATEWAY must be an http:// or https:// URL, got {url!r}")
     return url or None
+
+
+MIN_ERASURE_KEY = 16  # bytes: shorter keys make a user id guessable from its hash by trying candidate keys
+
+
+def _erasure_key(env: Mapping[str, str]) -> bytes | None:
+    """AGNO_ERASURE_KEY: the secret the erasure receipts' user hashes are keyed with (unset: erasure is refused)."""
+    raw = env.get("AGNO_ERASURE_KEY") or ""
+    if not raw:
+        return None
+    key = raw.encode("utf-8")
+    if len(key) < MIN_ERASURE_KEY:
+        raise ConfigError(f"AGNO_ERASURE_KEY must be at least {MIN_ERASURE_KEY} bytes (a random secret), got "
+                          f"{len(key)}")
+    return key
 
 
 def _search_config(env: Mapping[str, str]) -> str:

@@ -87,7 +87,8 @@ IDEMPOTENCY_KEYS = Extension(
     "idempotency-keys", 1, "An Idempotency-Key header (IETF draft) makes a create or bulk delete safe to retry: the "
     "first answer is kept with its write and answered again, marked Idempotent-Replayed.",
     routes=("POST /sessions", "DELETE /sessions", "POST /sessions/{session_id}/archive", "POST /sessions/-/archive",
-            "POST /sessions/{session_id}/restore"), headers=(IDEMPOTENCY_HEADER, REPLAYED_HEADER))
+            "POST /sessions/{session_id}/restore", "POST /sessions/-/erase"),
+    headers=(IDEMPOTENCY_HEADER, REPLAYED_HEADER))
 
 ARCHIVE = Extension(
     "archive", 1, "Archive sessions out of AgentOS's sight (one or many), list and purge the archived ones, and "
@@ -104,7 +105,15 @@ LEGAL_HOLDS = Extension(
             "DELETE /sessions"),
     headers=("If-Match",))
 
-EXTENSIONS: tuple[Extension, ...] = (ARCHIVE, CAPABILITIES, CREATE_IMPORT, HISTORY_WINDOW, IDEMPOTENCY_KEYS,
+ERASURE = Extension(
+    "erasure", 1, "Erasure of everything about one user (admin): counted by a dry run, or run as a job in small "
+    "batches that ends with a receipt keeping only a keyed hash of the user id; held sessions refuse it unless "
+    "overridden.",
+    parameters=("user_id", "dry_run", "override_holds"),
+    routes=("POST /sessions/-/erase", "GET /sessions/-/erasures/{receipt_id}"),
+    headers=("Location", IDEMPOTENCY_HEADER))
+
+EXTENSIONS: tuple[Extension, ...] = (ARCHIVE, CAPABILITIES, CREATE_IMPORT, ERASURE, HISTORY_WINDOW, IDEMPOTENCY_KEYS,
                                       STATE_JSON_PATCH, LEGAL_HOLDS, LIST_CURSORS, LIST_FILTERS, LIST_SHAPE,
                                       MESSAGE_SEARCH, PRECONDITIONS, RUN_CURSORS, SESSION_SEARCH, STATE_MERGE)
 

@@ -9,7 +9,7 @@ from gunicorn.app.base import BaseApplication
 from service.core.config import Settings
 from service.core.logs import LOGGER
 from service.server import metrics_dir
-from service.storage import search_drain
+from service.storage import erasure_worker, search_drain
 
 log = logging.getLogger(LOGGER)
 BUFFER_BUDGET = 64 * 1024 * 1024  # request bodies one worker holds in its event loop at once (at least one body)
@@ -51,9 +51,12 @@ def worker_limits(settings: Settings) -> dict[str, float]:
     }
 
 
-def _start_search_drain(worker: object) -> None:
-    """Each worker's drainer thread (after the fork: threads do not survive it), indexing the runs writers queued."""
-    search_drain.start(worker.wsgi.config["REGISTRY"])  # type: ignore[attr-defined]
+def _start_background(worker: object) -> None:
+    """Each worker's background threads (after the fork: threads do not survive it): the search drain, indexing the
+    runs writers queued, and the erasure thread, running the erasure jobs requests queued."""
+    config = worker.wsgi.config  # type: ignore[attr-defined]
+    search_drain.start(config["REGISTRY"])
+    erasure_worker.start(config["REGISTRY"], config["METRICS"])
 
 
 def run(settings: Settings, bind: str, on_exit: list | None = None, ready_message: str | None = None) -> None:
@@ -72,7 +75,7 @@ def run(settings: Settings, bind: str, on_exit: list | None = None, ready_messag
                 self.cfg.set(key, value)
             self.cfg.set("when_ready", lambda _server: log.info(ready))
             self.cfg.set("child_exit", metrics_dir.worker_exited)
-            self.cfg.set("post_worker_init", _start_search_drain)
+            self.cfg.set("post_worker_init", _start_background)
             self.cfg.set("on_exit", lambda _server: [stop() for stop in exits])
 
         agno_limits = worker_limits(settings)

@@ -9,6 +9,8 @@ Reads one JSON command per line on stdin and answers one JSON line per command o
     {"op": "upsert_session", "session_id": "s", "user_id": "u", "created_at": 1767225600, "name": "optional"}
     {"op": "upsert_run", "session_id": "s", "user_id": "u", "run_id": "r", "index": 0, "created_at": 1767225610}
     {"op": "delete_session", "session_id": "s"}
+    {"op": "upsert_memory", "memory_id": "m", "user_id": "u", "memory": "likes tea"}
+    {"op": "side_rows", "session_id": "s", "user_id": "u"}   (a tool result with payload, transcripts, a compaction)
     {"op": "upsert_runs", "session_id": "s", "user_id": "u", "start": 0, "count": 2000, "created_at": 1767225610}
 Whatever agno itself prints goes to stderr: stdout carries only the answers.
 """
@@ -23,7 +25,8 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from agno.db.postgres import PostgresDb
-from seed import agent_run, agent_sess  # the seed's builders: the same stored shapes as the rest of the dataset
+from agno.db.schemas.memory import UserMemory
+from seed import agent_run, agent_sess, side_rows_of  # the seed's builders: the same stored shapes as the dataset
 
 
 def upsert_session(db: PostgresDb, cmd: dict) -> dict:
@@ -57,9 +60,24 @@ def delete_session(db: PostgresDb, cmd: dict) -> dict:
     return {"deleted": db.delete_session(cmd["session_id"])}
 
 
+def upsert_memory(db: PostgresDb, cmd: dict) -> dict:
+    """A user memory as agno's memory manager stores it (agno_memories, created on first use)."""
+    stored = db.upsert_user_memory(UserMemory(memory=cmd["memory"], memory_id=cmd["memory_id"],
+                                              user_id=cmd.get("user_id"), topics=cmd.get("topics")))
+    if stored is None:
+        raise RuntimeError(f"upsert_user_memory stored nothing for {cmd['memory_id']}")
+    return {}
+
+
+def side_rows(db: PostgresDb, cmd: dict) -> dict:
+    """What agno keeps beside a session: an offloaded tool result with its payload, transcripts, a compaction."""
+    side_rows_of(db, cmd["session_id"], cmd.get("user_id"), ("tool_results", "transcripts", "compactions"))
+    return {}
+
+
 OPS: dict[str, Callable[[PostgresDb, dict], dict]] = {
     "upsert_session": upsert_session, "upsert_run": upsert_run, "upsert_runs": upsert_runs,
-    "delete_session": delete_session}
+    "delete_session": delete_session, "upsert_memory": upsert_memory, "side_rows": side_rows}
 
 
 def serve(db: PostgresDb, commands: TextIO, answers: TextIO) -> None:

@@ -29,6 +29,7 @@ from tests.support.servers import Server, free_port, launch
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "tests" / "contract" / "seed.py"
 SECURITY_KEY = "contract-secret"
+ERASURE_KEY = "contract-erasure-key-0123456789"  # agno-session's AGNO_ERASURE_KEY (AgentOS has no erasure)
 
 
 @dataclass
@@ -98,7 +99,7 @@ class Cluster:
         other = Database(f"postgresql+psycopg://postgres@/contract_multi?host={socket_dir}",
                          Tables(schema="ai2", sessions="custom_sessions", runs="custom_sessions_runs"))
         setups = {
-            "single": ([main], {}),
+            "single": ([main], {"AGNO_ERASURE_KEY": ERASURE_KEY}),
             "multi": ([main, other], {}),
             "auth": ([main], {"OS_SECURITY_KEY": SECURITY_KEY}),
         }
@@ -172,12 +173,7 @@ class Cluster:
     def _migrate_indexes(self, dbs: list[Database]) -> None:
         """This service's indexes and session counts, as an operator adds them: AgentOS's own writes (the seed, the
         write corpus) then go through the counts' triggers, and the list totals compared come from the counts."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AGNO_", "OS_SECURITY", "REF_"))}
-        env["AGNO_SESSION_DSN_MAP"] = json.dumps({db.db_id: db.service_entry() for db in dbs})
-        done = subprocess.run([sys.executable, "-m", "service.cli", "migrate", "--indexes"], cwd=REPO, env=env,
-                              capture_output=True, text=True)
-        if done.returncode:
-            raise RuntimeError(f"agno-session migrate --indexes failed:\n{done.stdout}\n{done.stderr}")
+        migrate(dbs, "--indexes")
 
     def _seed(self, db: Database) -> None:
         """The dataset, written only through agno's own PostgresDb API (plus its documented raw-SQL rows)."""
@@ -201,6 +197,16 @@ class Cluster:
         if self._pg is not None:
             self._pg.cleanup()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def migrate(dbs: list[Database], *options: str) -> None:
+    """`agno-session migrate <options>` on the databases, as an operator runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGNO_", "OS_SECURITY", "REF_"))}
+    env["AGNO_SESSION_DSN_MAP"] = json.dumps({db.db_id: db.service_entry() for db in dbs})
+    done = subprocess.run([sys.executable, "-m", "service.cli", "migrate", *options], cwd=REPO, env=env,
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"agno-session migrate {' '.join(options)} failed:\n{done.stdout}\n{done.stderr}")
 
 
 def corpus(name: str, variables: dict[str, str] | None = None) -> list[replay.Request]:

@@ -286,25 +286,30 @@ SIDE_ROWS = {
 
 def side_rows(db: PostgresDb) -> None:
     """Offloaded tool results (index row + AgentFS payload), transcripts and compaction records, via agno's API."""
-    store = ResultStore(db=db)
     for sid, (user, kinds) in SIDE_ROWS.items():
-        if "tool_results" in kinds:
-            for n in (1, 2):
-                store.offload(session_id=sid, run_id=f"run-side-{n}", tool_call_id=f"call-{n}", tool_name="search",
-                              tool_args={"q": sid, "n": n}, output=f"result {n} for {sid}\n" * 400, user_id=user)
-        if "transcripts" in kinds:
-            for subpath in (None, "subagents/agent-1"):
-                db.append_transcript_entries("claude-agent-sdk", "contract", f"ext-{sid}",
-                                             [{"uuid": f"{sid}-{subpath}-1", "type": "user", "text": "hi"},
-                                              {"type": "assistant", "text": "hello"}],
-                                             agno_session_id=sid, subpath=subpath)
-        if "compactions" in kinds:
-            record = CompactionRecord(messages_compacted=2, summary=f"fold of {sid}", id=f"cmp-{sid}",
-                                      run_id="run-side-1", first_kept_message_id="m-3", tokens_before=900,
-                                      tokens_after=120, created_at=T0)
-            archived = [Message(role="user", content="first"), Message(role="assistant", content="second")]
-            if not CompactionArchive(db, sid, user).write(record, archived):
-                raise SystemExit(f"compaction record for {sid} was not stored")
+        side_rows_of(db, sid, user, kinds)
+
+
+def side_rows_of(db: PostgresDb, sid: str, user: str | None, kinds: tuple[str, ...]) -> None:
+    """The side rows of one session id (also what agno_writer.py's `side_rows` writes)."""
+    store = ResultStore(db=db)
+    if "tool_results" in kinds:
+        for n in (1, 2):
+            store.offload(session_id=sid, run_id=f"run-side-{n}", tool_call_id=f"call-{n}", tool_name="search",
+                          tool_args={"q": sid, "n": n}, output=f"result {n} for {sid}\n" * 400, user_id=user)
+    if "transcripts" in kinds:
+        for subpath in (None, "subagents/agent-1"):
+            db.append_transcript_entries("claude-agent-sdk", "contract", f"ext-{sid}",
+                                         [{"uuid": f"{sid}-{subpath}-1", "type": "user", "text": "hi"},
+                                          {"type": "assistant", "text": "hello"}],
+                                         agno_session_id=sid, subpath=subpath)
+    if "compactions" in kinds:
+        record = CompactionRecord(messages_compacted=2, summary=f"fold of {sid}", id=f"cmp-{sid}",
+                                  run_id="run-side-1", first_kept_message_id="m-3", tokens_before=900,
+                                  tokens_after=120, created_at=T0)
+        archived = [Message(role="user", content="first"), Message(role="assistant", content="second")]
+        if not CompactionArchive(db, sid, user).write(record, archived):
+            raise SystemExit(f"compaction record for {sid} was not stored")
 
 
 RAW_IDS = ["raw-sqlnull-agent", "raw-jsonnull-wf", "raw-epoch-zero-team", "raw-legacy-type"]

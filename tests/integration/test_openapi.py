@@ -188,6 +188,9 @@ REQUESTS: list[tuple[str, str, dict, int]] = [
     ("GET", "/sessions/agent-sess-1?history_limit=10001", {}, 422),
     ("GET", "/sessions/agent-sess-1?history_limit=1&history_before=x.y", {}, 400),
     ("GET", "/sessions/-/capabilities", {}, 200),
+    ("POST", "/sessions/-/erase", {"json": {"user_id": "user-1", "dry_run": True}}, 503),  # no --lifecycle here
+    ("POST", "/sessions/-/erase", {"json": {"user_id": "", "dry_run": True}}, 422),
+    ("GET", "/sessions/-/erasures/00000000-0000-4000-8000-000000000000", {}, 503),
     ("GET", "/sessions/-/search?q=tokyo", {}, 200),
     ("GET", "/sessions/-/search?q=llm&mode=prefix&type=team&role=user&limit=1", {}, 200),
     ("GET", "/sessions/-/search?q=history&mode=phrase&created_after=0&created_before=9999999999", {}, 200),

@@ -163,6 +163,8 @@ SHARED_NAMES = {
     "history.py": "the history-window extension: its route (api), its window over run messages (rules/render), its "
                   "paged run reads (storage)",
     "search.py": "the message-search extension: its route (api) and its hits as answered (rules/render)",
+    "erasure.py": "the erasure extension: its routes (api), its receipt and keyed user hash (rules), its steps and "
+                  "batches (storage), its command (commands)",
     "idempotency.py": "the idempotency-keys extension: its route decorator (api), its header rules (rules), its key "
                       "table (storage)",
 }

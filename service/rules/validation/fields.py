@@ -45,6 +45,15 @@ class Text(_Field):
         return value
 
 
+class Flag(_Field):
+    """A JSON boolean in a body (an extension's: strict, no "yes" or 1)."""
+
+    def check(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            self.fail("bool_type", "Input should be a valid boolean", value)
+        return value
+
+
 class Object(_Field):
     def check(self, value: Any) -> dict:
         if not isinstance(value, dict):

@@ -7,6 +7,7 @@ from service.rules.agno import SESSION_TYPES
 from service.rules.validation.fields import (
     Choice,
     CommaChoices,
+    Flag,
     JsonInt,
     ListOf,
     Model,
@@ -189,6 +190,20 @@ class PatchBody(Model):
 class BulkDeleteBody(Model):
     session_ids = ListOf(Text(), required=True, nullable=False, min_length=1)
     session_types = ListOf(Choice(SESSION_TYPES), required=True, nullable=False, min_length=1)
+
+
+class EraseBody(Model):
+    """POST /sessions/-/erase (extension `erasure`)."""
+
+    user_id = Text(required=True, nullable=False)
+    dry_run = Flag(default=False, nullable=False)
+    override_holds = Flag(default=False, nullable=False)
+
+
+class DbQuery(Model):
+    """Routes beyond AgentOS that only name their database."""
+
+    db_id = Text()
 
 
 class StateQuery(Model):

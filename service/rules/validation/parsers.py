@@ -23,8 +23,10 @@ from service.rules.validation.models import (
     CreateBody,
     CreateExtension,
     CreateQuery,
+    DbQuery,
     DeleteQuery,
     DetailQuery,
+    EraseBody,
     HistoryQuery,
     HoldBody,
     ListFilterQuery,
@@ -231,6 +233,23 @@ def bulk_delete_request(args: MultiDict, raw: bytes | None, content_type: str | 
     """DELETE /sessions: session_ids (≥1 str) and session_types (≥1 of agent|team|workflow)."""
     body = _bulk_delete_body(decode(raw, content_type))
     return finish(validate_query(_shared(DeleteQuery), args), body)
+
+
+def erase_request(args: MultiDict, raw: bytes | None, content_type: str | None) -> Parsed:
+    """POST /sessions/-/erase (extension `erasure`): user_id (a non-empty string), dry_run, override_holds."""
+    body = model_body(_shared(EraseBody), decode(raw, content_type), required=True)
+    if not body.errors:
+        user_id = body.value["user_id"]
+        if not user_id:
+            body.errors.append(error("string_too_short", ("body", "user_id"),
+                                     "String should have at least 1 character", user_id, {"min_length": 1}))
+        body.deferred = storable_errors(user_id, ("body", "user_id"), varchar=True)
+    return finish(validate_query(_shared(DbQuery), args), body)
+
+
+def db_query(args: MultiDict) -> Parsed:
+    """A route beyond AgentOS whose only parameter is db_id."""
+    return finish(validate_query(_shared(DbQuery), args))
 
 
 def state_merge_request(args: MultiDict, raw: bytes | None, content_type: str | None) -> Parsed:

@@ -1,0 +1,1 @@
+t.user_id = %(user_id)s

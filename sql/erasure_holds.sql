@@ -1,0 +1,1 @@
+t.session_id IN ({subject})

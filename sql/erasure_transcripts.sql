@@ -1,0 +1,1 @@
+t.agno_session_id IN ({subject})
