@@ -1,4 +1,5 @@
-"""`agno-session serve | migrate | check`: run the service, create its tables, or verify a deployment."""
+"""`agno-session serve | migrate | check | export | import | copy`: run the service, create its tables, verify a
+deployment, or carry sessions between databases."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TextIO
 
 from service.core.config import ConfigError, Settings, load_settings
 from service.core.logs import LOGGER, configure_logging
+from service.portability import commands as portability
 from service.preflight.command import run_preflight
 from service.storage import counts, idempotency, search_index
 from service.storage.errors import StorageError
@@ -249,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     p_check.add_argument("--agentos-token", help="a JWT AgentOS accepts (default $AGENTOS_TOKEN)")
     p_check.add_argument("--sessions-url", help="compare with this running agno-session instead of the settings here "
                          "(what `make shadow` does)")
+    portability.add_commands(sub)
     args = parser.parse_args(argv)
     if getattr(args, "drop_search", False) and (args.search or args.rebuild):
         parser.error("--drop-search removes the search index: give it without --search and --rebuild")
@@ -282,6 +285,8 @@ def _run(command: str, settings: Settings, args: argparse.Namespace) -> int:
     settings = with_embedded_dsn(settings)
     if command == "migrate":
         return _migrate_command(settings, args)
+    if command in ("export", "import", "copy"):
+        return portability.run(command, settings, args)
     found = check(settings)
     if args.agentos_url:
         return run_preflight(settings, args.agentos_url, args.agentos_key, args.agentos_token, None) or found
