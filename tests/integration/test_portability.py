@@ -17,8 +17,8 @@ from service.portability import transfer
 from service.rules.bundle import BundleError
 from service.storage import portable
 from service.storage.registry import open_database
-from tests.integration.test_delete_cascade import SIDE_TABLES
 from tests.support.rows import Rows, execute
+from tests.support.side_tables import SIDE_TABLES
 
 TARGET_DB = "agno_portable_target"
 LAYOUT_B = {"schema": "other", "session_table": "my_sessions", "runs_table": "my_runs"}
