@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         health,
         metrics,
         middleware,
+        portability,
         search,
         sessions,
         spec,
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         METRICS=observed,
         INSTANTIATED_AT=datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
     )
-    for module in (health, capabilities, search, sessions, state_merge, spec, metrics):
+    for module in (health, capabilities, search, portability, sessions, state_merge, spec, metrics):
         app.register_blueprint(module.bp)
     middleware.install(app, settings)
     error_handlers.install(app, settings.max_body_bytes)

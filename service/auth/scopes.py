@@ -11,6 +11,7 @@ ROUTE_SCOPES = (
     ("GET", "/sessions/*", "sessions:read"),
     ("POST", "/sessions", "sessions:write"),
     ("POST", "/sessions/*/rename", "sessions:write"),
+    ("POST", "/sessions/-/import", "sessions:write"),  # extension `portability`: an import writes sessions
     ("PATCH", "/sessions/*", "sessions:write"),
     ("DELETE", "/sessions", "sessions:delete"),
     ("DELETE", "/sessions/*", "sessions:delete"),

@@ -88,9 +88,16 @@ IDEMPOTENCY_KEYS = Extension(
     "first answer is kept with its write and answered again, marked Idempotent-Replayed.",
     routes=("POST /sessions", "DELETE /sessions"), headers=(IDEMPOTENCY_HEADER, REPLAYED_HEADER))
 
+PORTABILITY = Extension(
+    "portability", 1, "One session's bundle (versioned NDJSON: the session, its runs and every row agno keeps beside "
+    "it, verbatim), and a bundle imported session by session, each all or nothing (created, replaced, skipped or "
+    "failed).",
+    parameters=("on_conflict", "dry_run"),
+    routes=("GET /sessions/{session_id}/export", "POST /sessions/-/import"), headers=(IDEMPOTENCY_HEADER,))
+
 EXTENSIONS: tuple[Extension, ...] = (CAPABILITIES, CREATE_IMPORT, HISTORY_WINDOW, IDEMPOTENCY_KEYS, STATE_JSON_PATCH,
-                                      LIST_CURSORS, LIST_FILTERS, LIST_SHAPE, MESSAGE_SEARCH, PRECONDITIONS,
-                                      RUN_CURSORS, SESSION_SEARCH, STATE_MERGE)
+                                      LIST_CURSORS, LIST_FILTERS, LIST_SHAPE, MESSAGE_SEARCH, PORTABILITY,
+                                      PRECONDITIONS, RUN_CURSORS, SESSION_SEARCH, STATE_MERGE)
 
 
 def capabilities() -> dict:

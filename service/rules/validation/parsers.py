@@ -23,6 +23,7 @@ from service.rules.validation.models import (
     DeleteQuery,
     DetailQuery,
     HistoryQuery,
+    ImportQuery,
     ListFilterQuery,
     ListPageQuery,
     ListQuery,
@@ -197,6 +198,11 @@ def run_previews_query(args: MultiDict) -> Parsed:
 def run_query(args: MultiDict) -> Parsed:
     """GET /sessions/{id}/runs/{run_id}: the detail query plus exclude."""
     return finish(_with_extensions(validate_query(_shared(DetailQuery), args), args, RunExcludeQuery))
+
+
+def import_query(args: MultiDict) -> Parsed:
+    """POST /sessions/-/import (extension `portability`): db_id, on_conflict, dry_run."""
+    return finish(validate_query(_shared(ImportQuery), args))
 
 
 def delete_query(args: MultiDict) -> Parsed:
