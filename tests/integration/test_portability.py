@@ -225,3 +225,18 @@ def test_a_move_never_deletes_a_session_the_target_holds_differently(dbs, pg_dsn
     summary = transfer.copy_sessions(a, b, {}, True, io.StringIO())
     assert summary.removed == 0 and "different session" in summary.failures[0]
     assert _has(a, "s1")
+
+
+def test_every_line_of_a_bundle_is_valid_against_the_documented_schema(dbs, pg_dsn) -> None:
+    import jsonschema  # locked in the test environment (schemathesis's validator)
+
+    schema = json.loads((Path(__file__).parents[2] / "docs" / "bundle.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    fill(pg_dsn, "s1")
+    fill(pg_dsn, "s2", None)
+    lines = [json.loads(x) for x in export(dbs["a"], user_id=None).splitlines()]
+    assert [line["kind"] for line in lines] == ["header", "session", "session", "trailer"]
+    for line in lines:
+        validator.validate(line)
+    broken = {**lines[1], "rows": {**lines[1]["rows"], "runs": [{"run_id": 5}]}}  # a cell that is not text
+    assert not validator.is_valid(broken)
