@@ -16,7 +16,6 @@ from service.api.responses import json_response
 from service.rules import bundle
 from service.rules.errors import ApiError
 from service.rules.validation import parsers
-from service.rules.validation.errors import RequestInvalid, error
 from service.storage import portable
 
 bp = Blueprint("portability", __name__)
@@ -52,8 +51,8 @@ def import_sessions() -> Response:
     try:
         entries = [item for item in bundle.read(raw.splitlines(keepends=True))
                    if isinstance(item, bundle.SessionEntry)]
-    except bundle.BundleError as exc:
-        raise RequestInvalid([error("bundle_invalid", ("body", exc.line), exc.message, None)]) from None
+    except bundle.BundleError as exc:  # a rule no schema states (checksums): 400, as AgentOS's cross-field rules
+        raise ApiError(400, f"Bundle refused, nothing written: {exc}") from None
     caller = current_caller()
     if caller.isolated:
         if caller.user_id is None:

@@ -197,7 +197,7 @@ REQUESTS: list[tuple[str, str, dict, int]] = [
     ("GET", "/sessions/agent-sess-1/export", {}, 200),
     ("GET", "/sessions/missing/export", {}, 404),
     ("POST", "/sessions/-/import?on_conflict=skip", {"data": b"not a bundle\n",
-                                                     "content_type": "application/x-ndjson"}, 422),
+                                                     "content_type": "application/x-ndjson"}, 400),
     ("POST", "/sessions/-/import?on_conflict=sometimes", {"data": b""}, 422),
     ("GET", "/sessions?q=tokyo", {}, 200),
     ("GET", "/sessions?q=tokyo&cursor=&limit=1", {}, 200),
