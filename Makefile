@@ -28,7 +28,7 @@ SHADOW_RULES ?=
 SHADOW_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run lock clean test lint unit-test integration-test system-test contract-test fuzz system-packages proxy-test shadow demo proxy-bench bench bench-check bench-extensions bench-search bench-soak bench-scale bench-retention wrk deploy-test image compose-up compose-secrets compose-down chart smoke deploy-tools
+.PHONY: help install run lock clean test lint unit-test integration-test system-test contract-test fuzz system-packages proxy-test shadow demo proxy-bench bench bench-check bench-extensions bench-search bench-soak bench-scale bench-retention bench-export wrk deploy-test image compose-up compose-secrets compose-down chart smoke deploy-tools
 
 DEPLOY_VENV ?= .venv-deploy
 DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
@@ -215,6 +215,11 @@ bench-extensions: $(STAMP) $(REF_STAMP) wrk ## the read extensions beside AgentO
 # 20 minutes at 1M), then times each query class. Report in reports/bench/search-<sessions>.md.
 bench-search: $(STAMP) $(REF_STAMP) ## message search by query class beside AgentOS's name filter (SEARCH_BENCH_ARGS)
 	$(BIN)/python -m bench.search --ref-python $(REF_VENV)/bin/python $(SEARCH_BENCH_ARGS)
+
+# The export's memory by dataset size (bench/export_rss.py; EXPORT_BENCH_ARGS e.g. "--sessions 20000 1000000"):
+# `agno-session export` to /dev/null with its RSS sampled; flat means the same peak at every size.
+bench-export: $(STAMP) ## the export's RSS at several dataset sizes (EXPORT_BENCH_ARGS)
+	$(BIN)/python -m bench.export_rss $(EXPORT_BENCH_ARGS)
 
 # Both servers' workers' RSS under a steady mixed load for 10 minutes (SOAK_ARGS e.g. "--seconds 60
 # --servers agno-session"); fails when agno-session's memory is not bounded. Report in reports/bench/soak-*.

@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
                    "--workers", "1", "--report", "junit,ndjson,html", "--report-dir", str(report_dir),
                    "--no-color", *PROFILES[args.profile]]
         print("running:", " ".join(command), flush=True)
-        return subprocess.run(command, cwd=ROOT).returncode
+        hooks = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.support.schemathesis_hooks", "PYTHONPATH": str(ROOT)}
+        return subprocess.run(command, cwd=ROOT, env=hooks).returncode
     finally:
         server.stop(30)
         pg.cleanup()

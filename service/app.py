@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         lifecycle,
         metrics,
         middleware,
+        portability,
         search,
         sessions,
         spec,
@@ -45,7 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         METRICS=observed,
         INSTANTIATED_AT=datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
     )
-    for module in (health, capabilities, erasure, search, lifecycle, sessions, state_merge, spec, metrics):
+    for module in (health, capabilities, erasure, search, lifecycle, portability, sessions, state_merge, spec, metrics):
         app.register_blueprint(module.bp)
     middleware.install(app, settings)
     error_handlers.install(app, settings.max_body_bytes)

@@ -1,5 +1,5 @@
-"""`agno-session serve | migrate | check | retention | erase`: run the service, create its tables, verify a
-deployment, apply the retention policies, or erase a user."""
+"""`agno-session serve | migrate | check | retention | erase | export | import | copy`: run the service, create its
+tables, verify a deployment, apply the retention policies, erase a user, or carry sessions between databases."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import TextIO
 
 from service.core.config import ConfigError, Settings, load_settings
 from service.core.logs import LOGGER, configure_logging
+from service.portability import commands as portability
 from service.preflight.command import run_preflight
 from service.retention import plan_apply as retention_command
 from service.storage import counts, idempotency, lifecycle, search_index
@@ -315,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     p_erase.add_argument("--override-holds", action="store_true",
                          help="erase sessions under a legal hold too (otherwise a hold refuses the erasure)")
     p_erase.add_argument("--db-id", help="the database (default AGNO_DEFAULT_DB_ID)")
+    portability.add_commands(sub)
     args = parser.parse_args(argv)
     if getattr(args, "drop_search", False) and (args.search or args.rebuild):
         parser.error("--drop-search removes the search index: give it without --search and --rebuild")
@@ -358,6 +360,8 @@ def _run(command: str, settings: Settings, args: argparse.Namespace) -> int:
         from service.commands.erase import erase_command
 
         return erase_command(settings, args.user_id, args.dry_run, args.override_holds, args.db_id)
+    if command in ("export", "import", "copy"):
+        return portability.run(command, settings, args)
     found = check(settings)
     if args.agentos_url:
         return run_preflight(settings, args.agentos_url, args.agentos_key, args.agentos_token, None) or found

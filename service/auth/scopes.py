@@ -15,6 +15,7 @@ ROUTE_SCOPES = (
     ("POST", "/sessions/*/archive", "sessions:write"),
     ("POST", "/sessions/*/restore", "sessions:write"),
     ("PUT", "/sessions/*/hold", "sessions:write"),
+    ("POST", "/sessions/-/import", "sessions:write"),  # extension `portability`: an import writes sessions
     ("PATCH", "/sessions/*", "sessions:write"),
     ("DELETE", "/sessions", "sessions:delete"),
     ("DELETE", "/sessions/*", "sessions:delete"),

@@ -87,7 +87,7 @@ IDEMPOTENCY_KEYS = Extension(
     "idempotency-keys", 1, "An Idempotency-Key header (IETF draft) makes a create or bulk delete safe to retry: the "
     "first answer is kept with its write and answered again, marked Idempotent-Replayed.",
     routes=("POST /sessions", "DELETE /sessions", "POST /sessions/{session_id}/archive", "POST /sessions/-/archive",
-            "POST /sessions/{session_id}/restore", "POST /sessions/-/erase"),
+            "POST /sessions/{session_id}/restore", "POST /sessions/-/erase", "POST /sessions/-/import"),
     headers=(IDEMPOTENCY_HEADER, REPLAYED_HEADER))
 
 ARCHIVE = Extension(
@@ -113,9 +113,17 @@ ERASURE = Extension(
     routes=("POST /sessions/-/erase", "GET /sessions/-/erasures/{receipt_id}"),
     headers=("Location", IDEMPOTENCY_HEADER))
 
+PORTABILITY = Extension(
+    "portability", 1, "One session's bundle (versioned NDJSON: the session, its runs and every row agno keeps beside "
+    "it, verbatim), and a bundle imported session by session, each all or nothing (created, replaced, skipped or "
+    "failed).",
+    parameters=("on_conflict", "dry_run"),
+    routes=("GET /sessions/{session_id}/export", "POST /sessions/-/import"), headers=(IDEMPOTENCY_HEADER,))
+
 EXTENSIONS: tuple[Extension, ...] = (ARCHIVE, CAPABILITIES, CREATE_IMPORT, ERASURE, HISTORY_WINDOW, IDEMPOTENCY_KEYS,
                                       STATE_JSON_PATCH, LEGAL_HOLDS, LIST_CURSORS, LIST_FILTERS, LIST_SHAPE,
-                                      MESSAGE_SEARCH, PRECONDITIONS, RUN_CURSORS, SESSION_SEARCH, STATE_MERGE)
+                                      MESSAGE_SEARCH, PORTABILITY, PRECONDITIONS, RUN_CURSORS, SESSION_SEARCH,
+                                      STATE_MERGE)
 
 
 def capabilities() -> dict:

@@ -12,6 +12,8 @@ import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
+import tests.support.schemathesis_hooks  # noqa: F401  (bundles are sent as text)
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = SchemathesisConfig.from_path(str(ROOT / "schemathesis.toml"))
 

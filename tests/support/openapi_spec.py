@@ -123,8 +123,9 @@ def conformance_problems(method: str, path: str, response: Any) -> list[str]:
         return problems + ([] if response.data == b"" else [f"undocumented body {response.data[:200]!r}"])
     if response.mimetype not in content:
         return problems + [f"content type {response.mimetype} not in {sorted(content)}"]
-    if response.mimetype == "text/plain":  # /metrics: Prometheus's text format, checked in test_metrics
-        return problems + schema_errors(f"{ptr}/content/text~1plain/schema", response.get_data(as_text=True))
+    if response.mimetype in ("text/plain", "application/x-ndjson"):  # /metrics, checked in test_metrics; bundles
+        return problems + schema_errors(f"{ptr}/content/{_escape(response.mimetype)}/schema",
+                                        response.get_data(as_text=True))
     try:
         body = json.loads(response.data)
     except ValueError:

@@ -159,6 +159,14 @@ class DeleteQuery(Model):
     delete_media = QueryBool(default=False)
 
 
+class ImportQuery(Model):
+    """Extension `portability`: POST /sessions/-/import's options."""
+
+    db_id = Text()
+    on_conflict = Choice(("skip", "fail", "replace"), default="skip")
+    dry_run = QueryBool(default=False)
+
+
 # body models
 
 

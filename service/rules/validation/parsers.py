@@ -29,6 +29,7 @@ from service.rules.validation.models import (
     EraseBody,
     HistoryQuery,
     HoldBody,
+    ImportQuery,
     ListFilterQuery,
     ListPageQuery,
     ListQuery,
@@ -203,6 +204,11 @@ def run_previews_query(args: MultiDict) -> Parsed:
 def run_query(args: MultiDict) -> Parsed:
     """GET /sessions/{id}/runs/{run_id}: the detail query plus exclude."""
     return finish(_with_extensions(validate_query(_shared(DetailQuery), args), args, RunExcludeQuery))
+
+
+def import_query(args: MultiDict) -> Parsed:
+    """POST /sessions/-/import (extension `portability`): db_id, on_conflict, dry_run."""
+    return finish(validate_query(_shared(ImportQuery), args))
 
 
 def delete_query(args: MultiDict) -> Parsed:
