@@ -11,11 +11,11 @@ import time
 from dataclasses import replace
 from typing import TextIO
 
+from service.commands import portability
+from service.commands import retention as retention_command
 from service.core.config import ConfigError, Settings, load_settings
 from service.core.logs import LOGGER, configure_logging
-from service.portability import commands as portability
 from service.preflight.command import run_preflight
-from service.retention import plan_apply as retention_command
 from service.storage import counts, idempotency, lifecycle, search_index
 from service.storage.errors import StorageError
 from service.storage.migration import (

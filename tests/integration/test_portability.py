@@ -12,8 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from service.cli import migrate
+from service.commands import transfer
 from service.core.config import load_settings
-from service.portability import transfer
 from service.rules.bundle import BundleError
 from service.storage import portable
 from service.storage.registry import open_database

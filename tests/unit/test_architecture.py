@@ -15,7 +15,7 @@ FOUNDATION = "service.core"  # every layer may use it; it imports nothing above 
 LAYER_SETTINGS = {"service.auth.settings"}
 # What each layer may import from the project, besides itself and the foundation. Bottom up: rules and storage know
 # nothing of each other or of auth; auth applies a rule (a token subject must be storable); lib and api use both.
-# Anything else (app, cli, embedded, server/, preflight/) is wiring: it may import every layer, none imports it.
+# Anything else (app, cli, embedded, server/, preflight/, commands/) is wiring: it may import every layer, none imports it.
 ALLOWED = {
     "rules": set(),
     "storage": set(),
@@ -165,6 +165,8 @@ SHARED_NAMES = {
     "search.py": "the message-search extension: its route (api) and its hits as answered (rules/render)",
     "erasure.py": "the erasure extension: its routes (api), its receipt and keyed user hash (rules), its steps and "
                   "batches (storage), its command (commands)",
+    "retention.py": "the retention policies: their command (commands) over their matching and batches (storage)",
+    "portability.py": "the portability extension: its routes (api) and its export, import and copy commands (commands)",
     "idempotency.py": "the idempotency-keys extension: its route decorator (api), its header rules (rules), its key "
                       "table (storage)",
 }

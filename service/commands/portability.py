@@ -6,9 +6,9 @@ import argparse
 import sys
 from typing import Any
 
+from service.commands import transfer
+from service.commands.bundle_io import output, readable
 from service.core.config import ConfigError, Settings
-from service.portability import transfer
-from service.portability.bundle_io import output, readable
 from service.rules.bundle import BundleError
 from service.storage.errors import StorageError
 from service.storage.pool import Database

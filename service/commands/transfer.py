@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
-from service.portability.bundle_io import lines
-from service.portability.progress import Progress
+from service.commands.bundle_io import lines
+from service.commands.progress import Progress
 from service.rules import bundle
 from service.storage import portable
 from service.storage.errors import StorageError

@@ -8,11 +8,11 @@ import logging
 import time
 from typing import TextIO
 
+from service.commands.progress import Progress
+from service.commands.retention_metrics import RetentionMetrics
 from service.core.config import Settings
 from service.core.logs import LOGGER
 from service.core.retention_policies import Policy
-from service.retention.progress import Progress
-from service.retention.pushed_metrics import RetentionMetrics
 from service.storage import retention
 from service.storage.pool import Database
 from service.storage.registry import open_database

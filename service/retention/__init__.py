@@ -1,1 +1,0 @@
-"""`agno-session retention`: the policy file's plan, and its sweep with progress, summary and metrics."""
