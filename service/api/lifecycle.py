@@ -10,12 +10,11 @@ from flask import Blueprint, current_app, request
 from werkzeug.wrappers import Response
 
 from service.api import list_pages
-from service.api.auth import current_caller
+from service.api.auth import current_caller, require_admin
 from service.api.idempotency import idempotent
 from service.api.inputs import parsed_query, parsed_request, request_database
 from service.api.preconditions import refuse_missing, write_precondition
 from service.api.responses import json_response, no_content, with_etag
-from service.auth.scopes import insufficient
 from service.rules import agno, render
 from service.rules.errors import ApiError
 from service.rules.lifecycle import no_hold, not_archived
@@ -101,13 +100,6 @@ def purge_archived(session_id: str) -> Response:
     return no_content()
 
 
-def _admin_only() -> None:
-    """Legal holds are the admin scope's under JWT (anyone with the key otherwise, like every route)."""
-    caller, settings = current_caller(), current_app.config["SETTINGS"]
-    if not caller.admin and settings.jwt is not None:
-        raise ApiError(403, insufficient(settings.jwt.admin_scope))
-
-
 def _optional_precondition() -> Precondition | None:
     """If-Match compared when given, never required: a hold changes no representation of the session."""
     return write_precondition() if request.headers.get("If-Match") is not None else None
@@ -115,7 +107,7 @@ def _optional_precondition() -> Precondition | None:
 
 @bp.put("/sessions/<session_id>/hold")
 def place_hold(session_id: str) -> Response:
-    _admin_only()
+    require_admin(current_app.config["SETTINGS"].jwt)  # legal holds are the admin scope's under JWT
     parsed = parsed_request(parsers.hold_request)
     db = request_database(parsed, session_id)
     caller, body = current_caller(), parsed.body
@@ -130,7 +122,7 @@ def place_hold(session_id: str) -> Response:
 
 @bp.delete("/sessions/<session_id>/hold")
 def release_hold(session_id: str) -> Response:
-    _admin_only()
+    require_admin(current_app.config["SETTINGS"].jwt)  # legal holds are the admin scope's under JWT
     parsed = parsed_query(parsers.state_query)
     db = request_database(parsed, session_id)
     precondition = _optional_precondition()

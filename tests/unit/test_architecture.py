@@ -15,7 +15,8 @@ FOUNDATION = "service.core"  # every layer may use it; it imports nothing above 
 LAYER_SETTINGS = {"service.auth.settings"}
 # What each layer may import from the project, besides itself and the foundation. Bottom up: rules and storage know
 # nothing of each other or of auth; auth applies a rule (a token subject must be storable); lib and api use both.
-# Anything else (app, cli, embedded, server/, preflight/, commands/) is wiring: it may import every layer, none imports it.
+# Anything else (app, cli, embedded, server/, preflight/, commands/) is wiring: it may import every layer, none
+# imports it.
 ALLOWED = {
     "rules": set(),
     "storage": set(),
