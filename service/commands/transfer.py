@@ -103,7 +103,7 @@ def copy_sessions(source: Database, target: Database, filters: dict[str, Any], m
     summary = CopySummary()
     progress = Progress("move" if move else "copy", portable.export_count(source, filters), err)
     stage = checkpoint or (lambda _stage, _ids: None)
-    pending: list[str] = []
+    pending: dict[str, dict[str, list[dict]]] = {}  # copied, to delete from the source: id → the rows copied
     for session_id, rows in portable.export_rows(source, have, filters, batch):
         try:
             outcome = portable.import_session(target, want, session_id, rows, "skip",
@@ -121,13 +121,13 @@ def copy_sessions(source: Database, target: Database, filters: dict[str, Any], m
             summary.copied += 1
             stage("committed", [session_id])
         if outcome != portable.FAILED and move:
-            pending.append(session_id)
+            pending[session_id] = rows
         if len(pending) >= batch:
-            summary.removed += _remove(source, pending, stage)
-            pending = []
+            _remove(source, have, pending, stage, summary)
+            pending = {}
         progress.step()
     if pending:
-        summary.removed += _remove(source, pending, stage)
+        _remove(source, have, pending, stage, summary)
     progress.close()
     return summary
 
@@ -135,17 +135,17 @@ def copy_sessions(source: Database, target: Database, filters: dict[str, Any], m
 def _same(target: Database, found: portable.Layout, session_id: str, rows: dict[str, list[dict]]) -> bool:
     """Whether `target` holds exactly these rows for the session (a previous copy or move committed it)."""
     there = portable.export_batch(target, found, {"session_ids": [session_id]}, "", 1)
-    return bool(there) and _filled(there[0][1]) == _filled(rows)
+    return bool(there) and portable.filled(there[0][1]) == portable.filled(rows)
 
 
-def _filled(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
-    """The tables that hold rows (an absent table and an empty one hold the same)."""
-    return {table: found for table, found in rows.items() if found}
-
-
-def _remove(source: Database, session_ids: list[str], stage: Checkpoint) -> int:
-    """Delete moved sessions from the source (after the target committed them)."""
-    stage("before-delete", session_ids)
-    portable.delete_moved(source, session_ids)
-    stage("deleted", session_ids)
-    return len(session_ids)
+def _remove(source: Database, found: portable.Layout, moved: dict[str, dict[str, list[dict]]], stage: Checkpoint,
+            summary: CopySummary) -> None:
+    """Delete moved sessions from the source (after the target committed them), except those written meanwhile:
+    those stay in both databases, reported."""
+    ids = sorted(moved)
+    stage("before-delete", ids)
+    changed = portable.delete_moved(source, found, moved)
+    stage("deleted", ids)
+    summary.removed += len(ids) - len(changed)
+    summary.failures += [f"{sid}: changed in the source while it was moved; kept in both databases (the target holds "
+                         "the copy from before the change)" for sid in changed]

@@ -210,6 +210,30 @@ def _insert(cur: Any, found: Layout, table: str, rows: list[dict]) -> None:
                    template=template, page_size=500)
 
 
-def delete_moved(db: Database, session_ids: list[str]) -> None:
-    """Remove sessions another database has committed (a move's second step), with agno's cascade."""
-    sessions.delete_sessions(db, session_ids, None)
+def delete_moved(db: Database, found: Layout, moved: dict[str, dict[str, list[dict]]]) -> list[str]:
+    """Remove sessions another database has committed (a move's second step) with agno's cascade, but only those
+    whose rows are still the ones copied: they are locked, read again and compared in the delete's transaction, so
+    a write that landed after the copy is never lost. Returns the ids kept because they changed (in both places)."""
+    ids = sorted(moved)
+    with db.joined_transaction() as cur:
+        cur.execute(db.query("bundle_lock_moved"), {"session_ids": ids})
+        now = dict(_export_in_transaction(db, found, ids))
+        unchanged = [sid for sid in ids if sid in now and filled(now[sid]) == filled(moved[sid])]
+        if unchanged:
+            sessions.delete_sessions(db, unchanged, None)
+    return [sid for sid in ids if sid not in unchanged]
+
+
+def _export_in_transaction(db: Database, found: Layout, session_ids: list[str]
+                           ) -> list[tuple[str, dict[str, list[dict]]]]:
+    """export_batch for these ids, read inside the caller's joined transaction (after its locks)."""
+    where, params = export_filter({"session_ids": session_ids})
+    rows = db.fetch_all_in_transaction("bundle_export", {**params, "after": "", "batch": len(session_ids)},
+                                       cells=_cells(found.columns["sessions"], "s"), related=_related(found),
+                                       where=where)
+    return [(row.pop("session_id"), {**row, "sessions": [row["sessions"]]}) for row in rows]
+
+
+def filled(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """The tables that hold rows (an absent table and an empty one hold the same)."""
+    return {table: found for table, found in rows.items() if found}

@@ -217,6 +217,25 @@ def _has(db, session_id: str) -> bool:
     return bool(portable.export_batch(db, portable.layout(db), {"session_ids": [session_id]}, "", 1))
 
 
+@pytest.mark.parametrize("write", [
+    "UPDATE ai.agno_sessions SET summary = '{\"summary\": \"later\"}' WHERE session_id = 's2'",
+    "UPDATE ai.agno_runs SET run_data = '{\"run_id\": \"s2-r1\", \"content\": \"later\"}' WHERE run_id = 's2-r1'",
+])
+def test_a_move_keeps_a_session_written_after_its_copy(dbs, pg_dsn, write) -> None:
+    a, b = dbs["a"], dbs["b"]
+    for sid in ("s1", "s2", "s3"):
+        fill(pg_dsn, sid)
+
+    def agno_writes(name: str, _ids: list[str]) -> None:
+        if name == "before-delete":  # copied and committed in b; the source is written before it is deleted
+            execute(pg_dsn, write)
+
+    summary = transfer.copy_sessions(a, b, {}, True, io.StringIO(), checkpoint=agno_writes)
+    assert summary.removed == 2 and len(summary.failures) == 1 and summary.failures[0].startswith("s2: changed")
+    assert [_has(a, sid) for sid in ("s1", "s2", "s3")] == [False, True, False]  # the write is not lost
+    assert all(_has(b, sid) for sid in ("s1", "s2", "s3"))
+
+
 def test_a_move_never_deletes_a_session_the_target_holds_differently(dbs, pg_dsn, tmp_path) -> None:
     a, b = dbs["a"], dbs["b"]
     fill(pg_dsn, "s1")
