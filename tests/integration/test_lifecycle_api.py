@@ -127,6 +127,9 @@ def test_a_held_session_refuses_archive_purge_and_deletes(client, rows) -> None:
     assert ended.get_json()["until"] == 1 and client.delete("/sessions/s2").status_code == 204
     assert client.put("/sessions/nope/hold", json={"reason": "x"}).status_code == 404
     assert client.put("/sessions/s1/hold", json={"until": 5}).status_code == 422
+    assert client.put("/sessions/s1/hold", json={"reason": "again", "until": 2.0e12}).get_json()["until"] == 2 * 10**12
+    fraction = client.put("/sessions/s1/hold", json={"reason": "r", "until": 2.5})
+    assert fraction.status_code == 422 and fraction.get_json()["detail"][0]["type"] == "int_from_float"
 
 
 def test_without_migrate_the_routes_answer_503_and_agentos_routes_are_unchanged(make_app, rows_free_client) -> None:

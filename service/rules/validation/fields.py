@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -110,9 +111,14 @@ class QueryInt(_Field):
 
 
 class JsonInt(_Field):
-    """A JSON integer (not a boolean, not a float) within PostgreSQL's bigint: an epoch in a body."""
+    """A JSON integer within PostgreSQL's bigint (an epoch in a body); as pydantic's lax int, a number without a
+    fractional part (1.0: JSON Schema's integer too) is one, a boolean is not."""
 
     def check(self, value: Any) -> int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        elif isinstance(value, float) and math.isfinite(value):
+            self.fail("int_from_float", "Input should be a valid integer, got a number with a fractional part", value)
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail("int_type", "Input should be a valid integer", value)
         if not -BIGINT_MAX - 1 <= value <= BIGINT_MAX:
