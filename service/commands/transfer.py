@@ -140,12 +140,11 @@ def _same(target: Database, found: portable.Layout, session_id: str, rows: dict[
 
 def _remove(source: Database, found: portable.Layout, moved: dict[str, dict[str, list[dict]]], stage: Checkpoint,
             summary: CopySummary) -> None:
-    """Delete moved sessions from the source (after the target committed them), except those written meanwhile:
-    those stay in both databases, reported."""
+    """Delete moved sessions from the source (after the target committed them), except those written meanwhile or
+    held: those stay in both databases, reported."""
     ids = sorted(moved)
     stage("before-delete", ids)
-    changed = portable.delete_moved(source, found, moved)
+    kept = portable.delete_moved(source, found, moved)
     stage("deleted", ids)
-    summary.removed += len(ids) - len(changed)
-    summary.failures += [f"{sid}: changed in the source while it was moved; kept in both databases (the target holds "
-                         "the copy from before the change)" for sid in changed]
+    summary.removed += len(ids) - len(kept)
+    summary.failures += [f"{sid}: {why}" for sid, why in kept.items()]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from psycopg2 import sql
 from psycopg2.extras import execute_values
 
-from service.storage import sessions
+from service.storage import archive, lifecycle, sessions
 from service.storage.errors import StorageError
 from service.storage.list_conditions import DATE_FILTERS, metadata_params
 from service.storage.pool import Database
@@ -146,8 +147,9 @@ def import_session(db: Database, found: Layout, session_id: str, rows: dict[str,
                    before_commit: Callable[[], None] | None = None) -> str:
     """Write one session with all its rows in one transaction: CREATED, REPLACED (on_conflict "replace": the
     existing one, the `owner`'s only when given, deleted with its cascade first) or SKIPPED (on_conflict "skip");
-    raises Refused (nothing written) for an existing id under "fail", a foreign one, or rows the database cannot
-    hold. A `dry_run` writes it all and rolls back. `before_commit` runs last inside the transaction (tests)."""
+    raises Refused (nothing written) for an existing id under "fail", a foreign one, a held one to replace, or rows
+    the database cannot hold. A `dry_run` writes it all and rolls back. `before_commit` runs last inside the
+    transaction (tests)."""
     _check_fits(found, rows)
     outcome = CREATED
     try:
@@ -159,7 +161,7 @@ def import_session(db: Database, found: Layout, session_id: str, rows: dict[str,
                     return SKIPPED
                 if on_conflict == "fail" or (owner is not None and existing["user_id"] != owner):
                     raise Refused(f"session {session_id!r} already exists")
-                sessions._delete(db, cur, [session_id], owner)
+                sessions.delete_in(db, cur, [session_id], owner, archive.hold_guard(db))
                 outcome = REPLACED
             for table, found_rows in rows.items():
                 if found_rows:
@@ -170,6 +172,8 @@ def import_session(db: Database, found: Layout, session_id: str, rows: dict[str,
                 raise _DryRun
     except _DryRun:
         pass
+    except lifecycle.SessionHeld as exc:
+        raise Refused(f"session {session_id!r} is under a legal hold: it is not replaced") from exc
     return outcome
 
 
@@ -210,18 +214,25 @@ def _insert(cur: Any, found: Layout, table: str, rows: list[dict]) -> None:
                    template=template, page_size=500)
 
 
-def delete_moved(db: Database, found: Layout, moved: dict[str, dict[str, list[dict]]]) -> list[str]:
+HELD_IN_SOURCE = "under a legal hold in the source; copied, kept in both databases"
+CHANGED_IN_SOURCE = ("changed in the source while it was moved; kept in both databases (the target holds the copy "
+                     "from before the change)")
+
+
+def delete_moved(db: Database, found: Layout, moved: dict[str, dict[str, list[dict]]]) -> dict[str, str]:
     """Remove sessions another database has committed (a move's second step) with agno's cascade, but only those
     whose rows are still the ones copied: they are locked, read again and compared in the delete's transaction, so
-    a write that landed after the copy is never lost. Returns the ids kept because they changed (in both places)."""
+    a write that landed after the copy is never lost, and a session under a legal hold stays. Returns the ids kept
+    (in both places), each with why."""
     ids = sorted(moved)
     with db.joined_transaction() as cur:
         cur.execute(db.query("bundle_lock_moved"), {"session_ids": ids})
         now = dict(_export_in_transaction(db, found, ids))
-        unchanged = [sid for sid in ids if sid in now and filled(now[sid]) == filled(moved[sid])]
+        held = lifecycle.held_ids(db, cur, ids, int(time.time())) if lifecycle.installed(db) else set()
+        unchanged = [sid for sid in ids if sid in now and filled(now[sid]) == filled(moved[sid]) and sid not in held]
         if unchanged:
             sessions.delete_sessions(db, unchanged, None)
-    return [sid for sid in ids if sid not in unchanged]
+    return {sid: HELD_IN_SOURCE if sid in held else CHANGED_IN_SOURCE for sid in ids if sid not in unchanged}
 
 
 def _export_in_transaction(db: Database, found: Layout, session_ids: list[str]

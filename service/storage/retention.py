@@ -207,6 +207,6 @@ def _act_in_transaction(db: Database, policy: Policy, session_ids: list[str], no
         if policy.action == "archive":
             lifecycle.archive_in(db, cur, chosen, None, ARCHIVED_BY, f"retention policy {policy.name}", now)
         else:
-            sessions._delete(db, cur, chosen, None)  # AgentOS's cascade, in this transaction
+            sessions.delete_in(db, cur, chosen, None)  # AgentOS's cascade, in this transaction
         outcome.sessions = len(chosen)  # locked above: nothing else can have moved or deleted them
         return outcome

@@ -357,17 +357,17 @@ def delete_session(db: Database, session_id: str, user_id: str | None, precondit
         return
     with db.transaction() as cur:
         precondition(locked_tag(db, cur, session_id, None, user_id))
-        _delete(db, cur, [session_id], user_id, guard)
+        delete_in(db, cur, [session_id], user_id, guard)
 
 
 def delete_sessions(db: Database, session_ids: list[str], user_id: str | None, guard: Guard | None = None) -> None:
     """Delete many sessions, their runs and what agno keeps beside them, in one transaction; missing ids are
     ignored, and nothing is cascaded for them."""
     with db.transaction() as cur:
-        _delete(db, cur, session_ids, user_id, guard)
+        delete_in(db, cur, session_ids, user_id, guard)
 
 
-def _delete(db: Database, cur: Any, session_ids: list[str], user_id: str | None, guard: Guard | None = None) -> None:
+def delete_in(db: Database, cur: Any, session_ids: list[str], user_id: str | None, guard: Guard | None = None) -> None:
     """The delete and its cascade, in the caller's transaction; the guard sees the deleted ids first when legal
     holds exist (no statement more without them)."""
     cur.execute(db.query("delete_sessions", related=RELATED),

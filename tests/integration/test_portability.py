@@ -236,6 +236,22 @@ def test_a_move_keeps_a_session_written_after_its_copy(dbs, pg_dsn, write) -> No
     assert all(_has(b, sid) for sid in ("s1", "s2", "s3"))
 
 
+def test_a_legal_hold_keeps_a_moved_session_in_the_source_and_refuses_its_replacement(dbs, pg_dsn, tmp_path) -> None:
+    a, b = dbs["a"], dbs["b"]
+    migrate(load_settings({"AGNO_SESSION_DSN_MAP": json.dumps({"a": {"dsn": pg_dsn}})}), lifecycle=True)
+    for sid in ("s1", "s2"):
+        fill(pg_dsn, sid)
+    bundle = export(a)
+    execute(pg_dsn, "INSERT INTO ai.agno_sessions_svc_holds (session_id, reason, held_at) VALUES ('s2', 'court', 0)")
+    replaced = import_(a, tmp_path, bundle, on_conflict="replace")
+    assert replaced.outcomes["replaced"] == 1 and replaced.failures == ["line 3: s2: session 's2' is under a legal "
+                                                                       "hold: it is not replaced"]
+    summary = transfer.copy_sessions(a, b, {}, True, io.StringIO())
+    assert summary.removed == 1 and summary.failures == ["s2: under a legal hold in the source; copied, kept in both "
+                                                         "databases"]
+    assert [_has(a, "s1"), _has(a, "s2"), _has(b, "s1"), _has(b, "s2")] == [False, True, True, True]
+
+
 def test_a_move_never_deletes_a_session_the_target_holds_differently(dbs, pg_dsn, tmp_path) -> None:
     a, b = dbs["a"], dbs["b"]
     fill(pg_dsn, "s1")
