@@ -120,7 +120,15 @@ PORTABILITY = Extension(
     parameters=("on_conflict", "dry_run"),
     routes=("GET /sessions/{session_id}/export", "POST /sessions/-/import"), headers=(IDEMPOTENCY_HEADER,))
 
-EXTENSIONS: tuple[Extension, ...] = (ARCHIVE, CAPABILITIES, CREATE_IMPORT, ERASURE, HISTORY_WINDOW, IDEMPOTENCY_KEYS,
+CHANGE_FEED = Extension(
+    "change-feed", 1, "Every change of every session and run (created, updated with the keys that changed, deleted), "
+    "written by AgentOS, agno's runtime or this service, in commit order from a resumable cursor, long-polled "
+    "(`agno-session migrate --changes`).",
+    parameters=("after", "limit", "wait", "type", "component_id", "user_id", "session_id", "events", "include"),
+    routes=("GET /sessions/-/changes",), headers=(APPLIED_HEADER, "Link"))
+
+EXTENSIONS: tuple[Extension, ...] = (ARCHIVE, CAPABILITIES, CHANGE_FEED, CREATE_IMPORT, ERASURE, HISTORY_WINDOW,
+                                      IDEMPOTENCY_KEYS,
                                       STATE_JSON_PATCH, LEGAL_HOLDS, LIST_CURSORS, LIST_FILTERS, LIST_SHAPE,
                                       MESSAGE_SEARCH, PORTABILITY, PRECONDITIONS, RUN_CURSORS, SESSION_SEARCH,
                                       STATE_MERGE)

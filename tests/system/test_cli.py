@@ -252,6 +252,8 @@ def test_check_reports_the_layout(pg_dsn: str, catalog: Inspector) -> None:
                              "cli-db: session counts not installed: lists count rows "
                              "(`agno-session migrate --indexes`)\n"
                              "cli-db: search index not installed: searches scan (`agno-session migrate --search`)\n"
+                             "cli-db: change log not installed: GET /sessions/-/changes answers 503 "
+                             "(`agno-session migrate --changes`)\n"
                              "cli-db: idempotency keys not installed: requests with an Idempotency-Key answer 503 "
                              "(`agno-session migrate --idempotency`)\n"
                              "cli-db: lifecycle tables not installed: archive, hold and erasure routes answer 503 "
@@ -342,12 +344,28 @@ def test_check_fails_when_only_the_runs_table_is_missing(pg_dsn: str, catalog: I
     assert "missing tables" in result.stdout and "agno_runs (0 columns)" in result.stdout
 
 
+def test_migrate_changes_installs_once_check_reports_and_drop_removes_it(pg_dsn: str, catalog: Inspector) -> None:
+    env = {"AGNO_PG_DSN": pg_dsn, "AGNO_DB_SCHEMA": SCHEMA, "AGNO_DB_ID": "cli-db"}
+    assert run_cli("migrate", **env).returncode == 0
+    before = catalog.layout(SCHEMA)
+    assert run_cli("migrate", "--changes", "--drop-changes", **env).returncode == 2  # one or the other
+    result = run_cli("migrate", "--changes", **env)
+    assert result.returncode == 0, result.stderr
+    assert f"cli-db: tables {SCHEMA}.agno_sessions_svc_changes and {SCHEMA}.agno_sessions_svc_changes_state: " \
+           "created" in result.stdout
+    assert "cli-db: change log ok (triggers firing on both tables)\n" in run_cli("check", **env).stdout
+    assert "cli-db: 0 changed" in run_cli("migrate", "--changes", **env).stdout
+    dropped = run_cli("migrate", "--drop-changes", **env)
+    assert f"cli-db: change log {SCHEMA}.agno_sessions_svc_changes: dropped" in dropped.stdout
+    assert catalog.layout(SCHEMA) == before
+
+
 def test_check_reports_each_database_and_fails_on_an_unreachable_one(pg_dsn: str, catalog: Inspector) -> None:
     assert run_cli("migrate", AGNO_PG_DSN=pg_dsn, AGNO_DB_SCHEMA=SCHEMA).returncode == 0
     mapping = json.dumps({"good": {"dsn": pg_dsn, "schema": SCHEMA}, "gone": other_database(pg_dsn, "nope")})
     result = run_cli("check", AGNO_SESSION_DSN_MAP=mapping)
     assert result.returncode == 1
-    side_tables = ("session counts", "search index", "idempotency keys", "lifecycle tables")
+    side_tables = ("session counts", "search index", "change log", "idempotency keys", "lifecycle tables")
     lines = [line for line in result.stdout.splitlines() if not any(name in line for name in side_tables)]
     assert lines[0].startswith("good: ok;")
     assert lines[1].startswith("gone: cannot connect:") and "nope" in lines[1]

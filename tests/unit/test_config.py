@@ -128,3 +128,16 @@ def test_the_cursor_key_is_the_setting_or_derived_from_the_deployments_secrets()
     assert load_settings({"AGNO_PG_DSN": "postgresql://agno:other@db/agno"}).cursor_key != derived
     assert load_settings({**dsn, "OS_SECURITY_KEY": "k"}).cursor_key != derived
     assert load_settings(dsn).cursor_key == derived  # every worker and replica with this configuration agrees
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [(None, 7 * 86400), ("", 7 * 86400), ("12h", 43200), ("90m", 5400),
+                                              ("3600s", 3600), ("366d", 366 * 86400)])
+def test_changes_retention_is_a_duration(raw, seconds):
+    env = {"AGNO_PG_DSN": "postgresql://u@h/db"} | ({"AGNO_CHANGES_RETENTION": raw} if raw is not None else {})
+    assert load_settings(env).changes_retention == seconds
+
+
+@pytest.mark.parametrize("raw", ["7", "7 days", "59s", "367d", "-1d", "1.5h"])
+def test_a_changes_retention_that_is_not_one_names_the_variable(raw):
+    with pytest.raises(ConfigError, match="AGNO_CHANGES_RETENTION"):
+        load_settings({"AGNO_PG_DSN": "postgresql://u@h/db", "AGNO_CHANGES_RETENTION": raw})
