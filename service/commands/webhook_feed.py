@@ -30,7 +30,7 @@ class Batch:
     more: bool = False  # more changes were already waiting past the position
 
 
-def filters(subscription: Subscription) -> rules.ChangeFilters:
+def filters(subscription: Subscription) -> changes.ChangeFilters:
     """The subscription's filters as the change feed takes them; ConfigError naming its line when an event pattern
     names no event type."""
     try:
@@ -38,21 +38,21 @@ def filters(subscription: Subscription) -> rules.ChangeFilters:
     except ValueError as exc:
         raise ConfigError(f"{SETTING}, line {subscription.line}: subscription {subscription.name!r}: `events` "
                           f"pattern {exc} names none of {', '.join(rules.EVENT_TYPES)}") from None
-    return rules.ChangeFilters(type=subscription.type, component_id=subscription.component_id,
+    return changes.ChangeFilters(type=subscription.type, component_id=subscription.component_id,
                                user_id=subscription.user_id, session_id=subscription.session_id, events=types)
 
 
-def position_text(position: rules.Position) -> str:
+def position_text(position: changes.Position) -> str:
     """How a position is saved: `txid:seq`."""
     return f"{position.txid}:{position.seq}"
 
 
-def parse_position(text: str) -> rules.Position:
+def parse_position(text: str) -> changes.Position:
     txid, seq = text.split(":")
-    return rules.Position(int(txid), int(seq))
+    return changes.Position(int(txid), int(seq))
 
 
-def message_id(db_id: str, position: rules.Position) -> str:
+def message_id(db_id: str, position: changes.Position) -> str:
     """The event's id, unique across the databases a receiver may hear from and the same on every retry: what
     receivers deduplicate on (`webhook-id`, and `data.id` in the body)."""
     return f"evt_{hashlib.sha256(db_id.encode()).hexdigest()[:8]}_{position.txid}_{position.seq}"
