@@ -1,5 +1,6 @@
-"""`agno-session serve | migrate | check | retention | erase | export | import | copy`: run the service, create its
-tables, verify a deployment, apply the retention policies, erase a user, or carry sessions between databases."""
+"""`agno-session serve | migrate | check | retention | erase | export | import | copy | deliver | webhooks`: run the
+service, create its tables, verify a deployment, apply the retention policies, erase a user, carry sessions between
+databases, or deliver the change feed to webhooks."""
 
 from __future__ import annotations
 
@@ -43,13 +44,14 @@ def migrate(settings: Settings, indexes: bool = False, *, dry_run: bool = False,
             lock_timeout: float | None = None, out: TextIO | None = None, search: bool = False,
             drop_search: bool = False, rebuild: bool = False, idempotency: bool = False,
             lifecycle: bool = False, hold_trigger: bool = False, changes: bool = False,
-            drop_changes: bool = False) -> None:
+            drop_changes: bool = False, hooks: bool = False) -> None:
     """Create agno's schema, tables and indexes where missing, in every configured database, without making its
     writers wait longer than the lock timeout; with `indexes`, this service's indexes and session counts too; with
     `search`, the search index (emptied and backfilled again with `rebuild`); `drop_search` removes it; with
     `idempotency`, the Idempotency-Key table; with `lifecycle`, the archive, hold and erasure tables (and with
     `hold_trigger` the trigger refusing AgentOS's deletes of held sessions); with `changes`, the change log and its
-    triggers (`drop_changes` removes them).
+    triggers (`drop_changes` removes them); with `hooks`, the webhook
+    deliverer's tables.
     Each step's outcome goes to `out` as it ends; a failure raises MigrationFailed (one line)."""
     limit = timeout or settings.migrate_timeout
     ends = time.monotonic() + limit  # one time limit for the whole run, every database included
@@ -62,7 +64,7 @@ def migrate(settings: Settings, indexes: bool = False, *, dry_run: bool = False,
             migration = migrate_database(db, conn, indexes, dry_run,
                                          lambda step, c=c: _say(out, f"{c.db_id}: {step.line(dry_run)}"), options,
                                          idempotency, LifecycleOptions(lifecycle, hold_trigger),
-                                         ChangesOptions(changes, drop_changes))
+                                         ChangesOptions(changes, drop_changes), hooks)
             for note in migration.notes:
                 log.warning(note)
             changed = sum(step.action in CHANGES for step in migration.steps)
@@ -92,7 +94,8 @@ def _migrate_command(settings: Settings, args: argparse.Namespace) -> int:
         migrate(settings, indexes=args.indexes, dry_run=args.dry_run, timeout=args.timeout,
                 lock_timeout=args.lock_timeout, out=sys.stdout, search=args.search, drop_search=args.drop_search,
                 rebuild=args.rebuild, idempotency=args.idempotency, lifecycle=args.lifecycle,
-                hold_trigger=args.hold_trigger, changes=args.changes, drop_changes=args.drop_changes)
+                hold_trigger=args.hold_trigger, changes=args.changes, drop_changes=args.drop_changes,
+                hooks=args.webhooks)
     except StorageError as exc:
         print(f"agno-session migrate: {exc.db_id}: {exc.message}", file=sys.stderr)
         return 1
@@ -313,6 +316,9 @@ def main(argv: list[str] | None = None) -> int:
                                 "tables recording every session and run change (GET /sessions/-/changes)")
     p_migrate.add_argument("--drop-changes", action="store_true",
                            help="remove the change log: its triggers, functions and tables")
+    p_migrate.add_argument("--webhooks", action="store_true",
+                           help="also create the webhook deliverer's tables (positions, queue, dead letters); "
+                                "deliver needs the change log too (--changes)")
     p_migrate.add_argument("--dry-run", action="store_true", help="print what would be done; change nothing")
     p_migrate.add_argument("--timeout", type=_seconds, metavar="SECONDS",
                            help="time limit of the whole run (default AGNO_MIGRATE_TIMEOUT, 900)")
@@ -344,6 +350,23 @@ def main(argv: list[str] | None = None) -> int:
                          help="erase sessions under a legal hold too (otherwise a hold refuses the erasure)")
     p_erase.add_argument("--db-id", help="the database (default AGNO_DEFAULT_DB_ID)")
     portability.add_commands(sub)
+    p_deliver = sub.add_parser("deliver", help="deliver the change feed to the webhooks of AGNO_WEBHOOKS_FILE (runs "
+                               "until SIGTERM; one active deliverer per database, others stand by)")
+    p_deliver.add_argument("--poll", type=_seconds, default=1.0, metavar="SECONDS",
+                           help="pause between rounds when nothing was waiting (default 1)")
+    p_deliver.add_argument("--lock-retry", type=_seconds, default=5.0, metavar="SECONDS",
+                           help="how often a standby tries to take over the deliverer lock (default 5)")
+    p_deliver.add_argument("--threads", type=_batch_size, default=8, metavar="N",
+                           help="requests in flight at once, to different sessions (default 8)")
+    p_webhooks = sub.add_parser("webhooks", help="webhook delivery: `dead-letters` lists what failed for the whole "
+                                "retry window; --replay ID or --replay-all sends it again")
+    p_webhooks.add_argument("step", choices=("dead-letters",))
+    p_webhooks.add_argument("--replay", type=int, action="append", metavar="ID",
+                            help="put this dead letter back in the queue (repeatable)")
+    p_webhooks.add_argument("--replay-all", action="store_true", help="put every dead letter back in the queue")
+    p_webhooks.add_argument("--subscription", help="only this subscription's dead letters")
+    p_webhooks.add_argument("--limit", type=_batch_size, default=100, metavar="N", help="how many to list (100)")
+    p_webhooks.add_argument("--json", action="store_true", help="one JSON document per dead letter")
     args = parser.parse_args(argv)
     if getattr(args, "drop_search", False) and (args.search or args.rebuild):
         parser.error("--drop-search removes the search index: give it without --search and --rebuild")
@@ -355,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("retention apply archives, deletes and trims sessions: give --yes (`retention plan` shows what)")
     if getattr(args, "hold_trigger", False) and not args.lifecycle:
         parser.error("--hold-trigger refuses deletes of held sessions: give it with --lifecycle")
+    if getattr(args, "replay", None) and args.replay_all:
+        parser.error("give --replay ID or --replay-all, not both")
     if getattr(args, "sessions_url", None) and not args.agentos_url:
         parser.error("--sessions-url compares with an AgentOS: give --agentos-url too")
     try:
@@ -389,6 +414,15 @@ def _run(command: str, settings: Settings, args: argparse.Namespace) -> int:
         from service.commands.erase import erase_command
 
         return erase_command(settings, args.user_id, args.dry_run, args.override_holds, args.db_id)
+    if command == "deliver":
+        from service.commands.deliver import deliver_command
+
+        return deliver_command(settings, sys.stdout, sys.stderr, args.poll, args.lock_retry, args.threads)
+    if command == "webhooks":
+        from service.commands.dead_letters import dead_letters_command
+
+        return dead_letters_command(settings, sys.stdout, sys.stderr, args.replay, args.replay_all, args.subscription,
+                                    args.limit, args.json)
     if command in ("export", "import", "copy"):
         return portability.run(command, settings, args)
     found = check(settings)

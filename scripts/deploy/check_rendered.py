@@ -14,7 +14,8 @@ def check(docs: list[dict]) -> list[str]:
     for doc in docs:
         by_kind.setdefault(doc["kind"], []).append(doc)
     problems = []
-    deployment = by_kind["Deployment"][0]
+    deliverers = [d for d in by_kind["Deployment"] if _component(d) == "deliver"]
+    deployment = next(d for d in by_kind["Deployment"] if d not in deliverers)
     pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
     service = by_kind["Service"][0]
 
@@ -31,7 +32,7 @@ def check(docs: list[dict]) -> list[str]:
             if not selects(doc["spec"]["selector"]["matchLabels"], pod_labels):
                 problems.append(f"{kind} selects no pod")
     for doc in by_kind.get("NetworkPolicy", []):
-        if not selects(doc["spec"]["podSelector"]["matchLabels"], pod_labels):
+        if _component(doc) != "deliver" and not selects(doc["spec"]["podSelector"]["matchLabels"], pod_labels):
             problems.append("NetworkPolicy selects no pod")
     for doc in by_kind.get("HorizontalPodAutoscaler", []):
         if doc["spec"]["scaleTargetRef"]["name"] != deployment["metadata"]["name"]:
@@ -53,6 +54,8 @@ def check(docs: list[dict]) -> list[str]:
     pods += [job["spec"]["template"]["spec"] for job in by_kind.get("Job", [])]
     pods += [cron["spec"]["jobTemplate"]["spec"]["template"]["spec"] for cron in by_kind.get("CronJob", [])]
     problems += _retention_problems(by_kind)
+    problems += _deliver_problems(by_kind, deliverers, deployment, service)
+    pods += [d["spec"]["template"]["spec"] for d in deliverers]
     pods += [pod["spec"] for pod in by_kind.get("Pod", [])]
     for spec in pods:
         if spec["securityContext"].get("seccompProfile", {}).get("type") != "RuntimeDefault":
@@ -93,6 +96,47 @@ def _retention_problems(by_kind: dict[str, list[dict]]) -> list[str]:
         if not any("--lifecycle" in job["spec"]["template"]["spec"]["containers"][0]["args"]
                    for job in by_kind.get("Job", [])):
             problems.append("retention is on but no migration Job installs the lifecycle tables (--lifecycle)")
+    return problems
+
+
+def _component(doc: dict) -> str | None:
+    return doc["metadata"].get("labels", {}).get("app.kubernetes.io/component")
+
+
+def _deliver_problems(by_kind: dict[str, list[dict]], deliverers: list[dict], deployment: dict,
+                      service: dict) -> list[str]:
+    """The webhook deliverer's pods are its own (the service's Deployment, Service and PDB never select them), read
+    the subscription file from a mounted Secret that holds it, and the migration Job installs its tables."""
+    problems = []
+    secrets = {s["metadata"]["name"]: s.get("stringData", s.get("data", {})) for s in by_kind.get("Secret", [])}
+    for doc in deliverers:
+        labels = doc["spec"]["template"]["metadata"]["labels"]
+        selectors = [deployment["spec"]["selector"]["matchLabels"], service["spec"]["selector"]]
+        selectors += [p["spec"]["selector"]["matchLabels"] for p in by_kind.get("PodDisruptionBudget", [])]
+        if any(all(labels.get(k) == v for k, v in sel.items()) for sel in selectors):
+            problems.append("the service's Deployment, Service or PDB selects the deliverer's pods")
+        if any(labels.get(k) != v for k, v in doc["spec"]["selector"]["matchLabels"].items()):
+            problems.append("the deliver Deployment's selector does not match its pods")
+        spec = doc["spec"]["template"]["spec"]
+        [container] = spec["containers"]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        path = env.get("AGNO_WEBHOOKS_FILE") or ""
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        mounts = [m for m in container.get("volumeMounts", []) if path.startswith(m["mountPath"] + "/")]
+        source = volumes.get(mounts[0]["name"], {}).get("secret", {}).get("secretName") if mounts else None
+        if source is None:
+            problems.append("the deliverer's AGNO_WEBHOOKS_FILE is not on a mounted Secret")
+        elif source in secrets and path.rsplit("/", 1)[1] not in secrets[source]:
+            problems.append(f"Secret {source} has no {path.rsplit('/', 1)[1]}")
+        policies = by_kind.get("NetworkPolicy", [])
+        if policies and not any(all(labels.get(k) == v for k, v in p["spec"]["podSelector"]["matchLabels"].items())
+                                for p in policies):
+            problems.append("no NetworkPolicy selects the deliverer's pods")
+        if container["args"][:1] != ["deliver"]:
+            problems.append(f"the deliver Deployment runs {container['args']}")
+        if not any({"--changes", "--webhooks"} <= set(job["spec"]["template"]["spec"]["containers"][0]["args"])
+                   for job in by_kind.get("Job", [])):
+            problems.append("deliver is on but no migration Job installs its tables (--changes --webhooks)")
     return problems
 
 

@@ -15,3 +15,7 @@ if [ ! -e "$AGNO_SECRETS_DIR/agno_metrics_token" ]; then
   printf '%s' "${AGNO_METRICS_TOKEN:-}" > "$AGNO_SECRETS_DIR/agno_metrics_token"
   chmod 0644 "$AGNO_SECRETS_DIR/agno_metrics_token"
 fi
+if [ ! -e "$AGNO_SECRETS_DIR/webhooks.yaml" ]; then  # the deliverer's subscriptions (profile webhooks): none yet
+  printf '# docs/operations.md, Webhooks\nsubscriptions: []\n' > "$AGNO_SECRETS_DIR/webhooks.yaml"
+  chmod 0644 "$AGNO_SECRETS_DIR/webhooks.yaml"
+fi

@@ -14,6 +14,7 @@ from pathlib import Path
 from service.auth.settings import JwtSettings, load_jwt_settings
 from service.core.env import ConfigError, env_flag, env_int
 from service.core.retention_policies import Policy, duration_seconds, load_policies
+from service.core.webhook_subscriptions import Subscription, load_subscriptions
 
 DEFAULT_SCHEMA = "ai"
 DEFAULT_SESSION_TABLE = "agno_sessions"
@@ -99,6 +100,9 @@ class Settings:
     retention_file: Path | None = None  # AGNO_RETENTION_FILE: the retention policies (`agno-session retention`)
     retention_policies: tuple[Policy, ...] = ()  # read from it, checked at start
     metrics_pushgateway: str | None = None  # where batch commands (retention) push their counts when they end
+    webhooks_file: Path | None = None  # AGNO_WEBHOOKS_FILE: the webhook subscriptions (`agno-session deliver`)
+    webhooks: tuple[Subscription, ...] = ()  # read from it, checked at start
+    deliver_metrics_port: int = 9464  # `agno-session deliver` serves its Prometheus metrics here (0: not at all)
     # Keys the erasure receipts' user_hash (HMAC-SHA256): kept by the operator, it proves which user a receipt is about
     # by recomputing it; without it, erasures are refused (a receipt nobody could verify proves nothing).
     erasure_key: bytes | None = None
@@ -282,6 +286,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     max_connections = env_int(env, "AGNO_MAX_CONNECTIONS", 1000, 16, 100000)
     front, front_conn_per_ip = _front(env, max_connections)
     retention_file = (env.get("AGNO_RETENTION_FILE") or "").strip()
+    webhooks_file = (env.get("AGNO_WEBHOOKS_FILE") or "").strip()
     return Settings(
         databases=tuple(databases),
         default_db_id=default_db_id,
@@ -318,6 +323,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retention_file=Path(retention_file).expanduser() if retention_file else None,
         retention_policies=load_policies(Path(retention_file).expanduser()) if retention_file else (),
         metrics_pushgateway=_pushgateway(env),
+        webhooks_file=Path(webhooks_file).expanduser() if webhooks_file else None,
+        webhooks=_webhooks(Path(webhooks_file).expanduser(), databases) if webhooks_file else (),
+        deliver_metrics_port=env_int(env, "AGNO_DELIVER_METRICS_PORT", 9464, 0, 65535),
         erasure_key=_erasure_key(env),
         changes_retention=_changes_retention(env),
     )
@@ -341,6 +349,17 @@ def _pushgateway(env: Mapping[str, str]) -> str | None:
     if url and not re.match(r"^https?://[^/\s]+", url):
         raise ConfigError(f"AGNO_METRICS_PUSHGATEWAY must be an http:// or https:// URL, got {url!r}")
     return url or None
+
+
+def _webhooks(path: Path, databases: list[DatabaseConfig]) -> tuple[Subscription, ...]:
+    """The subscriptions of AGNO_WEBHOOKS_FILE, each naming a configured database if it names one."""
+    subscriptions = load_subscriptions(path)
+    ids = [d.db_id for d in databases]
+    for s in subscriptions:
+        if s.db_id is not None and s.db_id not in ids:
+            raise ConfigError(f"AGNO_WEBHOOKS_FILE {path}, line {s.line}: subscription {s.name!r}: db_id {s.db_id!r} "
+                              f"is not one of the configured db ids: {ids}")
+    return subscriptions
 
 
 MIN_ERASURE_KEY = 16  # bytes: shorter keys make a user id guessable from its hash by trying candidate keys

@@ -9,11 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-from yaml.constructor import ConstructorError, SafeConstructor
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import Node
 
-from service.core.env import ConfigError
+from service.core.yaml_file import Problem as _Problem
+from service.core.yaml_file import choice as _choice
+from service.core.yaml_file import mapping as _mapping
+from service.core.yaml_file import parse_file, read_text
+from service.core.yaml_file import scalar as _scalar
+from service.core.yaml_file import text as _text
+
+SETTING = "AGNO_RETENTION_FILE"
 
 ACTIONS = ("archive", "delete", "trim_runs")
 BASES = ("last_activity", "created")
@@ -46,56 +51,14 @@ class Policy:
         return self.action != "trim_runs"
 
 
-class _Problem(Exception):
-    """A mistake at a node of the file."""
-
-    def __init__(self, node: Node | None, message: str) -> None:
-        super().__init__(message)
-        self.line = node.start_mark.line + 1 if node is not None else None
-
-
 def load_policies(path: Path) -> tuple[Policy, ...]:
     """The policies of the file at `path`; ConfigError naming the file and the line of the first mistake."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"AGNO_RETENTION_FILE {path}: cannot be read: {exc}") from None
-    return parse_policies(text, str(path))
+    return parse_policies(read_text(SETTING, path), str(path))
 
 
 def parse_policies(text: str, source: str) -> tuple[Policy, ...]:
     """The policies in a YAML text; ConfigError naming `source` and the line of the first mistake."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"AGNO_RETENTION_FILE {source}{where}: not valid YAML: {exc.problem or exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"AGNO_RETENTION_FILE {source}: not valid YAML: {exc}") from None
-    try:
-        return _policies(root)
-    except _Problem as exc:
-        where = f", line {exc.line}" if exc.line is not None else ""
-        raise ConfigError(f"AGNO_RETENTION_FILE {source}{where}: {exc}") from None
-
-
-def _policies(root: Node | None) -> tuple[Policy, ...]:
-    top = _mapping(root, "the file", ("policies",))
-    if "policies" not in top:
-        raise _Problem(root, "expected a mapping with the key `policies` (a list of policies)")
-    listed = top["policies"][1]
-    if not isinstance(listed, SequenceNode):
-        raise _Problem(listed, "`policies` must be a list of policies")
-    policies: list[Policy] = []
-    seen: dict[str, int] = {}
-    for node in listed.value:
-        policy = _policy(node)
-        if policy.name in seen:
-            raise _Problem(node, f"policy name {policy.name!r} is used twice (first on line {seen[policy.name]})")
-        seen[policy.name] = policy.line
-        policies.append(policy)
-    return tuple(policies)
+    return parse_file(text, SETTING, source, "policies", "policy", _policy)
 
 
 def _policy(node: Node) -> Policy:
@@ -131,47 +94,6 @@ def _match(node: Node, name: str) -> dict[str, Any]:
         pairs = _mapping(keys["metadata"][1], "`match.metadata`", None)
         found["metadata"] = tuple((k, _metadata_text(v, k)) for k, (_, v) in pairs.items())
     return found
-
-
-def _mapping(node: Node | None, what: str, allowed: tuple[str, ...] | None) -> dict[str, tuple[Node, Node]]:
-    """A mapping node's entries by key text (key node, value node); unknown and repeated keys are mistakes."""
-    if not isinstance(node, MappingNode):
-        raise _Problem(node, f"{what} must be a mapping")
-    entries: dict[str, tuple[Node, Node]] = {}
-    for key_node, value_node in node.value:
-        if not isinstance(key_node, ScalarNode):
-            raise _Problem(key_node, f"{what}: keys must be plain text")
-        key = key_node.value
-        if allowed is not None and key not in allowed:
-            raise _Problem(key_node, f"{what}: unknown key `{key}` (expected one of {', '.join(allowed)})")
-        if key in entries:
-            raise _Problem(key_node, f"{what}: `{key}` is given twice")
-        entries[key] = (key_node, value_node)
-    return entries
-
-
-def _scalar(node: Node, key: str) -> Any:
-    """The value YAML's safe rules give a scalar node (90 is an int, '90' and 90d strings, true a bool)."""
-    if not isinstance(node, ScalarNode):
-        raise _Problem(node, f"`{key}` must be a single value, not a list or mapping")
-    try:
-        return SafeConstructor().construct_object(node)
-    except ConstructorError as exc:
-        raise _Problem(node, str(exc.problem or exc)) from None
-
-
-def _text(node: Node, key: str) -> str:
-    value = _scalar(node, key)
-    if not isinstance(value, str) or not value.strip():
-        raise _Problem(node, f"`{key}` must be non-empty text, got {node.value!r}")
-    return value
-
-
-def _choice(node: Node, key: str, allowed: tuple[str, ...]) -> str:
-    value = _scalar(node, key)
-    if value not in allowed:
-        raise _Problem(node, f"`{key}` must be one of {', '.join(allowed)}, got {node.value!r}")
-    return value
 
 
 def _count(node: Node) -> int:

@@ -15,7 +15,7 @@ from psycopg2 import sql
 
 from service.core.logs import LOGGER
 from service.storage import changes as change_log
-from service.storage import counts, lifecycle, search_drain, search_index
+from service.storage import counts, lifecycle, search_drain, search_index, webhooks
 from service.storage import idempotency as key_table
 from service.storage.online_ddl import DdlConnection, MigrationFailed
 from service.storage.pool import Database
@@ -113,7 +113,7 @@ class LifecycleOptions:
 
 def plan(db: Database, conn: DdlConnection, indexes: bool, search: SearchOptions | None = None,
          idempotency: bool = False, lifecycle: LifecycleOptions | None = None,
-         changes: ChangesOptions | None = None) -> Migration:
+         changes: ChangesOptions | None = None, hooks: bool = False) -> Migration:
     """What migrate would do in `db`, read from the catalog (no lock on agno's tables, nothing changed)."""
     c = db.config
     called, keys = counts.names(db), key_table.names(db)
@@ -139,6 +139,8 @@ def plan(db: Database, conn: DdlConnection, indexes: bool, search: SearchOptions
         migration.steps.append(_keys_step(db, conn, found))
     if lifecycle is not None and lifecycle.install:
         migration.steps += _lifecycle_steps(db, conn, lifecycle.hold_trigger)
+    if hooks:
+        migration.steps.append(_webhooks_step(db, conn))
     if changes is not None and changes.drop:
         migration.steps.append(_changes_drop_step(db, conn))
     elif changes is not None and changes.install:
@@ -223,6 +225,18 @@ def _keys_step(db: Database, conn: DdlConnection, found: dict[str, dict]) -> Ste
                     lambda cur: cur.execute(key_table.query(db, "create_idempotency_keys")))
         return "for Idempotency-Key answers"
     return Step("table", table, CREATE, create)
+
+
+def _webhooks_step(db: Database, conn: DdlConnection) -> Step:
+    """`--webhooks`: the deliverer's position, queue and dead-letter tables, tables of their own (no lock on agno's)."""
+    called = webhooks.names(db)
+    found = {row["name"] for row in conn.rows("reading the catalog", called.regclass, db.query("migration_relations"),
+                                              {"schema": db.config.schema, "names": list(called.tables)})}
+    missing = [t for t in called.tables if t not in found]
+    return Step("tables", ", ".join(_qualified(db, t) for t in called.tables), CREATE if missing else KEEP,
+                (lambda: conn.locked("creating the webhook tables", called.regclass,
+                                     lambda cur: cur.execute(webhooks.query(db, "webhooks_create_tables"))))
+                if missing else None)
 
 
 def _lifecycle_steps(db: Database, conn: DdlConnection, hold_trigger: bool) -> list[Step]:
@@ -558,9 +572,9 @@ def _search_drop_step(db: Database, conn: DdlConnection) -> Step:
 def migrate_database(db: Database, conn: DdlConnection, indexes: bool, dry_run: bool,
                      done: Callable[[Step], None], search: SearchOptions | None = None,
                      idempotency: bool = False, lifecycle: LifecycleOptions | None = None,
-                     changes: ChangesOptions | None = None) -> Migration:
+                     changes: ChangesOptions | None = None, hooks: bool = False) -> Migration:
     """Plan, and unless `dry_run`, apply; `done` hears of each step as it ends."""
-    migration = plan(db, conn, indexes, search, idempotency, lifecycle, changes)
+    migration = plan(db, conn, indexes, search, idempotency, lifecycle, changes, hooks)
     if dry_run:
         for step in migration.steps:
             done(step)

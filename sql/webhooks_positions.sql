@@ -1,0 +1,1 @@
+SELECT subscription, position FROM {cursors} WHERE subscription = ANY(%(subscriptions)s)
