@@ -17,10 +17,11 @@ from service.commands import retention as retention_command
 from service.core.config import ConfigError, Settings, load_settings
 from service.core.logs import LOGGER, configure_logging
 from service.preflight.command import run_preflight
-from service.storage import counts, idempotency, lifecycle, search_index
+from service.storage import changes, counts, idempotency, lifecycle, search_index
 from service.storage.errors import StorageError
 from service.storage.migration import (
     CHANGES,
+    ChangesOptions,
     DdlConnection,
     LifecycleOptions,
     SearchOptions,
@@ -43,12 +44,14 @@ def _databases(settings: Settings) -> list[Database]:
 def migrate(settings: Settings, indexes: bool = False, *, dry_run: bool = False, timeout: float | None = None,
             lock_timeout: float | None = None, out: TextIO | None = None, search: bool = False,
             drop_search: bool = False, rebuild: bool = False, idempotency: bool = False,
-            lifecycle: bool = False, hold_trigger: bool = False) -> None:
+            lifecycle: bool = False, hold_trigger: bool = False, changes: bool = False,
+            drop_changes: bool = False) -> None:
     """Create agno's schema, tables and indexes where missing, in every configured database, without making its
     writers wait longer than the lock timeout; with `indexes`, this service's indexes and session counts too; with
     `search`, the search index (emptied and backfilled again with `rebuild`); `drop_search` removes it; with
     `idempotency`, the Idempotency-Key table; with `lifecycle`, the archive, hold and erasure tables (and with
-    `hold_trigger` the trigger refusing AgentOS's deletes of held sessions).
+    `hold_trigger` the trigger refusing AgentOS's deletes of held sessions); with `changes`, the change log and its
+    triggers (`drop_changes` removes them).
     Each step's outcome goes to `out` as it ends; a failure raises MigrationFailed (one line)."""
     limit = timeout or settings.migrate_timeout
     ends = time.monotonic() + limit  # one time limit for the whole run, every database included
@@ -60,7 +63,8 @@ def migrate(settings: Settings, indexes: bool = False, *, dry_run: bool = False,
                                     lambda line, c=c: _say(out, f"{c.db_id}: {line}"))
             migration = migrate_database(db, conn, indexes, dry_run,
                                          lambda step, c=c: _say(out, f"{c.db_id}: {step.line(dry_run)}"), options,
-                                         idempotency, LifecycleOptions(lifecycle, hold_trigger))
+                                         idempotency, LifecycleOptions(lifecycle, hold_trigger),
+                                         ChangesOptions(changes, drop_changes))
             for note in migration.notes:
                 log.warning(note)
             changed = sum(step.action in CHANGES for step in migration.steps)
@@ -90,7 +94,7 @@ def _migrate_command(settings: Settings, args: argparse.Namespace) -> int:
         migrate(settings, indexes=args.indexes, dry_run=args.dry_run, timeout=args.timeout,
                 lock_timeout=args.lock_timeout, out=sys.stdout, search=args.search, drop_search=args.drop_search,
                 rebuild=args.rebuild, idempotency=args.idempotency, lifecycle=args.lifecycle,
-                hold_trigger=args.hold_trigger)
+                hold_trigger=args.hold_trigger, changes=args.changes, drop_changes=args.drop_changes)
     except StorageError as exc:
         print(f"agno-session migrate: {exc.db_id}: {exc.message}", file=sys.stderr)
         return 1
@@ -155,6 +159,7 @@ def check(settings: Settings) -> int:
             if sessions:
                 failures += not _report_counts(db)
                 failures += not _report_search(db)
+                failures += not _report_changes(db)
                 _report_side_tables(db)
         except StorageError as exc:
             failures += 1
@@ -195,6 +200,20 @@ def _report_search(db: Database) -> bool:
         line = f"search index broken{config}: {found.problem}; run `agno-session migrate --search` to repair it"
     print(f"{db.config.db_id}: {line}")
     return found.state != search_index.BROKEN
+
+
+def _report_changes(db: Database) -> bool:
+    """Say whether the change log is absent, complete, or missing triggers (False: writes go unrecorded)."""
+    if not changes.installed(db):
+        print(f"{db.config.db_id}: change log not installed: GET /sessions/-/changes answers 503 "
+              "(`agno-session migrate --changes`)")
+        return True
+    if changes.triggers_firing(db):
+        print(f"{db.config.db_id}: change log ok (triggers firing on both tables)")
+        return True
+    print(f"{db.config.db_id}: change log broken: some of its triggers are missing or disabled, writes go unrecorded; "
+          "run `agno-session migrate --changes` to repair it")
+    return False
 
 
 def _report_side_tables(db: Database) -> None:
@@ -307,6 +326,11 @@ def main(argv: list[str] | None = None) -> int:
     p_migrate.add_argument("--hold-trigger", action="store_true",
                            help="with --lifecycle: install the trigger that refuses every delete of a held session, "
                                 "AgentOS's included (AgentOS then answers 500)")
+    p_migrate.add_argument("--changes", action="store_true",
+                           help="also install the change log: a side table and statement-level triggers on agno's "
+                                "tables recording every session and run change (GET /sessions/-/changes)")
+    p_migrate.add_argument("--drop-changes", action="store_true",
+                           help="remove the change log: its triggers, functions and tables")
     p_migrate.add_argument("--dry-run", action="store_true", help="print what would be done; change nothing")
     p_migrate.add_argument("--timeout", type=_seconds, metavar="SECONDS",
                            help="time limit of the whole run (default AGNO_MIGRATE_TIMEOUT, 900)")
@@ -341,6 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "drop_search", False) and (args.search or args.rebuild):
         parser.error("--drop-search removes the search index: give it without --search and --rebuild")
+    if getattr(args, "drop_changes", False) and args.changes:
+        parser.error("--drop-changes removes the change log: give it without --changes")
     if getattr(args, "rebuild", False) and not args.search:
         parser.error("--rebuild rebuilds the search index: give it with --search")
     if getattr(args, "step", None) == "apply" and not args.yes:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from service.auth.settings import JwtSettings, load_jwt_settings
 from service.core.env import ConfigError, env_flag, env_int
-from service.core.retention_policies import Policy, load_policies
+from service.core.retention_policies import Policy, duration_seconds, load_policies
 
 DEFAULT_SCHEMA = "ai"
 DEFAULT_SESSION_TABLE = "agno_sessions"
@@ -103,6 +103,7 @@ class Settings:
     # Keys the erasure receipts' user_hash (HMAC-SHA256): kept by the operator, it proves which user a receipt is about
     # by recomputing it; without it, erasures are refused (a receipt nobody could verify proves nothing).
     erasure_key: bytes | None = None
+    changes_retention: int = 7 * 86400  # AGNO_CHANGES_RETENTION: seconds a change stays in the change log
 
     @property
     def authenticated(self) -> bool:
@@ -320,6 +321,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retention_policies=load_policies(Path(retention_file).expanduser()) if retention_file else (),
         metrics_pushgateway=_pushgateway(env),
         erasure_key=_erasure_key(env),
+        changes_retention=_changes_retention(env),
     )
 
 
@@ -329,6 +331,18 @@ def _events_url(env: Mapping[str, str]) -> str | None:
     if url and not re.fullmatch(r"http://[A-Za-z0-9.-]+:[0-9]{1,5}", url):
         raise ConfigError(f"AGNO_FRONT_EVENTS_URL must be http://host:port (the serve-events process), got {url!r}")
     return url or None
+
+
+def _changes_retention(env: Mapping[str, str]) -> int:
+    """AGNO_CHANGES_RETENTION: how long the change log keeps a change (`7d`, `12h`, `90m`; 1 minute to 1 year)."""
+    raw = (env.get("AGNO_CHANGES_RETENTION") or "").strip()
+    if not raw:
+        return 7 * 86400
+    seconds = duration_seconds(raw)
+    if seconds is None or not 60 <= seconds <= 366 * 86400:
+        raise ConfigError(f"AGNO_CHANGES_RETENTION must be a whole number with a unit s, m, h or d from 1 minute to "
+                          f"366 days (7d, 12h), got {raw!r}")
+    return seconds
 
 
 def _pushgateway(env: Mapping[str, str]) -> str | None:

@@ -181,14 +181,18 @@ def _count(node: Node) -> int:
     return value
 
 
+def duration_seconds(value: object) -> int | None:
+    """`90d`, `12h`, `30m`, `45s` in seconds; None when it is not one."""
+    found = _DURATION.match(value) if isinstance(value, str) else None
+    return int(found.group(1)) * UNITS[found.group(2)] if found is not None else None
+
+
 def _duration(node: Node) -> int:
     """`90d`, `12h`, `30m`, `45s` in seconds."""
-    value = _scalar(node, "after")
-    found = _DURATION.match(value) if isinstance(value, str) else None
-    if found is None:
+    seconds = duration_seconds(_scalar(node, "after"))
+    if seconds is None:
         raise _Problem(node, f"`after` must be a whole number with a unit s, m, h or d (90d, 12h), got "
                              f"{node.value!r}")
-    seconds = int(found.group(1)) * UNITS[found.group(2)]
     if not 0 < seconds <= MAX_AFTER:
         raise _Problem(node, f"`after` must be more than 0 and at most 100 years, got {node.value!r}")
     return seconds

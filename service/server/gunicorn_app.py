@@ -9,7 +9,7 @@ from gunicorn.app.base import BaseApplication
 from service.core.config import Settings
 from service.core.logs import LOGGER
 from service.server import metrics_dir
-from service.storage import erasure_worker, search_drain
+from service.storage import changes_pruner, erasure_worker, search_drain
 
 log = logging.getLogger(LOGGER)
 BUFFER_BUDGET = 64 * 1024 * 1024  # request bodies one worker holds in its event loop at once (at least one body)
@@ -53,10 +53,11 @@ def worker_limits(settings: Settings) -> dict[str, float]:
 
 def _start_background(worker: object) -> None:
     """Each worker's background threads (after the fork: threads do not survive it): the search drain, indexing the
-    runs writers queued, and the erasure thread, running the erasure jobs requests queued."""
+    runs writers queued, the erasure thread, running the erasure jobs requests queued, and the change log's pruner."""
     config = worker.wsgi.config  # type: ignore[attr-defined]
     search_drain.start(config["REGISTRY"])
     erasure_worker.start(config["REGISTRY"], config["METRICS"])
+    changes_pruner.start(config["REGISTRY"], config["SETTINGS"].changes_retention)
 
 
 def run(settings: Settings, bind: str, on_exit: list | None = None, ready_message: str | None = None) -> None:

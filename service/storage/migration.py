@@ -14,6 +14,7 @@ from typing import Any
 from psycopg2 import sql
 
 from service.core.logs import LOGGER
+from service.storage import changes as change_log
 from service.storage import counts, lifecycle, search_drain, search_index
 from service.storage import idempotency as key_table
 from service.storage.online_ddl import DdlConnection, MigrationFailed
@@ -26,6 +27,7 @@ from service.storage.schema import (
     all_index_names,
     name_search_index,
     service_indexes,
+    table_columns,
     trigram_index,
 )
 
@@ -93,6 +95,14 @@ class SearchOptions:
 
 
 @dataclass(frozen=True)
+class ChangesOptions:
+    """What `migrate` does to the change log: install it (`--changes`) or remove it (`--drop-changes`)."""
+
+    install: bool = False
+    drop: bool = False
+
+
+@dataclass(frozen=True)
 class LifecycleOptions:
     """What `migrate --lifecycle` installs: the archive, hold and erasure tables, and with `hold_trigger` the
     trigger that refuses AgentOS's own deletes of held sessions."""
@@ -102,7 +112,8 @@ class LifecycleOptions:
 
 
 def plan(db: Database, conn: DdlConnection, indexes: bool, search: SearchOptions | None = None,
-         idempotency: bool = False, lifecycle: LifecycleOptions | None = None) -> Migration:
+         idempotency: bool = False, lifecycle: LifecycleOptions | None = None,
+         changes: ChangesOptions | None = None) -> Migration:
     """What migrate would do in `db`, read from the catalog (no lock on agno's tables, nothing changed)."""
     c = db.config
     called, keys = counts.names(db), key_table.names(db)
@@ -128,6 +139,10 @@ def plan(db: Database, conn: DdlConnection, indexes: bool, search: SearchOptions
         migration.steps.append(_keys_step(db, conn, found))
     if lifecycle is not None and lifecycle.install:
         migration.steps += _lifecycle_steps(db, conn, lifecycle.hold_trigger)
+    if changes is not None and changes.drop:
+        migration.steps.append(_changes_drop_step(db, conn))
+    elif changes is not None and changes.install:
+        migration.steps += _changes_steps(db, conn)
     if search is not None and search.drop:
         migration.steps.append(_search_drop_step(db, conn))
     elif search is not None and search.install:
@@ -365,17 +380,24 @@ def _trigram_steps(migration: Migration, found: dict[str, dict]) -> list[Step]:
     return [extension, index]
 
 
+def _trigger_catalog(db: Database, conn: DdlConnection, what: str, called: Any, relations: list[str],
+                     catalog: str) -> tuple[dict[str, dict], list[dict]]:
+    """A trigger-kept side table's relations (name → row with `valid`) and its functions and triggers (`catalog`:
+    the SQL file reading them), from the catalog; `called` is its names (search_index's or changes')."""
+    found = {row["name"]: row for row in conn.rows(
+        f"reading {what}'s catalog", called.sessions_regclass, db.query("migration_relations"),
+        {"schema": db.config.schema, "names": relations})}
+    rows = conn.rows(f"reading {what}'s catalog", called.sessions_regclass, db.query(catalog),
+                     {"schema": db.config.schema, "functions": list(called.functions),
+                      "sessions": called.sessions_regclass, "runs": called.runs_regclass,
+                      "triggers": list(called.triggers)})
+    return found, rows
+
+
 def _search_catalog(db: Database, conn: DdlConnection) -> tuple[dict[str, dict], list[dict]]:
     """The search index's relations (name → row with `valid`) and its functions and triggers, from the catalog."""
     called = search_index.names(db)
-    found = {row["name"]: row for row in conn.rows(
-        "reading the search index's catalog", called.sessions_regclass, db.query("migration_relations"),
-        {"schema": db.config.schema, "names": called.relations})}
-    catalog = conn.rows("reading the search index's catalog", called.sessions_regclass, db.query("search_catalog"),
-                        {"schema": db.config.schema, "functions": list(called.functions),
-                         "sessions": called.sessions_regclass, "runs": called.runs_regclass,
-                         "triggers": list(called.triggers)})
-    return found, catalog
+    return _trigger_catalog(db, conn, "the search index", called, called.relations, "search_catalog")
 
 
 def _search_steps(migration: Migration, options: SearchOptions) -> list[Step]:
@@ -460,6 +482,65 @@ def _search_steps(migration: Migration, options: SearchOptions) -> list[Step]:
     return steps
 
 
+def _changes_catalog(db: Database, conn: DdlConnection) -> tuple[set[str], list[dict]]:
+    """The change log's tables present, and its functions and triggers as the catalog has them."""
+    called = change_log.names(db)
+    found, catalog = _trigger_catalog(db, conn, "the change log", called, [called.table, called.state],
+                                      "changes_catalog")
+    return set(found), catalog
+
+
+def _changes_steps(db: Database, conn: DdlConnection) -> list[Step]:
+    """`--changes`: the log's tables (its own: no lock on agno's tables), the trigger functions (replaced when they
+    differ from this version's), then the six statement-level triggers (three on each of agno's tables), replaced
+    together unless all are there and firing."""
+    called = change_log.names(db)
+    sessions = called.sessions_regclass
+    found, catalog = _changes_catalog(db, conn)
+    columns = table_columns(db, db.config.session_table)
+    fragments = change_log.install_fragments(db, columns)
+    tables_missing = {called.table, called.state} - found
+    current = {r["name"]: r["definition"] for r in catalog if r["kind"] == "function"}
+    bodies = change_log.function_bodies(db, conn.conn, columns)
+    fn_action = CREATE if not current else KEEP if all(current.get(k) == v for k, v in bodies.items()) else REPLACE
+    firing = {(r["tbl"], r["name"]) for r in catalog if r["kind"] == "trigger" and r["enabled"] == "A"}
+    wanted = {(table, name) for table in ("sessions", "runs") for name in called.triggers}
+    present = {(r["tbl"], r["name"]) for r in catalog if r["kind"] == "trigger"}
+    tg_action = KEEP if wanted <= firing else CREATE if not present else REPLACE
+
+    def locked(what: str, *files: str, **extra: sql.Composable) -> Callable[[], None]:
+        statements = [change_log.query(db, name, **extra) for name in files]
+        return lambda: conn.locked(what, sessions, lambda cur: [cur.execute(s) for s in statements])
+
+    table = _qualified(db, called.table)
+    return [
+        Step("tables", f"{table} and {_qualified(db, called.state)}", CREATE if tables_missing else KEEP,
+             locked(f"creating the change log's tables {table}", "changes_create_tables") if tables_missing
+             else None),
+        Step("functions", f"{_qualified(db, os.path.commonprefix(called.functions))}*", fn_action,
+             locked("installing the change log's functions", "changes_create_functions", **fragments)
+             if fn_action != KEEP else None),
+        Step("triggers", f"{os.path.commonprefix(called.triggers)}{{insert,update,delete}} on "
+             f"{db.config.session_table} and {db.config.runs_table}", tg_action,
+             locked("installing the change log's triggers", "changes_drop_triggers", "changes_create_triggers")
+             if tg_action != KEEP else None),
+    ]
+
+
+def _changes_drop_step(db: Database, conn: DdlConnection) -> Step:
+    """`--drop-changes`: triggers, functions and tables in one transaction, or nothing when none is there."""
+    called = change_log.names(db)
+    found, catalog = _changes_catalog(db, conn)
+    present = bool(found or catalog)
+    statements = [change_log.query(db, name) for name in ("changes_drop_triggers", "changes_drop")]
+
+    def drop() -> None:
+        conn.locked("dropping the change log", called.sessions_regclass,
+                    lambda cur: [cur.execute(s) for s in statements])
+    return Step("change log", _qualified(db, called.table), DROP if present else KEEP, drop if present else None,
+                "with its triggers and functions" if present else "(not installed)")
+
+
 def _search_drop_step(db: Database, conn: DdlConnection) -> Step:
     """`--drop-search`: triggers, functions and tables in one transaction, or nothing when none is there."""
     called = search_index.names(db)
@@ -476,9 +557,10 @@ def _search_drop_step(db: Database, conn: DdlConnection) -> Step:
 
 def migrate_database(db: Database, conn: DdlConnection, indexes: bool, dry_run: bool,
                      done: Callable[[Step], None], search: SearchOptions | None = None,
-                     idempotency: bool = False, lifecycle: LifecycleOptions | None = None) -> Migration:
+                     idempotency: bool = False, lifecycle: LifecycleOptions | None = None,
+                     changes: ChangesOptions | None = None) -> Migration:
     """Plan, and unless `dry_run`, apply; `done` hears of each step as it ends."""
-    migration = plan(db, conn, indexes, search, idempotency, lifecycle)
+    migration = plan(db, conn, indexes, search, idempotency, lifecycle, changes)
     if dry_run:
         for step in migration.steps:
             done(step)
@@ -487,5 +569,5 @@ def migrate_database(db: Database, conn: DdlConnection, indexes: bool, dry_run: 
     return migration
 
 
-__all__ = ["CHANGES", "DdlConnection", "LifecycleOptions", "Migration", "MigrationFailed", "SearchOptions", "Step",
-           "installed", "migrate_database", "plan"]
+__all__ = ["CHANGES", "ChangesOptions", "DdlConnection", "LifecycleOptions", "Migration", "MigrationFailed",
+           "SearchOptions", "Step", "installed", "migrate_database", "plan"]

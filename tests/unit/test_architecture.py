@@ -152,6 +152,8 @@ def test_no_merge_conflict_markers_are_committed() -> None:
 
 # Module names that occur more than once under service/ because they hold the same concern at different layers.
 SHARED_NAMES = {
+    "changes.py": "the change feed: its routes (api), its cursors, event types and event shape (rules), its log "
+                  "(storage)",
     "errors.py": "each package's own exceptions, in its own words: rules (ApiError), rules/validation (FastAPI's "
                  "422/400), storage (driver errors translated); the API layer maps them in error_handlers.py",
     "sessions.py": "the /sessions resource at each layer: its routes (api), its projection (rules/render), its "
