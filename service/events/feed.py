@@ -12,11 +12,10 @@ from service.events.frames import event_frame
 from service.events.stream_query import StreamQuery
 from service.events.stream_query import parse as parse_query
 from service.rules import changes as rules
-from service.rules.changes import ChangeFilters, Position
 from service.rules.errors import ApiError
 from service.storage import changes
+from service.storage.changes import ChangeFilters, Page, Position
 from service.storage.changes import ChangesMissing as FeedUnavailable
-from service.storage.changes import Page
 from service.storage.pool import Database
 
 UNAVAILABLE = rules.UNAVAILABLE
@@ -65,7 +64,7 @@ def accepts(wanted: ChangeFilters, event: dict[str, Any]) -> bool:
 
 def binding(db: Database, wanted: ChangeFilters) -> list[Any]:
     """What the stream's cursors are bound to: the long-poll's binding, so a cursor works on either transport."""
-    return rules.binding([db.config.db_id, db.config.schema, db.config.session_table], wanted)
+    return rules.binding([db.config.db_id, db.config.schema, db.config.session_table], wanted.as_json())
 
 
 def seal(position: Position, bound: list[Any], key: bytes) -> str:
@@ -73,7 +72,7 @@ def seal(position: Position, bound: list[Any], key: bytes) -> str:
 
 
 def unseal(cursor: str, bound: list[Any], key: bytes) -> Position:
-    return rules.unseal(cursor, bound, key)
+    return Position(*rules.unseal(cursor, bound, key))
 
 
 def position(event: dict[str, Any]) -> Position:
