@@ -8,6 +8,7 @@ import asyncio
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,26 +27,34 @@ BACKOFF_FIRST, BACKOFF_MAX = 0.2, 5.0  # seconds between failed polls: doubled e
 
 @dataclass(eq=False)
 class Subscriber:
-    """One open stream: what it accepts, the position it joined the poller at (events at or before it were sent by
-    its catch-up reads), and its queue; `overflowed` ends a stream too slow to keep up (the client resumes)."""
+    """One open stream: what it accepts, how its frames are rendered (`render`; streams with the same `group`, the
+    same filters, share each frame), the position it joined the poller at (what is at or before it was sent by its
+    catch-up reads), and the frames waiting to be written; `overflowed` ends a stream too slow to keep up (its
+    client resumes from the last id it got)."""
 
     accepts: Callable[[dict], bool]
+    render: Callable[[dict], bytes]
+    group: str
     capacity: int
     after: Any = None
-    queue: asyncio.Queue = field(init=False)
+    frames: deque = field(default_factory=deque)  # (position, frame) in log order
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
     overflowed: bool = False
 
-    def __post_init__(self) -> None:
-        self.queue = asyncio.Queue(self.capacity)
-
-    def offer(self, event: dict) -> None:
-        """Queue `event` if this stream wants it and has not had it; when full, the stream ends after what it holds."""
+    def offer(self, event: dict, rendered: dict[str, bytes]) -> None:
+        """Queue `event`'s frame if this stream wants it and has not had it; when full, the stream ends after what
+        it holds. `rendered` holds this event's frames by group, made once per group."""
         if self.overflowed or not feed.position(event) > self.after or not self.accepts(event):
             return
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
+        if len(self.frames) >= self.capacity:
             self.overflowed = True
+            self.ready.set()
+            return
+        frame = rendered.get(self.group)
+        if frame is None:
+            frame = rendered[self.group] = self.render(event)
+        self.frames.append((feed.position(event), frame))
+        self.ready.set()
 
 
 class Poller:
@@ -99,10 +108,12 @@ class Poller:
     def fan_out(self, events: list[dict]) -> None:
         """Offer each event to every subscriber, in order (no await: a subscriber joins between pages, never inside)."""
         now_ms = time.time() * 1000
+        lag = self.metrics.poll_lag.labels(self.db.config.db_id)
         for event in events:
-            self.metrics.poll_lag.labels(self.db.config.db_id).observe(max(0.0, now_ms - feed.at_ms(event)) / 1000)
+            lag.observe(max(0.0, now_ms - feed.at_ms(event)) / 1000)
+            rendered: dict[str, bytes] = {}
             for subscriber in self.subscribers:
-                subscriber.offer(event)
+                subscriber.offer(event, rendered)
 
     def join(self, subscriber: Subscriber, after: Any) -> bool:
         """Make `subscriber` live from `after` if the catch-up reached this poller's position (True); else False:

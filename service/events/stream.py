@@ -91,8 +91,9 @@ async def events(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers=HEADERS)
     await response.prepare(request)
     await response.write(frames.OPENING)
-    subscriber = Subscriber(lambda e: feed.accepts(filters, e), ctx.events.queue)
-    db_id = db.config.db_id
+    db_id, key = db.config.db_id, ctx.settings.cursor_key
+    subscriber = Subscriber(lambda e: feed.accepts(filters, e), lambda e: feed.frame(e, db_id, bound, key),
+                            feed.dumps(bound).decode(), ctx.events.queue)
     ctx.metrics.subscribers.labels(db_id).inc()
     task = asyncio.current_task()
     ctx.streams.add(task)  # type: ignore[arg-type]
@@ -130,9 +131,9 @@ async def _serve(ctx: Context, response: web.StreamResponse, poller: Poller, sub
     sent = ctx.metrics.sent.labels(db_id)
     after = poller.position if page is None else None
     while page is not None:
-        for event in page.events:
-            await response.write(feed.frame(event, db_id, bound, key))
-            sent.inc()
+        if page.events:
+            await response.write(b"".join(feed.frame(event, db_id, bound, key) for event in page.events))
+            sent.inc(len(page.events))
         after = page.next
         if not page.has_more and poller.join(subscriber, after):
             break
@@ -142,20 +143,21 @@ async def _serve(ctx: Context, response: web.StreamResponse, poller: Poller, sub
     await response.write(frames.watermark_frame(feed.seal(after, bound, key)))
     marked = after
     while True:
-        try:
-            event = await asyncio.wait_for(subscriber.queue.get(), ctx.events.keepalive)
-        except asyncio.TimeoutError:
+        if not subscriber.frames:
             if subscriber.overflowed:
                 ctx.metrics.overflows.labels(db_id).inc()
                 return
-            if poller.position is not None and poller.position > marked:
-                marked = poller.position
-                await response.write(frames.watermark_frame(feed.seal(marked, bound, key)))
-            await response.write(frames.KEEPALIVE)
+            subscriber.ready.clear()
+            try:
+                await asyncio.wait_for(subscriber.ready.wait(), ctx.events.keepalive)
+            except asyncio.TimeoutError:
+                if poller.position is not None and poller.position > marked:
+                    marked = poller.position  # nothing waits for this stream: its filters skipped the rest
+                    await response.write(frames.watermark_frame(feed.seal(marked, bound, key)))
+                await response.write(frames.KEEPALIVE)
             continue
-        await response.write(feed.frame(event, db_id, bound, key))
-        sent.inc()
-        marked = feed.position(event)
-        if subscriber.overflowed and subscriber.queue.empty():
-            ctx.metrics.overflows.labels(db_id).inc()
-            return
+        batch = list(subscriber.frames)  # everything waiting, written at once
+        subscriber.frames.clear()
+        marked = batch[-1][0]
+        await response.write(b"".join(frame for _, frame in batch))
+        sent.inc(len(batch))
