@@ -32,7 +32,7 @@ def check(docs: list[dict]) -> list[str]:
             if not selects(doc["spec"]["selector"]["matchLabels"], pod_labels):
                 problems.append(f"{kind} selects no pod")
     for doc in by_kind.get("NetworkPolicy", []):
-        if not selects(doc["spec"]["podSelector"]["matchLabels"], pod_labels):
+        if not selects(doc["spec"]["podSelector"]["matchLabels"], pod_labels) and not _is_events(doc):
             problems.append("NetworkPolicy selects no pod")
     for doc in by_kind.get("HorizontalPodAutoscaler", []):
         if doc["spec"]["scaleTargetRef"]["name"] != deployment["metadata"]["name"]:
@@ -92,6 +92,10 @@ def _events_problems(by_kind: dict[str, list[dict]], events: list[dict], deploym
     events_service = services[0]
     if all(labels.get(k) == v for k, v in service["spec"]["selector"].items()):
         problems.append("the service's Service also selects the events pods")
+    for policy in by_kind.get("NetworkPolicy", []):
+        selector = policy["spec"]["podSelector"]["matchLabels"]
+        if _is_events(policy) and any(labels.get(k) != v for k, v in selector.items()):
+            problems.append("the events NetworkPolicy selects no events pod")
     container = stream["spec"]["template"]["spec"]["containers"][0]
     if container["args"] != ["serve-events"]:
         problems.append(f"the events container runs {container['args']}")

@@ -120,7 +120,14 @@ PORTABILITY = Extension(
     parameters=("on_conflict", "dry_run"),
     routes=("GET /sessions/{session_id}/export", "POST /sessions/-/import"), headers=(IDEMPOTENCY_HEADER,))
 
-EXTENSIONS: tuple[Extension, ...] = (ARCHIVE, CAPABILITIES, CREATE_IMPORT, ERASURE, HISTORY_WINDOW, IDEMPOTENCY_KEYS,
+EVENT_STREAM = Extension(
+    "event-stream", 1, "The change feed as server-sent events from `agno-session serve-events`: every committed change "
+    "of the sessions the caller may read, resumable with Last-Event-ID (or `after`) without loss or repetition.",
+    parameters=("type", "component_id", "user_id", "session_id", "events", "after", "db_id"),
+    routes=("GET /sessions/-/events",), headers=("Last-Event-ID",))
+
+EXTENSIONS: tuple[Extension, ...] = (ARCHIVE, CAPABILITIES, CREATE_IMPORT, ERASURE, EVENT_STREAM, HISTORY_WINDOW,
+                                      IDEMPOTENCY_KEYS,
                                       STATE_JSON_PATCH, LEGAL_HOLDS, LIST_CURSORS, LIST_FILTERS, LIST_SHAPE,
                                       MESSAGE_SEARCH, PORTABILITY, PRECONDITIONS, RUN_CURSORS, SESSION_SEARCH,
                                       STATE_MERGE)

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.jwt_tokens import JWT_ENV, token
+from tests.support.restartable_postgres import Postgres
 from tests.support.servers import CLI, AgnoSession, Server, free_port, launch, serving
 from tests.support.sse import Stream
-from tests.system.test_db_restart import Postgres
 
 PATH = "/sessions/-/events"
 WAIT = 60  # seconds for the stream to show what was committed (it is there within a poll interval when all is well)
