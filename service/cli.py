@@ -13,7 +13,6 @@ from dataclasses import replace
 from typing import TextIO
 
 from service.commands import portability
-from service.commands import retention as retention_command
 from service.core.config import ConfigError, Settings, load_settings
 from service.core.logs import LOGGER, configure_logging
 from service.preflight.command import run_preflight
@@ -104,6 +103,10 @@ def _migrate_command(settings: Settings, args: argparse.Namespace) -> int:
 def _retention_command(settings: Settings, args: argparse.Namespace) -> int:
     """`agno-session retention`: the plan or the sweep on stdout, progress on stderr; a failure is one line on
     stderr and exit code 1 (what was committed before it stays: running it again continues)."""
+    # Imported here: its pushed metrics import prometheus_client, which `serve` must import only after it has
+    # pointed PROMETHEUS_MULTIPROC_DIR at the workers' shared directory (server/metrics_dir.py).
+    from service.commands import retention as retention_command
+
     if settings.retention_file is None:
         print(f"agno-session retention: {retention_command.NO_FILE}", file=sys.stderr)
         return 2

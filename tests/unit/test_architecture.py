@@ -130,6 +130,8 @@ def test_the_service_root_is_a_map() -> None:
     # PyJWT is loaded only when JWT mode is configured; prometheus_client must wait for its directory (serve).
     ("service.core.config", ("flask", "werkzeug", "psycopg2", "jwt", "prometheus_client")),
     ("service.server.metrics_dir", ("flask", "psycopg2", "prometheus_client")),
+    # `serve` starts from the CLI: had it loaded prometheus_client, every worker would count in its own memory.
+    ("service.cli", ("flask", "prometheus_client")),
 ])
 def test_importing_loads_only_its_layer_and_changes_nothing(module: str, absent: tuple[str, ...]) -> None:
     probe = (f"import sys; limit = sys.getrecursionlimit(); import {module}; "
