@@ -16,6 +16,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Settings (from the environment by default) → the /sessions app with its pools, routes and middleware."""
     from service.api import (
         capabilities,
+        changes,
         erasure,
         error_handlers,
         health,
@@ -46,7 +47,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         METRICS=observed,
         INSTANTIATED_AT=datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
     )
-    for module in (health, capabilities, erasure, search, lifecycle, portability, sessions, state_merge, spec, metrics):
+    for module in (health, capabilities, changes, erasure, search, lifecycle, portability, sessions, state_merge, spec,
+                   metrics):
         app.register_blueprint(module.bp)
     middleware.install(app, settings)
     error_handlers.install(app, settings.max_body_bytes)

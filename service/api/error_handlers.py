@@ -12,9 +12,11 @@ from werkzeug.wrappers import Response
 from service.api.responses import error_response
 from service.auth.caller import MissingIdentity
 from service.core.logs import LOGGER
+from service.rules.changes import UNAVAILABLE as CHANGES_UNAVAILABLE
 from service.rules.errors import ApiError
 from service.rules.lifecycle import HELD, UNAVAILABLE, id_taken
 from service.rules.validation.errors import RequestInvalid
+from service.storage.changes import ChangesMissing
 from service.storage.errors import (
     DatabaseUnavailable,
     HeldInDatabase,
@@ -52,6 +54,10 @@ def install(app: Flask, max_body_bytes: int) -> None:
     @handles(LifecycleMissing)
     def lifecycle_missing(exc: LifecycleMissing) -> Response:
         return error_response(503, UNAVAILABLE)
+
+    @handles(ChangesMissing)
+    def changes_missing(exc: ChangesMissing) -> Response:
+        return error_response(503, CHANGES_UNAVAILABLE)
 
     @handles(SessionHeld, HeldInDatabase)
     def held(exc: Exception) -> Response:

@@ -49,6 +49,15 @@ def list_page(db: Database, query: dict, filters: dict, applied_filters: list[st
     return response
 
 
+def rows_by_id(db: Database, session_ids: list[str], owner: str | None) -> dict[str, dict]:
+    """The list rows of these sessions (the caller's own when `owner` is given), rendered as the list renders them,
+    by id; a session that is gone is absent (the change feed's include=session)."""
+    page = store.ListPage(len(session_ids), 1, count=False)
+    _, rows = store.list_sessions(db, {"session_ids": session_ids, "user_id": owner}, "created_at", "desc", page)
+    return {row["session_id"]: shaped_list_item(row, render.session_list_item(
+        row, render.session_name(row, row["runs"], for_list=True)), None, ()) for row in rows}
+
+
 def _meta(query: dict, page: store.ListPage, total: int | None, following: str | None) -> dict:
     """AgentOS's PaginationInfo; a cursor page has no page number and names its next cursor (null: the last
     page); a page read without its total has neither total_count nor total_pages."""

@@ -67,6 +67,13 @@ class Metrics:
         self.lifecycle = Counter("agno_session_lifecycle_sessions", "Sessions moved through the lifecycle by this "
                                  "service, by action (archived, restored, purged) and database.",
                                  ["action", "db_id"], registry=r)
+        self.changes_delivered = Counter("agno_session_changes_delivered", "Change feed events answered by "
+                                         "GET /sessions/-/changes, per database.", ["db_id"], registry=r)
+        self.changes_lag = Histogram("agno_session_changes_lag_seconds", "Age of the newest event of a change feed "
+                                     "answer when it was sent (write to delivery), per database.", ["db_id"],
+                                     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300), registry=r)
+        self.changes_waiting = Gauge("agno_session_changes_waiting", "Change feed requests long-polling now, per "
+                                     "database.", ["db_id"], multiprocess_mode="livesum", registry=r)
         self.build_info = Gauge("agno_session_build_info", "Always 1; the labels name the running build.",
                                 ["version", "python_version"], multiprocess_mode="max", registry=r)
         self.build_info.labels(version=_version(), python_version=platform.python_version()).set(1)

@@ -126,7 +126,15 @@ EVENT_STREAM = Extension(
     parameters=("type", "component_id", "user_id", "session_id", "events", "after", "db_id"),
     routes=("GET /sessions/-/events",), headers=("Last-Event-ID",))
 
-EXTENSIONS: tuple[Extension, ...] = (ARCHIVE, CAPABILITIES, CREATE_IMPORT, ERASURE, EVENT_STREAM, HISTORY_WINDOW,
+CHANGE_FEED = Extension(
+    "change-feed", 1, "Every change of every session and run (created, updated with the keys that changed, deleted), "
+    "written by AgentOS, agno's runtime or this service, in commit order from a resumable cursor, long-polled "
+    "(`agno-session migrate --changes`).",
+    parameters=("after", "limit", "wait", "type", "component_id", "user_id", "session_id", "events", "include"),
+    routes=("GET /sessions/-/changes",), headers=(APPLIED_HEADER, "Link"))
+
+EXTENSIONS: tuple[Extension, ...] = (ARCHIVE, CAPABILITIES, CHANGE_FEED, CREATE_IMPORT, ERASURE, EVENT_STREAM,
+                                      HISTORY_WINDOW,
                                       IDEMPOTENCY_KEYS,
                                       STATE_JSON_PATCH, LEGAL_HOLDS, LIST_CURSORS, LIST_FILTERS, LIST_SHAPE,
                                       MESSAGE_SEARCH, PORTABILITY, PRECONDITIONS, RUN_CURSORS, SESSION_SEARCH,

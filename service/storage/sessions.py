@@ -62,7 +62,7 @@ _COMPONENT = {"agent": "s.agent_id = %(component_id)s", "team": "s.team_id = %(c
 
 @cache  # every argument is bounded (metadata_count by the parser's cap), so the texts are too
 def list_filter(session_type: str | None, has_user: bool, has_component: bool, has_name: bool,
-                metadata_count: int = 0, dates: tuple[str, ...] = ()) -> sql.SQL:
+                metadata_count: int = 0, dates: tuple[str, ...] = (), has_ids: bool = False) -> sql.SQL:
     """The list's WHERE with only the filters given (one text per combination, so PostgreSQL plans no
     `x IS NULL OR` branches); the name filter's expression is the one the trigram index covers. Each metadata
     filter is a containment the GIN index answers (its candidates) and the exact `->>` text equality it means;
@@ -80,6 +80,8 @@ def list_filter(session_type: str | None, has_user: bool, has_component: bool, h
         conditions.append(f"s.metadata @> ANY (%(metadata_docs_{i})s::jsonb[]) "
                           f"AND s.metadata ->> %(metadata_key_{i})s = %(metadata_value_{i})s")
     conditions += [DATE_FILTERS[name] for name in dates]
+    if has_ids:  # the change feed's include=session: the rows of the sessions a page names
+        conditions.append("s.session_id = ANY(%(session_ids)s)")
     return sql.SQL("WHERE " + "\n      AND ".join(conditions) if conditions else "")
 
 
@@ -114,7 +116,8 @@ def list_statement(filters: dict[str, Any], sort_by: str, sort_order: str, page:
     where = list_filter(filters.get("session_type"), filters.get("user_id") is not None,
                         filters.get("component_id") is not None, filters.get("session_name") is not None,
                         len(filters.get("metadata") or ()),
-                        tuple(name for name in DATE_FILTERS if filters.get(name) is not None))
+                        tuple(name for name in DATE_FILTERS if filters.get(name) is not None),
+                        filters.get("session_ids") is not None)
     if filters.get("q") is not None:  # extension `session-search`: %(q)s under %(search_config)s
         where = sql.Composed([where, sql.SQL("\n      AND " if where.string else "WHERE "),
                               searched if searched is not None else search_scan.session_condition(runs)])

@@ -345,6 +345,11 @@ REQUESTS: list[tuple[str, str, dict, int]] = [
     ("PUT", "/sessions/agent-sess-2/hold", {"json": {"reason": "r"}}, 503),
     ("PUT", "/sessions/agent-sess-2/hold", {"json": {"until": "soon"}}, 422),
     ("DELETE", "/sessions/agent-sess-2/hold", {}, 503),
+    # extension `change-feed` without `migrate --changes` (tests/integration/test_changes_api.py checks its answers
+    # with the log against the document)
+    ("GET", "/sessions/-/changes", {}, 503),
+    ("GET", "/sessions/-/changes?limit=0", {}, 422),
+    ("GET", "/sessions/-/changes?after=x.y", {}, 400),
 ]
 
 

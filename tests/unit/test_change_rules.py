@@ -3,7 +3,10 @@ they were read with (altered or replayed elsewhere: 400)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from service.rules import changes, cursors
 
@@ -48,3 +51,9 @@ def test_a_sealed_but_impossible_position_is_invalid(position):
     token = cursors.seal(changes.CURSOR_KIND, BOUND, position, KEY)
     with pytest.raises(cursors.CursorInvalid):
         changes.unseal(token, BOUND, KEY)
+
+
+def test_the_documented_events_pattern_is_the_one_checked():
+    spec = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text(encoding="utf-8"))
+    (events,) = [p for p in spec["paths"]["/sessions/-/changes"]["get"]["parameters"] if p.get("name") == "events"]
+    assert events["schema"]["pattern"] == f"^{changes.EVENTS_PATTERN.pattern}$"

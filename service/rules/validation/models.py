@@ -98,6 +98,25 @@ class SearchQuery(Model):
     table = Text()
 
 
+MAX_CHANGES_LIMIT, MAX_CHANGES_WAIT = 1000, 30
+
+
+class ChangesQuery(Model):
+    """Extension `change-feed`: GET /sessions/-/changes (`events` is checked beside it: event type patterns)."""
+
+    after = Text()
+    limit = QueryInt(ge=1, le=MAX_CHANGES_LIMIT)
+    wait = QueryInt(ge=0, le=MAX_CHANGES_WAIT)
+    session_type = _session_type()
+    component_id = Text()
+    user_id = Text()
+    session_id = Text()
+    events = Text()
+    include = Choice(("session",))
+    db_id = Text()
+    table = Text()
+
+
 class SessionSearchQuery(Model):
     """Extension `session-search` on the list: `q`, the words a session's messages or stored name must hold."""
 

@@ -8,6 +8,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from service.rules.agno import summary_errors
+from service.rules.changes import EVENT_TYPES, event_types
 from service.rules.validation.body import ABSENT, decode, deep_json, media_type, model_body
 from service.rules.validation.depth import state_depth, stored_depth_errors
 from service.rules.validation.errors import STRING, error, le_error
@@ -20,6 +21,7 @@ from service.rules.validation.models import (
     ArchiveBody,
     BulkArchiveBody,
     BulkDeleteBody,
+    ChangesQuery,
     CreateBody,
     CreateExtension,
     CreateQuery,
@@ -166,6 +168,22 @@ def search_query(args: MultiDict) -> Parsed:
     query = validate_query(_shared(SearchQuery), args, ("component_id", "user_id"))
     text = _search_text_errors(query.value["q"], "q" in args, required=True)
     query.deferred, query.errors = text + query.errors + query.deferred, []
+    return finish(query)
+
+
+def changes_query(args: MultiDict) -> Parsed:
+    """GET /sessions/-/changes (extension `change-feed`): the cursor, page size, wait, the list's filters and the
+    event type patterns (`session.*,run.created`, parsed to the types they name: `events_types`)."""
+    query = validate_query(_shared(ChangesQuery), args, ("component_id", "user_id", "session_id"))
+    query.value["event_types"] = None
+    raw = query.value["events"]
+    if isinstance(raw, str):
+        try:
+            query.value["event_types"] = event_types(raw)
+        except ValueError:
+            query.errors.append(error("value_error", ("query", "events"), "Value error, events must be a comma-"
+                                      f"separated list of event types or patterns: {', '.join(EVENT_TYPES)}, "
+                                      "session.*, run.*, *", raw, {"error": {}}))
     return finish(query)
 
 
