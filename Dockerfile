@@ -63,7 +63,7 @@ ENV PATH=/opt/agno-session/bin:$PATH \
     AGNO_FRONT=nginx
 USER 10001:10001
 WORKDIR /tmp
-EXPOSE 8080
+EXPOSE 8080 8081
 # `agno-session serve` is PID 1 and supervises nginx (on :8080) and gunicorn (on a unix socket under /tmp, which must
 # be writable: a tmpfs beside a read-only root). SIGTERM: nginx stops accepting and finishes what it holds (25 s at
 # most), then gunicorn stops. AGNO_FRONT=none serves gunicorn directly on :8080 (behind an ingress that buffers).

@@ -28,7 +28,7 @@ SHADOW_RULES ?=
 SHADOW_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run lock clean test lint unit-test integration-test system-test contract-test fuzz system-packages proxy-test shadow demo proxy-bench bench bench-check bench-extensions bench-search bench-changes bench-soak bench-scale bench-retention bench-export wrk deploy-test image compose-up compose-secrets compose-down chart smoke deploy-tools
+.PHONY: help install run lock clean test lint unit-test integration-test system-test contract-test fuzz system-packages proxy-test shadow demo proxy-bench bench bench-check bench-extensions bench-search bench-changes bench-soak bench-scale bench-retention bench-export bench-events wrk deploy-test image compose-up compose-secrets compose-down chart smoke deploy-tools
 
 DEPLOY_VENV ?= .venv-deploy
 DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
@@ -242,6 +242,13 @@ bench-scale: ## cost per route by dataset size, from bench reports (SCALE_REPORT
 RETENTION_BENCH_ARGS ?=
 bench-retention: $(STAMP) ## retention apply over generated sessions while writers write (RETENTION_BENCH_ARGS)
 	$(BIN)/python -m bench.retention $(RETENTION_BENCH_ARGS)
+
+# 1,000 concurrent SSE subscribers on one serve-events process (bench/events_fanout.py; EVENTS_BENCH_ARGS e.g.
+# "--subscribers 1000 --writes 300 --rate 20"): its RSS and commit-to-event p50/p95/p99; fails unless every
+# subscriber got every write once and p95 is at most 1 s. Report in reports/bench/events-<subscribers>.md.
+EVENTS_BENCH_ARGS ?=
+bench-events: $(STAMP) ## 1,000 SSE subscribers on one serve-events: its memory and commit-to-event p95 (EVENTS_BENCH_ARGS)
+	$(BIN)/python -m bench.events_fanout $(EVENTS_BENCH_ARGS)
 
 wrk: ## check that wrk, the load generator, is installed
 	@command -v wrk >/dev/null || { echo "wrk is not installed: make system-packages (or apt-get install wrk)" >&2; exit 1; }

@@ -1,6 +1,6 @@
-"""`agno-session serve | migrate | check | retention | erase | export | import | copy | deliver | webhooks`: run the
-service, create its tables, verify a deployment, apply the retention policies, erase a user, carry sessions between
-databases, or deliver the change feed to webhooks."""
+"""`agno-session serve | serve-events | migrate | check | retention | erase | export | import | copy | deliver |
+webhooks`: run the service or its event stream, create its tables, verify a deployment, apply the retention
+policies, erase a user, carry sessions between databases, or deliver the change feed to webhooks."""
 
 from __future__ import annotations
 
@@ -284,6 +284,22 @@ def serve(settings: Settings) -> int:
     return 0
 
 
+def serve_events(settings: Settings, host: str | None, port: int | None) -> int:
+    """Serve GET /sessions/-/events from this process (aiohttp), beside `serve`'s workers; same databases, same
+    authentication, its own port (AGNO_EVENTS_PORT)."""
+    import os
+
+    from service.embedded import with_embedded_dsn
+    from service.events.event_server import serve as serve_stream
+    from service.events.event_settings import load_event_settings
+
+    events = load_event_settings(os.environ, settings.host)
+    events = replace(events, host=host or events.host, port=port or events.port)
+    settings = with_embedded_dsn(settings)
+    _warn_if_open(replace(settings, host=events.host, port=events.port))
+    return serve_stream(settings, events)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point."""
     parser = argparse.ArgumentParser(prog="agno-session", description=__doc__)
@@ -293,6 +309,10 @@ def main(argv: list[str] | None = None) -> int:
     p_serve.add_argument("--port", type=int)
     p_serve.add_argument("--workers", type=int)
     p_serve.add_argument("--threads", type=int)
+    p_events = sub.add_parser("serve-events", help="serve the change feed as server-sent events "
+                              "(GET /sessions/-/events) from a process of its own")
+    p_events.add_argument("--host")
+    p_events.add_argument("--port", type=int)
     p_migrate = sub.add_parser("migrate", help="create missing tables (safe on a live database)")
     p_migrate.add_argument("--indexes", action="store_true",
                            help="also add the indexes this service's queries use and the session counts")
@@ -401,6 +421,8 @@ def _run(command: str, settings: Settings, args: argparse.Namespace) -> int:
     """One command with validated settings."""
     if command == "serve":
         return serve(settings)
+    if command == "serve-events":
+        return serve_events(settings, args.host, args.port)
     if command == "check" and args.agentos_url and args.sessions_url:
         return run_preflight(settings, args.agentos_url, args.agentos_key, args.agentos_token, args.sessions_url)
     from service.embedded import with_embedded_dsn

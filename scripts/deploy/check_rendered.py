@@ -15,9 +15,10 @@ def check(docs: list[dict]) -> list[str]:
         by_kind.setdefault(doc["kind"], []).append(doc)
     problems = []
     deliverers = [d for d in by_kind["Deployment"] if _component(d) == "deliver"]
-    deployment = next(d for d in by_kind["Deployment"] if d not in deliverers)
+    events = [d for d in by_kind["Deployment"] if _is_events(d)]
+    deployment = next(d for d in by_kind["Deployment"] if d not in deliverers and not _is_events(d))
     pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
-    service = by_kind["Service"][0]
+    service = next(d for d in by_kind["Service"] if not _is_events(d))
 
     def selects(selector: dict, labels: dict) -> bool:
         return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
@@ -32,7 +33,8 @@ def check(docs: list[dict]) -> list[str]:
             if not selects(doc["spec"]["selector"]["matchLabels"], pod_labels):
                 problems.append(f"{kind} selects no pod")
     for doc in by_kind.get("NetworkPolicy", []):
-        if _component(doc) != "deliver" and not selects(doc["spec"]["podSelector"]["matchLabels"], pod_labels):
+        own = _component(doc) == "deliver" or _is_events(doc)  # the deliverer's and the event process's policies
+        if not own and not selects(doc["spec"]["podSelector"]["matchLabels"], pod_labels):
             problems.append("NetworkPolicy selects no pod")
     for doc in by_kind.get("HorizontalPodAutoscaler", []):
         if doc["spec"]["scaleTargetRef"]["name"] != deployment["metadata"]["name"]:
@@ -57,6 +59,7 @@ def check(docs: list[dict]) -> list[str]:
     problems += _deliver_problems(by_kind, deliverers, deployment, service)
     pods += [d["spec"]["template"]["spec"] for d in deliverers]
     pods += [pod["spec"] for pod in by_kind.get("Pod", [])]
+    pods += [d["spec"]["template"]["spec"] for d in events]
     for spec in pods:
         if spec["securityContext"].get("seccompProfile", {}).get("type") != "RuntimeDefault":
             problems.append("a pod without seccomp RuntimeDefault")
@@ -71,6 +74,52 @@ def check(docs: list[dict]) -> list[str]:
         problems.append(f"probes: {paths}")
     if "http" not in port_names:
         problems.append("the container has no port named http")
+    problems += _events_problems(by_kind, events, deployment, service)
+    return problems
+
+
+def _is_events(doc: dict) -> bool:
+    return doc["metadata"]["labels"].get("app.kubernetes.io/component") == "events"
+
+
+def _events_problems(by_kind: dict[str, list[dict]], events: list[dict], deployment: dict, service: dict) -> list[str]:
+    """The event process: its Service selects its pods and never the service's (nor the reverse), it has both
+    probes, the ingress sends /sessions/-/events to it, and the service's front points at its Service."""
+    if not events:
+        return []
+    problems = []
+    (stream,) = events
+    labels = stream["spec"]["template"]["metadata"]["labels"]
+    services = [s for s in by_kind["Service"] if _is_events(s)]
+    if len(services) != 1 or not all(labels.get(k) == v for k, v in services[0]["spec"]["selector"].items()):
+        return ["the events Service does not select the events pods"]
+    events_service = services[0]
+    if all(labels.get(k) == v for k, v in service["spec"]["selector"].items()):
+        problems.append("the service's Service also selects the events pods")
+    for policy in by_kind.get("NetworkPolicy", []):
+        selector = policy["spec"]["podSelector"]["matchLabels"]
+        if _is_events(policy) and any(labels.get(k) != v for k, v in selector.items()):
+            problems.append("the events NetworkPolicy selects no events pod")
+    container = stream["spec"]["template"]["spec"]["containers"][0]
+    if container["args"] != ["serve-events"]:
+        problems.append(f"the events container runs {container['args']}")
+    paths = {k: container.get(k, {}).get("httpGet", {}).get("path") for k in ("livenessProbe", "readinessProbe")}
+    if paths != {"livenessProbe": "/healthz", "readinessProbe": "/readyz"}:
+        problems.append(f"events probes: {paths}")
+    port = events_service["spec"]["ports"][0]["port"]
+    front = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    if front.get("AGNO_FRONT_EVENTS_URL") != f"http://{events_service['metadata']['name']}:{port}":
+        problems.append(f"the front routes the stream to {front.get('AGNO_FRONT_EVENTS_URL')}")
+    for doc in by_kind.get("Ingress", []):
+        for rule in doc["spec"]["rules"]:
+            routed = {p["path"]: p["backend"]["service"] for p in rule["http"]["paths"]}
+            wanted = {"name": events_service["metadata"]["name"], "port": {"number": port}}
+            if routed.get("/sessions/-/events") != wanted:
+                problems.append("Ingress does not send /sessions/-/events to the event process")
+    jobs = [c for job in by_kind.get("Job", []) for c in job["spec"]["template"]["spec"]["containers"]
+            if c.get("args", [""])[0] == "migrate"]
+    if jobs and "--changes" not in jobs[0]["args"]:
+        problems.append("the migration Job does not install the change log the event process reads")
     return problems
 
 

@@ -150,17 +150,17 @@ def _version() -> str:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    refused = _refusal(current_app.config["SETTINGS"])
+    refused = scrape_refusal(current_app.config["SETTINGS"], request.headers.get("Authorization"))
     if refused:
         return error_response(401, refused, {"WWW-Authenticate": "Bearer"})
     return Response(current_app.config["METRICS"].exposition(), content_type=CONTENT_TYPE_PLAIN_0_0_4)
 
 
-def _refusal(settings: Settings) -> str | None:
-    """Why this scrape is refused, or None. With AGNO_METRICS_TOKEN only its bearer reads; without it the
-    metrics are open, except under tenants, where their `db_id` labels would list every tenant's databases."""
+def scrape_refusal(settings: Settings, header: str | None) -> str | None:
+    """Why a scrape with this Authorization value is refused, or None. With AGNO_METRICS_TOKEN only its bearer reads;
+    without it the metrics are open, except under tenants, where their `db_id` labels would list every tenant's
+    databases. (The event process's /metrics applies it too.)"""
     if settings.metrics_token:
-        header = request.headers.get("Authorization")
         if not header:
             return "Authorization header required"
         return None if bearer_matches(header, settings.metrics_token) else "Invalid authentication token"

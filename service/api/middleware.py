@@ -17,7 +17,7 @@ from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from service.api.auth import AuthDenied, authenticate
 from service.api.responses import error_response
 from service.auth.caller import UNRESTRICTED
-from service.auth.tokens import key_accepted
+from service.auth.gate import key_refusal
 from service.core.config import Settings
 from service.core.logs import LOGGER
 from service.storage import deadline
@@ -129,11 +129,9 @@ def install(app: Flask, settings: Settings) -> None:
                 except AuthDenied as denied:
                     return _denied(denied.status, denied.detail, allowed(origin))
         elif settings.security_key and request.path not in OPEN_PATHS:
-            header = request.headers.get("Authorization")
-            if not header:
-                return _unauthorized("Authorization header required", allowed(origin))
-            if not key_accepted(header, settings.security_key):
-                return _unauthorized("Invalid authentication token", allowed(origin))
+            refusal = key_refusal(request.headers.get("Authorization"), settings.security_key)
+            if refusal is not None:
+                return _unauthorized(refusal, allowed(origin))
         if (request.content_length or 0) > settings.max_body_bytes:  # refused before a byte of it is read
             raise RequestEntityTooLarge()
         if request.method in ("HEAD", "OPTIONS") and request.url_rule is not None:

@@ -86,6 +86,7 @@ class Settings:
     max_connections: int = 1000  # open connections per worker; idle ones cost a file descriptor, not a thread
     front: str = "none"  # "nginx": serve puts a buffering nginx in front of gunicorn (the image's default)
     front_conn_per_ip: int = 256  # requests in progress per client address through the front (nginx limit_conn)
+    front_events_url: str | None = None  # the front passes GET /sessions/-/events to this `serve-events` (unbuffered)
     jwt: JwtSettings | None = None  # JWT mode; OS_SECURITY_KEY is ignored once it is on, as in AgentOS
     metrics_token: str | None = None  # Prometheus's own bearer credential for GET /metrics
     readyz_details: bool = False  # /readyz names each database's state to any caller
@@ -311,6 +312,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_connections=max_connections,
         front=front,
         front_conn_per_ip=front_conn_per_ip,
+        front_events_url=_events_url(env),
         jwt=jwt,
         metrics_token=env.get("AGNO_METRICS_TOKEN") or None,
         readyz_details=readyz_details,
@@ -329,6 +331,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         erasure_key=_erasure_key(env),
         changes_retention=_changes_retention(env),
     )
+
+
+def _events_url(env: Mapping[str, str]) -> str | None:
+    """AGNO_FRONT_EVENTS_URL: `http://host:port` of the event process the nginx front routes the stream to."""
+    url = (env.get("AGNO_FRONT_EVENTS_URL") or "").strip().rstrip("/")
+    if url and not re.fullmatch(r"http://[A-Za-z0-9.-]+:[0-9]{1,5}", url):
+        raise ConfigError(f"AGNO_FRONT_EVENTS_URL must be http://host:port (the serve-events process), got {url!r}")
+    return url or None
 
 
 def _changes_retention(env: Mapping[str, str]) -> int:

@@ -120,6 +120,12 @@ PORTABILITY = Extension(
     parameters=("on_conflict", "dry_run"),
     routes=("GET /sessions/{session_id}/export", "POST /sessions/-/import"), headers=(IDEMPOTENCY_HEADER,))
 
+EVENT_STREAM = Extension(
+    "event-stream", 1, "The change feed as server-sent events from `agno-session serve-events`: every committed change "
+    "of the sessions the caller may read, resumable with Last-Event-ID (or `after`) without loss or repetition.",
+    parameters=("type", "component_id", "user_id", "session_id", "events", "after", "db_id"),
+    routes=("GET /sessions/-/events",), headers=("Last-Event-ID",))
+
 CHANGE_FEED = Extension(
     "change-feed", 1, "Every change of every session and run (created, updated with the keys that changed, deleted), "
     "written by AgentOS, agno's runtime or this service, in commit order from a resumable cursor, long-polled "
@@ -127,7 +133,8 @@ CHANGE_FEED = Extension(
     parameters=("after", "limit", "wait", "type", "component_id", "user_id", "session_id", "events", "include"),
     routes=("GET /sessions/-/changes",), headers=(APPLIED_HEADER, "Link"))
 
-EXTENSIONS: tuple[Extension, ...] = (ARCHIVE, CAPABILITIES, CHANGE_FEED, CREATE_IMPORT, ERASURE, HISTORY_WINDOW,
+EXTENSIONS: tuple[Extension, ...] = (ARCHIVE, CAPABILITIES, CHANGE_FEED, CREATE_IMPORT, ERASURE, EVENT_STREAM,
+                                      HISTORY_WINDOW,
                                       IDEMPOTENCY_KEYS,
                                       STATE_JSON_PATCH, LEGAL_HOLDS, LIST_CURSORS, LIST_FILTERS, LIST_SHAPE,
                                       MESSAGE_SEARCH, PORTABILITY, PRECONDITIONS, RUN_CURSORS, SESSION_SEARCH,

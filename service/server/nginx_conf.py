@@ -14,7 +14,10 @@ READ_MARGIN_SECONDS = 10
 BODY_MEMORY_BYTES = 128 * 1024
 # In-flight requests nginx lets finish on SIGTERM before gunicorn is told to stop (inside Kubernetes' 45 s).
 SHUTDOWN_SECONDS = 25
-REFUSED = "/.agno-front/refused/"  # nginx-internal locations of the refusals' bodies
+REFUSED = "/.agno-front/refused/"
+EVENTS_PATH = "/sessions/-/events"
+# A stream sends a keepalive comment every 15 s: an upstream silent for this long is gone.
+EVENTS_IDLE_SECONDS = 120  # nginx-internal locations of the refusals' bodies
 
 
 def refusals(settings: Settings) -> dict[int, tuple[int, str]]:
@@ -50,6 +53,27 @@ def _refusal_blocks(settings: Settings) -> str:
         lines.append(f"        location = {REFUSED}{code} {{ internal; default_type application/json; "
                      f"return {status} '{body}'; }}")
     return "\n".join(lines)
+
+
+def _events_block(settings: Settings) -> str:
+    """With AGNO_FRONT_EVENTS_URL, the change feed's stream goes to the event process (`serve-events`), unbuffered
+    and held open as long as the client stays; nothing else changes route."""
+    if not settings.front_events_url:
+        return ""
+    return f"""        location = {EVENTS_PATH} {{
+            proxy_pass {settings.front_events_url};
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Real-IP $remote_addr;
+            proxy_buffering off;
+            proxy_cache off;
+            proxy_connect_timeout 5s;
+            proxy_read_timeout {EVENTS_IDLE_SECONDS}s;
+            proxy_send_timeout {EVENTS_IDLE_SECONDS}s;
+        }}
+"""
 
 
 def render(settings: Settings, runtime: Path, upstream: str, user: str | None = None) -> str:
@@ -130,7 +154,7 @@ http {{
             proxy_send_timeout {_seconds(settings.body_timeout)};
             proxy_read_timeout {_seconds(settings.request_timeout + READ_MARGIN_SECONDS)};
         }}
-{_refusal_blocks(settings)}
+{_events_block(settings)}{_refusal_blocks(settings)}
     }}
 }}
 """

@@ -76,7 +76,15 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* One extra pod while a rollout surges (maxSurge 1). */}}
 {{- define "agno-session.connectionsNeeded" -}}
-{{- mul (add1 (int (include "agno-session.maxPods" .))) (int (include "agno-session.perPod" .)) -}}
+{{- $service := mul (add1 (int (include "agno-session.maxPods" .))) (int (include "agno-session.perPod" .)) -}}
+{{- add $service (int (include "agno-session.eventsConnections" .)) -}}
+{{- end -}}
+
+{{/* The event pods (one surging): per database, one poller and the catch-up reads beside it. */}}
+{{- define "agno-session.eventsConnections" -}}
+{{- if .Values.events.enabled -}}
+{{- mul (add1 (int .Values.events.replicaCount)) (add1 (int .Values.events.catchUps)) (int (include "agno-session.databases" .)) -}}
+{{- else -}}0{{- end -}}
 {{- end -}}
 
 {{- define "agno-session.connectionsAvailable" -}}
@@ -88,7 +96,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $need := int (include "agno-session.connectionsNeeded" .) -}}
 {{- $have := int (include "agno-session.connectionsAvailable" .) -}}
 {{- if gt $need $have -}}
-{{- fail (printf "connection budget exceeded: (%d pods + 1 surging) × %d workers × pool %d × %d database(s) (+1 probe connection per database per pod) = %d connections, but PostgreSQL allows %d (max_connections %d - %d reserved). Lower autoscaling.maxReplicas/replicaCount, workers or poolSize, or raise postgres.maxConnections (or put PgBouncer in front: docs/operations.md)." (int (include "agno-session.maxPods" .)) (int .Values.workers) (int (include "agno-session.pool" .)) (int (include "agno-session.databases" .)) $need $have (int .Values.postgres.maxConnections) (int .Values.postgres.reservedConnections)) -}}
+{{- fail (printf "connection budget exceeded: (%d pods + 1 surging) × %d workers × pool %d × %d database(s) (+1 probe connection per database per pod, + event pods) = %d connections, but PostgreSQL allows %d (max_connections %d - %d reserved). Lower autoscaling.maxReplicas/replicaCount, workers or poolSize, or raise postgres.maxConnections (or put PgBouncer in front: docs/operations.md)." (int (include "agno-session.maxPods" .)) (int .Values.workers) (int (include "agno-session.pool" .)) (int (include "agno-session.databases" .)) $need $have (int .Values.postgres.maxConnections) (int .Values.postgres.reservedConnections)) -}}
 {{- end -}}
 {{- end -}}
 
@@ -123,4 +131,22 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
   value: {{ .Values.requestTimeoutSeconds | quote }}
 - name: AGNO_LOG_LEVEL
   value: {{ .Values.logLevel | quote }}
+{{- end -}}
+
+{{/* The event process (serve-events): its own name and selector, which the service's selector never matches. */}}
+{{- define "agno-session.eventsName" -}}
+{{- printf "%s-events" (include "agno-session.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "agno-session.eventsSelectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-events" (include "agno-session.name" .) | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: events
+{{- end -}}
+
+{{- define "agno-session.eventsLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "agno-session.eventsSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
