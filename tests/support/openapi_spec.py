@@ -84,6 +84,12 @@ def operations() -> set[tuple[str, str]]:
     return {(m.upper(), t) for t, item in SPEC["paths"].items() for m in item if m in METHODS}
 
 
+def served_operations() -> set[tuple[str, str]]:
+    """The documented operations the service's app serves: a path item with `servers` of its own belongs to another
+    process of the project (`serve-events`)."""
+    return {(m.upper(), t) for t, item in SPEC["paths"].items() if "servers" not in item for m in item if m in METHODS}
+
+
 def media_types(node: Any, ptr: str = "") -> list[tuple[str, dict]]:
     """Every Media Type Object in the document (under a `content` map), with its pointer; a schema's property
     named `content` (under `properties`) is a property, not a map."""
