@@ -3,6 +3,7 @@ app; tests/integration and tests/system import them into their conftest, tests/u
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import warnings
@@ -14,6 +15,7 @@ import pytest
 
 from service.app import create_app
 from service.core.config import load_settings
+from service.core.logs import LOGGER
 from service.embedded import embedded_server
 from tests.support.rows import Rows
 
@@ -88,3 +90,15 @@ def rows(pg_dsn: str, app) -> Iterator[Rows]:
 def db_env(make_app, pg_dsn: str) -> dict[str, str]:
     """The test server, schema `ai` emptied (by make_app's reset) and left for `serve` to migrate."""
     return {"AGNO_PG_DSN": pg_dsn, "AGNO_DB_ID": "srv"}
+
+
+@pytest.fixture
+def logged() -> Iterator[list[logging.LogRecord]]:
+    """The service's log records (its logger does not propagate to pytest's)."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger(LOGGER)
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)

@@ -7,7 +7,6 @@ subprocess.run does when its timeout passes (pg_ctl killed, whatever postgres it
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import subprocess
@@ -68,17 +67,16 @@ def no_postgres_left(tmp_path: Path) -> Iterator[None]:
     (killed_while_postgres_starts, 1),
 ])
 def test_a_first_start_past_pg_ctls_timeout_is_waited_for(slow_start, pg_ctl_starts: int, tmp_path: Path,
-                                                          monkeypatch, caplog) -> None:
+                                                          monkeypatch, logged) -> None:
     calls: list[str] = []
     monkeypatch.setattr(postgres_server, "pgexec", slow_start(postgres_server.pgexec, calls))
-    caplog.set_level(logging.WARNING, logger="agno_session")
     try:
         dsn = start_embedded(tmp_path)
         with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
             cur.execute("SELECT 1")
             assert cur.fetchone() == (1,)
         assert len(calls) == pg_ctl_starts
-        assert any("not ready yet" in r.getMessage() and "waiting up to" in r.getMessage() for r in caplog.records)
+        assert any("not ready yet" in r.getMessage() and "waiting up to" in r.getMessage() for r in logged)
     finally:
         embedded_server(tmp_path / "pgdata").cleanup()  # the cached running instance: stop it
 

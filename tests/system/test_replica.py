@@ -6,7 +6,6 @@ answers is the primary's. Needs Debian's PostgreSQL 15 server binaries (CI has t
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import subprocess
@@ -20,7 +19,6 @@ import pytest
 from service import cli
 from service.app import create_app
 from service.core.config import Settings, load_settings
-from service.core.logs import LOGGER
 from service.lib.memory import StoreMemory
 from service.storage import replica
 from tests.support.metrics import value
@@ -154,18 +152,6 @@ def app(servers: Replication):
     built.testing = True
     yield built
     built.config["REGISTRY"].close()
-
-
-@pytest.fixture
-def logged() -> Iterator[list[logging.LogRecord]]:
-    """The service's log records (its logger does not propagate to pytest's)."""
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
-    logger = logging.getLogger(LOGGER)
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
 
 
 def name_of(client, session_id: str) -> str | int:
