@@ -1,7 +1,7 @@
 -- A write with If-Match, step 1: lock the session row (of this type and user when given) and read the versions its
 -- entity tag derives from; the caller compares the tag and writes in the same transaction, or rolls back.
 SELECT s.xmin::text AS row_version,
-       (SELECT {runs_version} FROM {runs} r WHERE r.session_id = s.session_id) AS runs_version
+       {run_xmins} AS run_xmins
 FROM {sessions} s
 WHERE s.session_id = %(session_id)s
   AND (%(session_type)s::text IS NULL OR s.session_type = %(session_type)s)

@@ -12,10 +12,8 @@ WITH renamed AS (
       AND (%(user_id)s::text IS NULL OR s.user_id = %(user_id)s)
     RETURNING s.*, s.xmin::text AS row_version
 )
-SELECT renamed.*, rv.run_list, rv.runs_version
-FROM renamed
-CROSS JOIN LATERAL (
-    SELECT COALESCE(jsonb_agg(r.run_data ORDER BY r.run_index, r.created_at, r.run_id), '[]'::jsonb) AS run_list,
-           {runs_version} AS runs_version
-    FROM {runs} r WHERE r.session_id = renamed.session_id
-) rv
+SELECT s.*,
+       COALESCE((SELECT jsonb_agg(r.run_data ORDER BY r.run_index, r.created_at, r.run_id)
+                 FROM {runs} r WHERE r.session_id = s.session_id), '[]'::jsonb) AS run_list,
+       {run_xmins} AS run_xmins
+FROM renamed s

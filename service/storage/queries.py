@@ -9,7 +9,7 @@ from typing import Any
 from psycopg2 import sql
 
 from service.core.config import DatabaseConfig
-from service.storage.versions import RUNS_VERSION
+from service.storage.versions import RUN_XMINS
 
 
 @cache
@@ -41,13 +41,14 @@ class Queries:
             "sessions": sql.Identifier(config.schema, config.session_table),
             "runs": sql.Identifier(config.schema, config.runs_table),
         }
+        self._run_xmins = RUN_XMINS.format(runs=self.identifiers["runs"])
 
     def query(self, name: str, **fragments: sql.Composable) -> sql.Composed:
-        """`sql/<name>.sql` with this database's identifiers, the runs' version aggregate ({runs_version}) and the
+        """`sql/<name>.sql` with this database's identifiers, the runs' versions of session `s` ({run_xmins}) and the
         given fragments composed in (cached); a fragment may stand in for an identifier (the archive's tables)."""
         key = (name, *sorted((k, repr(v)) for k, v in fragments.items()))
         composed = self._queries.get(key)
         if composed is None:
-            body = sql.SQL(sql_text(name)).format(**{**self.identifiers, "runs_version": RUNS_VERSION, **fragments})
+            body = sql.SQL(sql_text(name)).format(**{**self.identifiers, "run_xmins": self._run_xmins, **fragments})
             composed = self._queries[key] = _RenderedOnce(body.seq)
         return composed

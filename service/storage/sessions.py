@@ -223,10 +223,8 @@ def create_session(db: Database, values: dict[str, Any], runs: list[dict[str, An
             )
             if len(inserted) < len(runs):
                 raise RunConflict(_conflicting([r["run_id"] for r in runs], {r["run_id"] for r in inserted}))
-    ordered = sorted(runs, key=_run_order)
-    row["runs"] = [r["run_data"] for r in ordered]
-    xmins = {r["run_id"]: r["row_version"] for r in inserted}
-    row["etag"] = entity_tag(row.pop("row_version"), runs_version((r["run_id"], xmins[r["run_id"]]) for r in ordered))
+    row["runs"] = [r["run_data"] for r in sorted(runs, key=_run_order)]
+    row["etag"] = entity_tag(row.pop("row_version"), runs_version(r["row_version"] for r in inserted))
     return row
 
 
@@ -255,7 +253,7 @@ def locked_tag(db: Database, cur: Any, session_id: str, session_type: str | None
     """Lock the session row (in the caller's transaction) and read its entity tag; None when no session matches."""
     cur.execute(db.query("lock_session"), {"session_id": session_id, "session_type": session_type, "user_id": user_id})
     found = cur.fetchone()
-    return None if found is None else entity_tag(found["row_version"], found["runs_version"])
+    return None if found is None else entity_tag(found["row_version"], runs_version(found["run_xmins"]))
 
 
 def rename_session(db: Database, session_id: str, session_type: str | None, user_id: str | None, name: str,
@@ -302,8 +300,9 @@ def _update_locked(db: Database, session_id: str, user_id: str | None, compute: 
         row = with_runs(cur.fetchone())
         if row is None:
             return None
-        runs = row["runs_version"]
-        write = compute(tagged(row))
+        runs = runs_version(row.pop("run_xmins"))
+        row["etag"] = entity_tag(row.pop("row_version"), runs)
+        write = compute(row)
         cur.execute(statement(write), {**_bound(write.columns), "session_id": session_id})
         updated = cur.fetchone()
     updated.pop("runs", None)

@@ -32,7 +32,8 @@ def seed(rows, sid: str = "s1", user_id: str | None = "u1") -> None:
                  metadata={"tier": "free"})
     for i in range(2):
         rows.run(sid, {"run_id": f"{sid}-r{i}", "agent_id": "bot", "status": "COMPLETED",
-                       "messages": [{"id": f"m{i}", "role": "user", "content": f"hello {i}"}]},
+                       "messages": [{"id": f"m{i}", "role": "user", "content": f"hello {i}",
+                                     "created_at": 1767225600 + i}]},  # without one, agno renders the clock
                  user_id=user_id)
 
 
