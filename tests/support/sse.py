@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 
 
@@ -18,6 +19,7 @@ class Stream:
     headers: dict[str, str] = field(default_factory=dict)
     events: list[dict] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
+    arrived: list[float] = field(default_factory=list)  # when each event was read (epoch seconds)
     last_id: str | None = None
     comments: int = 0
     connections: int = 0
@@ -54,6 +56,7 @@ class Stream:
                     if data:
                         self.events.append(json.loads("\n".join(data)))
                         self.ids.append(self.last_id or "")
+                        self.arrived.append(time.time())
                     self._changed.notify_all()
                 data, pending_id = [], None
             elif line.startswith(":"):
