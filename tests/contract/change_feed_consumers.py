@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import sys
 import threading
 import time
+import traceback
 import urllib.parse
 from collections.abc import Callable
 
@@ -181,7 +183,11 @@ class EventStream(Consumer):
         before = self.stream.connections
         self.stream.disconnect()
         if not self.wait_for(lambda c: self.stream.connections > before and self.open, CUT_WITHIN):
-            raise AssertionError(f"{self.name}: did not reconnect within {CUT_WITHIN} s")
+            frame = sys._current_frames().get(self._thread.ident)
+            where = "".join(traceback.format_stack(frame)) if frame else "?"  # where the reader is stuck
+            raise AssertionError(f"{self.name}: did not reconnect within {CUT_WITHIN} s "
+                                 f"({before} -> {self.stream.connections}, open {self.open}, status "
+                                 f"{self.stream.status})\n{where}")
         self.cuts += 1
 
     def close(self) -> None:
