@@ -2,7 +2,8 @@
 resuming on its own after a cut: a long-poll client of `GET /sessions/-/changes` that resumes from the last
 `next_cursor` it got, and a server-sent events client of `agno-session serve-events` that reconnects with
 Last-Event-ID as an EventSource does. `cut()` closes the client's socket in the middle of a request or stream and
-returns once the consumer has seen the cut (so every cut counts, none is merged with the next)."""
+returns once the consumer has seen the cut (so every cut counts); the consumer then stays away until `resume()`, so
+the writes committed meanwhile can only reach it through its resume cursor."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ class Consumer:
         self.cuts = 0  # cuts this consumer saw and resumed after
         self.failure: list[str] = []
         self.stop = threading.Event()
+        self.gate = threading.Event()  # cleared by a cut: the consumer stays disconnected until resume()
+        self.gate.set()
         self._thread = threading.Thread(target=self._guarded, daemon=True, name=self.name)
 
     def start(self) -> None:
@@ -50,6 +53,17 @@ class Consumer:
 
     def cut(self) -> None:
         raise NotImplementedError
+
+    def resume(self, after_session: str | None = None) -> None:
+        """Let the consumer connect again after a cut (`after_session`: see EventStream.resume)."""
+        self.gate.set()
+
+    def _wait_at_gate(self) -> bool:
+        """Wait while a cut holds the consumer away; False once it is stopped."""
+        while not self.gate.wait(0.1):
+            if self.stop.is_set():
+                return False
+        return not self.stop.is_set()
 
     def wait_for(self, predicate: Callable[[Consumer], bool], timeout: float) -> bool:
         """Whether `predicate(self)` became true within `timeout` seconds (checked every 50 ms; False at once when
@@ -80,7 +94,7 @@ class LongPoll(Consumer):
         self._cut_conn: http.client.HTTPConnection | None = None
 
     def follow(self) -> None:
-        while not self.stop.is_set():
+        while self._wait_at_gate():
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT + 60)
             status: int | None = None
             try:
@@ -114,20 +128,23 @@ class LongPoll(Consumer):
             self.cursor = page["next_cursor"]
 
     def cut(self) -> None:
-        """Close the socket of a request in flight (one waiting for changes, or being answered); repeated until a
-        cut lands before the answer was read whole, so the request fails and is asked again."""
+        """Close the socket of a request in flight (one waiting for changes, or being answered) and hold the
+        consumer away; repeated until a cut lands before the answer was read whole, so the request fails."""
         deadline = time.monotonic() + CUT_WITHIN
         while time.monotonic() < deadline:
             cuts = self.cuts
             with self._lock:
                 conn = self._conn if self._conn is not None and self._conn.sock is not None else None
                 if conn is not None:
+                    self.gate.clear()
                     self._cut_conn = conn
                     _shut(conn)
             if conn is None:
                 time.sleep(0.01)  # between two requests: the next one is in flight at once
-            elif self.wait_for(lambda c, cut=conn: c._conn is not cut, CUT_WITHIN) and self.cuts > cuts:
+                continue
+            if self.wait_for(lambda c, cut=conn: c._conn is not cut, CUT_WITHIN) and self.cuts > cuts:
                 return
+            self.gate.set()  # its answer had been read whole: cut the next request
         raise AssertionError(f"{self.name}: no request in flight to cut within {CUT_WITHIN} s")
 
     def close(self) -> None:
@@ -151,9 +168,15 @@ class EventStream(Consumer):
         self.stream.last_id = cursor
         self.events, self.arrived = self.stream.events, self.stream.arrived
         self.open = False
+        self.watcher = Stream(port, self.PATH)  # never cut: once it has an event, so has the event process's poller
+        self.watcher.last_id = cursor
+
+    def start(self) -> None:
+        self.watcher.start()
+        super().start()
 
     def follow(self) -> None:
-        while not self.stop.is_set():
+        while self._wait_at_gate():
             try:
                 response = self.stream.open(timeout=WAIT + 60)
             except (OSError, http.client.HTTPException):
@@ -173,26 +196,33 @@ class EventStream(Consumer):
                 pass  # the socket was closed under the reader: reconnect from the last id
             self.open = False
 
-    def connections(self) -> int:
-        return self.stream.connections
-
     def cut(self) -> None:
-        """Close the open stream's socket mid-stream; returns once the consumer has reconnected and streams again."""
+        """Close the open stream's socket mid-stream; returns once the reader has ended (the consumer stays away)."""
         if not self.wait_for(lambda c: self.open, CUT_WITHIN):
             raise AssertionError(f"{self.name}: no open stream to cut within {CUT_WITHIN} s")
-        before = self.stream.connections
+        self.gate.clear()
         self.stream.disconnect()
-        if not self.wait_for(lambda c: self.stream.connections > before and self.open, CUT_WITHIN):
+        if not self.wait_for(lambda c: not self.open, CUT_WITHIN):
             frame = sys._current_frames().get(self._thread.ident)
             where = "".join(traceback.format_stack(frame)) if frame else "?"  # where the reader is stuck
-            raise AssertionError(f"{self.name}: did not reconnect within {CUT_WITHIN} s "
-                                 f"({before} -> {self.stream.connections}, open {self.open}, status "
-                                 f"{self.stream.status})\n{where}")
+            raise AssertionError(f"{self.name}: the cut stream did not end within {CUT_WITHIN} s\n{where}")
         self.cuts += 1
+
+    def resume(self, after_session: str | None = None) -> None:
+        """Reconnect, once the event process's poller has read `after_session`'s last write (so a resume that did
+        not send Last-Event-ID would start past what was committed while away, and miss it); returns streaming."""
+        if after_session is not None and not self.watcher.wait_for(
+                lambda s: any(e["session_id"] == after_session for e in s.events[-50:]), CUT_WITHIN):
+            raise AssertionError(f"{self.name}: serve-events did not deliver {after_session} within {CUT_WITHIN} s")
+        before = self.stream.connections
+        self.gate.set()
+        if not self.wait_for(lambda c: self.stream.connections > before and self.open, CUT_WITHIN):
+            raise AssertionError(f"{self.name}: did not reconnect within {CUT_WITHIN} s (status {self.stream.status})")
 
     def close(self) -> None:
         self.stop.set()
         self.stream.close()
+        self.watcher.close()
         self._thread.join(WAIT + 30)
 
 

@@ -121,13 +121,16 @@ def _rolled_back(dsn: str, session_id: str) -> None:
     conn.close()
 
 
+def cut_by(fault: str | None) -> list[str]:
+    """The consumers a fault cuts."""
+    return {"cut sse": ["sse"], "cut long-poll": ["long-poll"], "cut both": ["sse", "long-poll"]}.get(fault or "", [])
+
+
 def inject(stack: Stack, consumers: dict[str, Consumer], fault: str) -> None:
-    """One fault, returning once it has struck (a cut consumer has seen its cut; the event process has seen
-    PostgreSQL go)."""
-    if fault in ("cut sse", "cut both"):
-        consumers["sse"].cut()
-    if fault in ("cut long-poll", "cut both"):
-        consumers["long-poll"].cut()
+    """One fault, returning once it has struck (a cut consumer has seen its cut and stays away until resumed; the
+    event process has seen PostgreSQL go)."""
+    for name in cut_by(fault):
+        consumers[name].cut()
     if fault == "terminate connections":
         stack.terminate_connections()
     if fault == "restart postgres":
@@ -137,7 +140,7 @@ def inject(stack: Stack, consumers: dict[str, Consumer], fault: str) -> None:
 def one_round(stack: Stack, consumers: dict[str, Consumer], n: int, fault: str | None, done: Outcome) -> None:
     """7 or 9 transactions: a SQL transaction held open across the round; agno: create, run, rename; the fault;
     the service: create, rename; every other round a delete through each writer; one rolled back; then the held
-    one commits (or, ended by a restart, never does)."""
+    one commits (or, ended by a restart, never does) and a consumer cut by the fault resumes."""
     dsn = stack.pg.dsn
     held_id, agno_id, svc_id = f"held-{n}", f"agno-{n}", f"svc-{n}"
     this_round = {agno_id, svc_id}
@@ -175,6 +178,8 @@ def one_round(stack: Stack, consumers: dict[str, Consumer], n: int, fault: str |
     except psycopg2.OperationalError:  # the restart ended it: it rolled back, and nothing of it may be delivered
         done.rolled_back.add(held_id)
     held.close()
+    for name in cut_by(fault):  # back after the rest of the round committed: only its resume cursor brings it
+        consumers[name].resume(held_id)
     done.transactions += 9 if n % 2 else 7
 
 
