@@ -216,7 +216,7 @@ bench-extensions: $(STAMP) $(REF_STAMP) wrk ## the read extensions beside AgentO
 bench-search: $(STAMP) $(REF_STAMP) ## message search by query class beside AgentOS's name filter (SEARCH_BENCH_ARGS)
 	$(BIN)/python -m bench.search --ref-python $(REF_VENV)/bin/python $(SEARCH_BENCH_ARGS)
 
-bench-changes: $(STAMP) $(REF_STAMP) ## change feed: 10,000 transactions (agno, the service, held-open and rolled back) compared with the tables, commit-to-event latency, and the triggers' cost on agno's run write
+bench-changes: $(STAMP) $(REF_STAMP) ## change feed: 10,000 transactions (agno, the service, held-open, rolled back) read by long-poll and SSE through cuts, terminated connections and a PostgreSQL restart, compared with the log and the tables; commit-to-event per transport; the triggers' cost on agno's run write
 	$(BIN)/python -m bench.change_feed --ref-python $(REF_VENV)/bin/python
 	$(BIN)/python -m bench.search_trigger_cost --feature changes --writer agno --writes 300 --rounds 20 --ref-python $(REF_VENV)/bin/python
 

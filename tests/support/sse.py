@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import threading
+import time
 from dataclasses import dataclass, field
 
 
@@ -18,11 +20,14 @@ class Stream:
     headers: dict[str, str] = field(default_factory=dict)
     events: list[dict] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
+    arrived: list[float] = field(default_factory=list)  # when each event was read (epoch seconds)
     last_id: str | None = None
     comments: int = 0
     connections: int = 0
     status: int | None = None
     _conn: http.client.HTTPConnection | None = None
+    _sock: socket.socket | None = None  # the open connection's socket (http.client drops its own reference to it
+    # when the answer says `Connection: close`, while the response still reads from it)
     _stop: threading.Event = field(default_factory=threading.Event)
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
@@ -33,6 +38,7 @@ class Stream:
         if self.last_id is not None:
             headers["Last-Event-ID"] = self.last_id
         self._conn.request("GET", self.path, headers=headers)
+        self._sock = self._conn.sock
         response = self._conn.getresponse()
         self.status = response.status
         self.connections += 1
@@ -54,6 +60,7 @@ class Stream:
                     if data:
                         self.events.append(json.loads("\n".join(data)))
                         self.ids.append(self.last_id or "")
+                        self.arrived.append(time.time())
                     self._changed.notify_all()
                 data, pending_id = [], None
             elif line.startswith(":"):
@@ -84,11 +91,12 @@ class Stream:
 
     def disconnect(self) -> None:
         """Drop the connection as a client that goes away would (the reader thread ends)."""
-        if self._conn is not None and self._conn.sock is not None:
+        if self._sock is not None:
             try:
-                self._conn.sock.shutdown(2)
+                self._sock.shutdown(2)
             except OSError:
                 pass
+        if self._conn is not None:
             self._conn.close()
 
     def close(self) -> None:
