@@ -3,8 +3,12 @@ SQL (tag computed in the statement) against the same SQL as it was before the ex
 1, 20 and 200 runs of ~5 kB each, the two alternating call by call on the same server state.
 
 Usage: python -m bench.etag_cost [--dsn DSN] [--reads 300] [--rounds 6] [--runs 1,20,200]
+       python -m bench.etag_cost --instructions [--reads 200] [--runs 1,3,20,200]
 Without --dsn it starts an embedded PostgreSQL of its own. It creates schema `bench_etag` there and drops it at the
 end. Prints one line per round and the median ratio (with tag / without) per route and session size.
+--instructions counts instead of timing: the distribution's PostgreSQL, restarted under callgrind
+(bench/pg_callgrind.py), runs each statement set on a connection of its own, and a backend's instructions for
+(20 + reads) calls minus those for 20 calls, over reads, is one call's; no other work shares the count.
 """
 
 from __future__ import annotations
@@ -16,10 +20,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 from psycopg2 import sql
 
+from bench import pg_callgrind
+from bench import postgres as bench_postgres
 from bench.search_trigger_cost import run_data
 from service.cli import migrate
 from service.core.config import DatabaseConfig, load_settings
@@ -43,7 +50,7 @@ def statements(db: Database) -> dict[bool, tuple[sql.Composable, sql.Composable,
     names = db.identifiers
     return {
         True: (db.query("get_session", lock=sql.SQL("")), db.query("get_session", lock=sql.SQL("FOR UPDATE OF s")),
-               sql.SQL(UPDATE).format(**names, version=sql.SQL(", s.xmin::text AS row_version"))),
+               sql.SQL(UPDATE).format(**names, version=sql.SQL(", s.xmin AS row_version"))),
         False: (sql.SQL(GET_WITHOUT_TAG).format(**names, lock=sql.SQL("")),
                 sql.SQL(GET_WITHOUT_TAG).format(**names, lock=sql.SQL("FOR UPDATE OF s")),
                 sql.SQL(UPDATE).format(**names, version=sql.SQL(""))),
@@ -62,14 +69,13 @@ def interleaved(work: Callable[[bool], None], times: int) -> dict[bool, float]:
     return {tag: statistics.median(values) for tag, values in spent.items()}
 
 
-def measure(dsn: str, reads: int, rounds: int, sizes: list[int]) -> None:
-    """Install agno's tables in SCHEMA, one session per size, then alternate rounds with and without the tag."""
+def load(dsn: str, sizes: list[int]) -> None:
+    """Install agno's tables in SCHEMA (afresh) with one session per size: `s<size>`, of `size` runs."""
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     cur = conn.cursor()
     cur.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
     migrate(load_settings({"AGNO_PG_DSN": dsn, "AGNO_DB_SCHEMA": SCHEMA}))
-    db = Database(DatabaseConfig(db_id="bench", dsn=dsn, schema=SCHEMA), 1, 60)
     rng = random.Random(21)
     for size in sizes:
         cur.execute(f"INSERT INTO {SCHEMA}.agno_sessions (session_id, session_type, agent_id, user_id, created_at) "
@@ -81,25 +87,46 @@ def measure(dsn: str, reads: int, rounds: int, sizes: list[int]) -> None:
                         (f"s{size}-r{i}", f"s{size}", i, run_data(f"s{size}-r{i}", rng, 1767225600 + i),
                          1767225600 + i, 1767225600 + i))
     cur.execute(f"VACUUM ANALYZE {SCHEMA}.agno_sessions, {SCHEMA}.agno_runs")
+    conn.close()
+
+
+def route_work(cur: Any, variants: dict, size: int) -> list[tuple[str, Callable[[bool], None]]]:
+    """("detail", call) and ("patch", call) on session `s<size>` through `cur`; call(tag) runs the route's
+    statements with the tag (True) or without."""
+    params = {"session_id": f"s{size}", "user_id": None}
+
+    def detail(tag: bool) -> None:
+        cur.execute(variants[tag][0], params)
+        cur.fetchall()
+
+    def patch(tag: bool) -> None:  # PATCH: two statements, one transaction
+        cur.execute("BEGIN")
+        cur.execute(variants[tag][1], params)
+        cur.fetchall()
+        cur.execute(variants[tag][2], {**params, "metadata": '{"k": 1}', "now": int(time.time())})
+        cur.fetchall()
+        cur.execute("COMMIT")
+
+    return [("detail", detail), ("patch", patch)]
+
+
+def database(dsn: str) -> Database:
+    """The service's pool over SCHEMA (its query files, composed for these tables)."""
+    return Database(DatabaseConfig(db_id="bench", dsn=dsn, schema=SCHEMA), 1, 60)
+
+
+def measure(dsn: str, reads: int, rounds: int, sizes: list[int]) -> None:
+    """Load the sessions, then alternate timed rounds with and without the tag."""
+    load(dsn, sizes)
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    cur = conn.cursor()
+    db = database(dsn)
     variants = statements(db)
     try:
         for size in sizes:
-            params = {"session_id": f"s{size}", "user_id": None}
-
-            def detail(tag: bool, params: dict = params) -> None:
-                cur.execute(variants[tag][0], params)
-                cur.fetchall()
-
-            def patch(tag: bool, params: dict = params) -> None:  # PATCH: two statements, one transaction
-                cur.execute("BEGIN")
-                cur.execute(variants[tag][1], params)
-                cur.fetchall()
-                cur.execute(variants[tag][2], {**params, "metadata": '{"k": 1}', "now": int(time.time())})
-                cur.fetchall()
-                cur.execute("COMMIT")
-
             times = max(20, reads // max(1, size // 10))
-            for route, work in (("detail", detail), ("patch", patch)):
+            for route, work in route_work(cur, variants, size):
                 interleaved(work, times // 4)  # warm-up
                 ratios = []
                 for n in range(rounds):
@@ -116,6 +143,52 @@ def measure(dsn: str, reads: int, rounds: int, sizes: list[int]) -> None:
         db.close()
 
 
+WARM_CALLS = 20  # calls that fill the backend's caches, in both counts (so they cancel out)
+
+
+def count(dsn: str, reads: int, sizes: list[int], out: Path) -> None:
+    """One call's PostgreSQL instructions per route, session size and variant, each on a fresh backend."""
+    db = database(dsn)
+    variants = statements(db)
+    print("| route | runs | without tag (instructions/call) | with tag | with / without |")
+    print("|---|---:|---:|---:|---:|")
+    try:
+        for size in sizes:
+            for index, (route, _) in enumerate(route_work(None, variants, size)):
+                spent = {}
+                for tag in (False, True):
+                    totals = []
+                    for calls in (WARM_CALLS, WARM_CALLS + reads):
+                        conn = psycopg2.connect(dsn)
+                        conn.autocommit = True
+                        cur = conn.cursor()
+                        cur.execute("SELECT pg_backend_pid()")
+                        pid = cur.fetchone()[0]
+                        work = route_work(cur, variants, size)[index][1]
+                        for _ in range(calls):
+                            work(tag)
+                        conn.close()
+                        totals.append(pg_callgrind.backend_instructions(out, [pid]))
+                    spent[tag] = (totals[1] - totals[0]) / reads
+                print(f"| {route} | {size} | {spent[False]:,.0f} | {spent[True]:,.0f} | "
+                      f"{spent[True] / spent[False]:.4f} |", flush=True)
+    finally:
+        db.close()
+
+
+def counted(reads: int, sizes: list[int]) -> None:
+    """A cluster of the distribution's server, loaded, then restarted under callgrind for `count`."""
+    with tempfile.TemporaryDirectory(prefix="etag-cost-") as tmp:
+        cluster = bench_postgres.start(Path(tmp), "etag-cost", lambda m: print(m, flush=True))
+        dsn = f"postgresql://postgres@/postgres?host={cluster.socket_dir}"
+        try:
+            load(dsn, sizes)
+        finally:
+            cluster.stop()
+        with pg_callgrind.counted_server(Path(cluster.socket_dir), dsn) as out:
+            count(dsn, reads, sizes, out)
+
+
 def main() -> None:
     """Parse arguments; start an embedded server when no DSN is given."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -123,8 +196,12 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--runs", default="1,20,200")
+    parser.add_argument("--instructions", action="store_true", help="count PostgreSQL's instructions, do not time")
     args = parser.parse_args()
     sizes = [int(n) for n in args.runs.split(",")]
+    if args.instructions:
+        counted(args.reads, sizes)
+        return
     if args.dsn:
         measure(args.dsn, args.reads, args.rounds, sizes)
         return

@@ -4,4 +4,4 @@ INSERT INTO {runs} (run_id, session_id, run_type, agent_id, team_id, workflow_id
                     parent_run_id, status, run_index, run_data, created_at, updated_at)
 VALUES %s
 ON CONFLICT (run_id) DO NOTHING
-RETURNING run_id, xmin::text AS row_version
+RETURNING run_id, xmin AS row_version

@@ -6,4 +6,4 @@ VALUES (%(session_id)s, %(session_type)s, %(agent_id)s, %(team_id)s, %(workflow_
         %(session_data)s, %(agent_data)s, %(team_data)s, %(workflow_data)s, %(metadata)s, %(summary)s,
         %(created_at)s, %(created_at)s)
 ON CONFLICT (session_id) DO NOTHING
-RETURNING *, xmin::text AS row_version
+RETURNING *, xmin AS row_version

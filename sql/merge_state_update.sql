@@ -4,4 +4,4 @@ UPDATE {sessions} s
 SET session_data = %(session_data)s,
     updated_at = %(now)s
 WHERE s.session_id = %(session_id)s
-RETURNING s.*, s.xmin::text AS row_version
+RETURNING s.*, s.xmin AS row_version

@@ -10,10 +10,12 @@ WITH renamed AS (
     WHERE s.session_id = %(session_id)s
       AND (%(session_type)s::text IS NULL OR s.session_type = %(session_type)s)
       AND (%(user_id)s::text IS NULL OR s.user_id = %(user_id)s)
-    RETURNING s.*, s.xmin::text AS row_version
+    RETURNING s.*, s.xmin AS row_version
 )
-SELECT s.*,
-       COALESCE((SELECT jsonb_agg(r.run_data ORDER BY r.run_index, r.created_at, r.run_id)
-                 FROM {runs} r WHERE r.session_id = s.session_id), '[]'::jsonb) AS run_list,
-       {run_xmins} AS run_xmins
+SELECT s.*, rv.run_list, rv.run_xmins
 FROM renamed s
+CROSS JOIN LATERAL (
+    SELECT COALESCE(jsonb_agg(r.run_data ORDER BY r.run_index, r.created_at, r.run_id), '[]'::jsonb) AS run_list,
+           array_agg(r.xmin) AS run_xmins
+    FROM {runs} r WHERE r.session_id = s.session_id
+) rv

@@ -9,4 +9,4 @@ SET {id_column} = %(component_id)s,
     metadata = %(metadata)s,
     updated_at = %(now)s
 WHERE s.session_id = %(session_id)s
-RETURNING s.*, s.xmin::text AS row_version
+RETURNING s.*, s.xmin AS row_version

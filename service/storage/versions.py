@@ -10,16 +10,21 @@ from collections.abc import Iterable
 
 from psycopg2 import sql
 
-# The runs' part, a subquery over the runs of session `s`: their xmins, as text, in no particular order. Only tuple
-# headers are read, never run_data, and no aggregate is planned beside the detail's jsonb_agg. Composed into the
-# SQL files as {run_xmins}.
-RUN_XMINS = sql.SQL("ARRAY(SELECT r.xmin::text FROM {runs} r WHERE r.session_id = s.session_id)")
+# The runs' part, a subquery over the runs of session `s`: their xmins, in no particular order, left as xid (their
+# text form costs more to make than the array's). Only tuple headers are read, never run_data. Composed into the SQL
+# files as {run_xmins}; the detail reads the same with an array_agg beside its jsonb_agg, in the one pass it makes.
+RUN_XMINS = sql.SQL("ARRAY(SELECT r.xmin FROM {runs} r WHERE r.session_id = s.session_id)")
 
 
-def runs_version(xmins: Iterable[str]) -> str:
+def runs_version(xmins: str | Iterable[str] | None) -> str:
     """The runs' version: their xmins as a multiset (sorted here, so the scan's order does not matter). Every
     committed change to a session's runs adds the writer's transaction id, which no run read before it can carry,
-    or only removes runs: either way the multiset changes, so run ids and read order need not be hashed."""
+    or only removes runs: either way the multiset changes, so run ids and read order need not be hashed. Takes the
+    xid[] column as psycopg2 gives it (its text, `{7,9}`; NULL for no runs) or the ids themselves."""
+    if xmins is None:
+        xmins = []
+    elif isinstance(xmins, str):
+        xmins = xmins.strip("{}").split(",") if xmins != "{}" else []
     text = " ".join(sorted(xmins, key=int))
     return hashlib.md5(text.encode("ascii"), usedforsecurity=False).hexdigest()
 

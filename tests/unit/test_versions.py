@@ -18,3 +18,8 @@ def test_tagged_replaces_the_version_columns() -> None:
     row = tagged({"session_id": "s", "row_version": "5", "run_xmins": ["9", "8"]})
     assert row == {"session_id": "s", "etag": entity_tag("5", runs_version(["8", "9"]))}
     assert tagged(None) is None and tagged({"session_id": "s"}) == {"session_id": "s"}
+
+
+def test_runs_version_reads_the_xid_array_as_psycopg2_gives_it() -> None:
+    assert runs_version("{9,7,12}") == runs_version(["7", "9", "12"])
+    assert runs_version("{}") == runs_version(None) == runs_version([])
