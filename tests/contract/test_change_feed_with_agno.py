@@ -22,7 +22,7 @@ from tests.contract import change_feed_load as load
 from tests.contract.agno_client import T0, AgnoWriter
 from tests.contract.harness import Database
 from tests.contract.tables import Tables
-from tests.support.jwt_tokens import ALICE, ISOLATION_SECRET
+from tests.support.jwt_tokens import ALICE, JWT_ENV
 from tests.support.servers import serving
 
 ROUNDS = 30  # 240 transactions; the benchmark runs 10,000
@@ -62,8 +62,7 @@ def test_nothing_lost_nothing_twice_under_agno_the_service_and_late_commits(data
 
 
 def test_a_scoped_caller_sees_only_its_own_sessions_events(database, agno):
-    env = {"AGNO_PG_DSN": database.dsn, "JWT_VERIFICATION_KEY": ISOLATION_SECRET, "AGNO_JWT_ALGORITHM": "HS256",
-           "AGNO_AUTHORIZATION": "true"}
+    env = {"AGNO_PG_DSN": database.dsn, **JWT_ENV}
     with serving(env, workers=1, threads=4) as server:
         status, _, body = server.request("GET", "/sessions/-/changes", headers=ALICE)
         assert status == 200, body
