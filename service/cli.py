@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import TextIO
 
 from service.commands import portability
+from service.commands.storage_failure import exit_on_storage_error
 from service.core.config import ConfigError, Settings, load_settings
 from service.core.logs import LOGGER, configure_logging
 from service.preflight.command import run_preflight
@@ -90,16 +91,15 @@ def _say(out: TextIO | None, line: str) -> None:
 
 def _migrate_command(settings: Settings, args: argparse.Namespace) -> int:
     """`agno-session migrate`: the summary on stdout; a failure is one line on stderr and exit code 1."""
-    try:
+    def run() -> int:
         migrate(settings, indexes=args.indexes, dry_run=args.dry_run, timeout=args.timeout,
                 lock_timeout=args.lock_timeout, out=sys.stdout, search=args.search, drop_search=args.drop_search,
                 rebuild=args.rebuild, idempotency=args.idempotency, lifecycle=args.lifecycle,
                 hold_trigger=args.hold_trigger, changes=args.changes, drop_changes=args.drop_changes,
                 hooks=args.webhooks)
-    except StorageError as exc:
-        print(f"agno-session migrate: {exc.db_id}: {exc.message}", file=sys.stderr)
-        return 1
-    return 0
+        return 0
+
+    return exit_on_storage_error("migrate", run)
 
 
 def _retention_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -112,16 +112,17 @@ def _retention_command(settings: Settings, args: argparse.Namespace) -> int:
     if settings.retention_file is None:
         print(f"agno-session retention: {retention_command.NO_FILE}", file=sys.stderr)
         return 2
-    try:
-        if args.step == "apply":
-            return retention_command.apply_command(settings, sys.stdout, sys.stderr, args.batch)
-        return retention_command.plan_command(settings, sys.stdout, args.show, args.json)
-    except RetentionUnavailable as exc:
-        print(f"agno-session retention: {exc}", file=sys.stderr)
-        return 1
-    except StorageError as exc:
-        print(f"agno-session retention: {exc.db_id}: {exc.message}", file=sys.stderr)
-        return 1
+
+    def run() -> int:
+        try:
+            if args.step == "apply":
+                return retention_command.apply_command(settings, sys.stdout, sys.stderr, args.batch)
+            return retention_command.plan_command(settings, sys.stdout, args.show, args.json)
+        except RetentionUnavailable as exc:
+            print(f"agno-session retention: {exc}", file=sys.stderr)
+            return 1
+
+    return exit_on_storage_error("retention", run)
 
 
 def _batch_size(text: str) -> int:

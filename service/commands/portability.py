@@ -8,9 +8,9 @@ from typing import Any
 
 from service.commands import transfer
 from service.commands.bundle_io import output, readable
+from service.commands.storage_failure import exit_on_storage_error
 from service.core.config import ConfigError, Settings
 from service.rules.bundle import BundleError
-from service.storage.errors import StorageError
 from service.storage.pool import Database
 from service.storage.registry import open_database
 
@@ -83,18 +83,18 @@ def _database(settings: Settings, db_id: str | None) -> Database:
 
 def run(command: str, settings: Settings, args: argparse.Namespace) -> int:
     """One of the three commands; the summary on stderr (stdout may be the bundle); 1 when anything failed."""
-    try:
-        if command == "export":
-            return _export(settings, args)
-        if command == "import":
-            return _import(settings, args)
-        return _copy(settings, args)
-    except BundleError as exc:
-        print(f"agno-session import: bundle refused, nothing written: {exc}", file=sys.stderr)
-        return 1
-    except StorageError as exc:
-        print(f"agno-session {command}: {exc.db_id}: {exc.message}", file=sys.stderr)
-        return 1
+    def one() -> int:
+        try:
+            if command == "export":
+                return _export(settings, args)
+            if command == "import":
+                return _import(settings, args)
+            return _copy(settings, args)
+        except BundleError as exc:
+            print(f"agno-session import: bundle refused, nothing written: {exc}", file=sys.stderr)
+            return 1
+
+    return exit_on_storage_error(command, one)
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> int:
