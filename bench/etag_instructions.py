@@ -17,13 +17,13 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from . import sidebyside
 from .etag_requests import BEFORE
 from .routes import routes
 from .sidebyside import REPO, log
+from .tree_before import tree_before
 
 # Runs inside valgrind with the tree under test first on sys.path: an app over the benchmark database, warm-up
 # requests, then the measured ones; a request that fails stops it (a count of errors is no measurement).
@@ -70,26 +70,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.set_defaults(sessions=2000)
     args = ap.parse_args(argv)
     chosen = [r for r in routes(args.sessions) if r.name in ("detail", "PATCH")]
-    with tempfile.TemporaryDirectory(prefix="agno-bench-etag-ir-") as tmp:
-        before = Path(tmp) / "before"
-        subprocess.run(["git", "worktree", "add", "--detach", str(before), args.before], cwd=REPO, check=True,
-                       capture_output=True)
-        try:
-            with sidebyside.database(args) as (dsn, _pid, _):
-                env = sidebyside.service_env(dsn) | {"AGNO_LOG_LEVEL": "WARNING"}
-                print("| route | before (instructions/request) | now | now / before |")
-                print("|---|---:|---:|---:|")
-                for route in chosen:
-                    plan = {"env": env, "method": route.method, "paths": list(route.paths), "body": route.body}
-                    counts = {}
-                    for name, tree in (("before", before), ("now", REPO)):
-                        log(f"{route.name}: counting {name} under valgrind ({args.warmup} + {args.requests})")
-                        counts[name] = per_request(tree, plan, args.warmup, args.requests)
-                    print(f"| {route.name} | {counts['before']:,.0f} | {counts['now']:,.0f} | "
-                          f"{counts['now'] / counts['before']:.4f} |", flush=True)
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=REPO, check=False,
-                           capture_output=True)
+    with tree_before(args.before, "agno-bench-etag-ir-") as (before, _tmp), sidebyside.database(args) as (dsn, _pid, _):
+        env = sidebyside.service_env(dsn) | {"AGNO_LOG_LEVEL": "WARNING"}
+        print("| route | before (instructions/request) | now | now / before |")
+        print("|---|---:|---:|---:|")
+        for route in chosen:
+            plan = {"env": env, "method": route.method, "paths": list(route.paths), "body": route.body}
+            counts = {}
+            for name, tree in (("before", before), ("now", REPO)):
+                log(f"{route.name}: counting {name} under valgrind ({args.warmup} + {args.requests})")
+                counts[name] = per_request(tree, plan, args.warmup, args.requests)
+            print(f"| {route.name} | {counts['before']:,.0f} | {counts['now']:,.0f} | "
+                  f"{counts['now'] / counts['before']:.4f} |", flush=True)
     return 0
 
 
