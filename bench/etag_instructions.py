@@ -20,13 +20,13 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from . import pg_callgrind, sidebyside
 from .etag_requests import BEFORE
 from .routes import routes
 from .sidebyside import REPO, log
+from .tree_before import tree_before
 
 # Runs inside valgrind with the tree under test first on sys.path: an app over the benchmark database, warm-up
 # requests, then the measured ones; a request that fails stops it (a count of errors is no measurement).
@@ -86,26 +86,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.set_defaults(sessions=2000)
     args = ap.parse_args(argv)
     chosen = [r for r in routes(args.sessions) if r.name in ("detail", "PATCH")]
-    with tempfile.TemporaryDirectory(prefix="agno-bench-etag-ir-") as tmp:
-        before = Path(tmp) / "before"
-        subprocess.run(["git", "worktree", "add", "--detach", str(before), args.before], cwd=REPO, check=True,
-                       capture_output=True)
-        try:
-            with sidebyside.database(args) as (dsn, _pid, _):  # loads the dataset once; stops its server on leaving
-                data = pg_callgrind.data_directory(dsn)
-            env = sidebyside.service_env(dsn) | {"AGNO_LOG_LEVEL": "WARNING"}
-            trees = {"before": before, "now": REPO}
-            if args.dsn:
-                log("--dsn: PostgreSQL is not this benchmark's to restart; counting the service's side only")
-                with sidebyside.database(args):
-                    report(chosen, env, trees, args, None)
-            else:
-                log(f"starting PostgreSQL under callgrind on {data}")
-                with pg_callgrind.counted_server(data, dsn) as server_out:
-                    report(chosen, env, trees, args, server_out)
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=REPO, check=False,
-                           capture_output=True)
+    with tree_before(args.before, "agno-bench-etag-ir-") as (before, _tmp):
+        with sidebyside.database(args) as (dsn, _pid, _):  # loads the dataset once; stops its server on leaving
+            data = pg_callgrind.data_directory(dsn)
+        env = sidebyside.service_env(dsn) | {"AGNO_LOG_LEVEL": "WARNING"}
+        trees = {"before": before, "now": REPO}
+        if args.dsn:
+            log("--dsn: PostgreSQL is not this benchmark's to restart; counting the service's side only")
+            with sidebyside.database(args):
+                report(chosen, env, trees, args, None)
+        else:
+            log(f"starting PostgreSQL under callgrind on {data}")
+            with pg_callgrind.counted_server(data, dsn) as server_out:
+                report(chosen, env, trees, args, server_out)
     return 0
 
 

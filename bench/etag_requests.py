@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from . import sidebyside
 from .routes import routes
-from .sidebyside import REPO, log
+from .sidebyside import log
+from .tree_before import tree_before
 
 BEFORE = "3d8ed38^1"  # main just before the merge of the preconditions extension
 
@@ -40,24 +39,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.set_defaults(sessions=2000)
     args = ap.parse_args(argv)
     chosen = [r for r in routes(args.sessions) if r.name in ("detail", "PATCH")]
-    with tempfile.TemporaryDirectory(prefix="agno-bench-etag-") as tmp:
-        before = Path(tmp) / "before"
-        subprocess.run(["git", "worktree", "add", "--detach", str(before), args.before], cwd=REPO, check=True,
-                       capture_output=True)
+    with tree_before(args.before, "agno-bench-etag-") as (before, tmp), sidebyside.database(args) as (dsn, pg_pid, _):
+        servers = {"before": sidebyside.start_agno_session(dsn, 1, args.threads, tmp, before),
+                   "now": sidebyside.start_agno_session(dsn, 1, args.threads, tmp)}
         try:
-            with sidebyside.database(args) as (dsn, pg_pid, _):
-                servers = {"before": sidebyside.start_agno_session(dsn, 1, args.threads, Path(tmp), before),
-                           "now": sidebyside.start_agno_session(dsn, 1, args.threads, Path(tmp))}
-                try:
-                    for server in servers.values():
-                        server.wait_healthy("/healthz")
-                    run(servers, pg_pid, chosen, args, Path(tmp))
-                finally:
-                    for server in servers.values():
-                        server.stop()
+            for server in servers.values():
+                server.wait_healthy("/healthz")
+            run(servers, pg_pid, chosen, args, tmp)
         finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=REPO, check=False,
-                           capture_output=True)
+            for server in servers.values():
+                server.stop()
     return 0
 
 

@@ -13,6 +13,8 @@ from dataclasses import replace
 from typing import TextIO
 
 from service.commands import portability
+from service.commands.options import add_db_id, add_listen
+from service.commands.storage_failure import exit_on_storage_error
 from service.core.config import ConfigError, Settings, load_settings
 from service.core.logs import LOGGER, configure_logging
 from service.preflight.command import run_preflight
@@ -90,16 +92,15 @@ def _say(out: TextIO | None, line: str) -> None:
 
 def _migrate_command(settings: Settings, args: argparse.Namespace) -> int:
     """`agno-session migrate`: the summary on stdout; a failure is one line on stderr and exit code 1."""
-    try:
+    def run() -> int:
         migrate(settings, indexes=args.indexes, dry_run=args.dry_run, timeout=args.timeout,
                 lock_timeout=args.lock_timeout, out=sys.stdout, search=args.search, drop_search=args.drop_search,
                 rebuild=args.rebuild, idempotency=args.idempotency, lifecycle=args.lifecycle,
                 hold_trigger=args.hold_trigger, changes=args.changes, drop_changes=args.drop_changes,
                 hooks=args.webhooks)
-    except StorageError as exc:
-        print(f"agno-session migrate: {exc.db_id}: {exc.message}", file=sys.stderr)
-        return 1
-    return 0
+        return 0
+
+    return exit_on_storage_error("migrate", run)
 
 
 def _retention_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -112,16 +113,17 @@ def _retention_command(settings: Settings, args: argparse.Namespace) -> int:
     if settings.retention_file is None:
         print(f"agno-session retention: {retention_command.NO_FILE}", file=sys.stderr)
         return 2
-    try:
-        if args.step == "apply":
-            return retention_command.apply_command(settings, sys.stdout, sys.stderr, args.batch)
-        return retention_command.plan_command(settings, sys.stdout, args.show, args.json)
-    except RetentionUnavailable as exc:
-        print(f"agno-session retention: {exc}", file=sys.stderr)
-        return 1
-    except StorageError as exc:
-        print(f"agno-session retention: {exc.db_id}: {exc.message}", file=sys.stderr)
-        return 1
+
+    def run() -> int:
+        try:
+            if args.step == "apply":
+                return retention_command.apply_command(settings, sys.stdout, sys.stderr, args.batch)
+            return retention_command.plan_command(settings, sys.stdout, args.show, args.json)
+        except RetentionUnavailable as exc:
+            print(f"agno-session retention: {exc}", file=sys.stderr)
+            return 1
+
+    return exit_on_storage_error("retention", run)
 
 
 def _batch_size(text: str) -> int:
@@ -300,45 +302,38 @@ def serve_events(settings: Settings, host: str | None, port: int | None) -> int:
     return serve_stream(settings, events)
 
 
+MIGRATE_FLAGS = (  # migrate's switches, each installing (or removing) one part
+    ("--indexes", "also add the indexes this service's queries use and the session counts"),
+    ("--search", "also install the message search index (triggers, then a resumable backfill)"),
+    ("--rebuild", "with --search: empty the index and backfill it again (after changing AGNO_SEARCH_CONFIG)"),
+    ("--drop-search", "remove the search index: its triggers, functions and tables"),
+    ("--idempotency", "also create the table Idempotency-Key answers are kept in"),
+    ("--lifecycle", "also create the archive, legal hold and erasure tables (new columns of agno's tables are added "
+                    "to the archive on each run)"),
+    ("--hold-trigger", "with --lifecycle: install the trigger that refuses every delete of a held session, AgentOS's "
+                       "included (AgentOS then answers 500)"),
+    ("--changes", "also install the change log: a side table and statement-level triggers on agno's tables "
+                  "recording every session and run change (GET /sessions/-/changes)"),
+    ("--drop-changes", "remove the change log: its triggers, functions and tables"),
+    ("--webhooks", "also create the webhook deliverer's tables (positions, queue, dead letters); deliver needs the "
+                   "change log too (--changes)"),
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point."""
     parser = argparse.ArgumentParser(prog="agno-session", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p_serve = sub.add_parser("serve", help="serve the /sessions API")
-    p_serve.add_argument("--host")
-    p_serve.add_argument("--port", type=int)
+    add_listen(p_serve)
     p_serve.add_argument("--workers", type=int)
     p_serve.add_argument("--threads", type=int)
     p_events = sub.add_parser("serve-events", help="serve the change feed as server-sent events "
                               "(GET /sessions/-/events) from a process of its own")
-    p_events.add_argument("--host")
-    p_events.add_argument("--port", type=int)
+    add_listen(p_events)
     p_migrate = sub.add_parser("migrate", help="create missing tables (safe on a live database)")
-    p_migrate.add_argument("--indexes", action="store_true",
-                           help="also add the indexes this service's queries use and the session counts")
-    p_migrate.add_argument("--search", action="store_true",
-                           help="also install the message search index (triggers, then a resumable backfill)")
-    p_migrate.add_argument("--rebuild", action="store_true",
-                           help="with --search: empty the index and backfill it again (after changing "
-                                "AGNO_SEARCH_CONFIG)")
-    p_migrate.add_argument("--drop-search", action="store_true",
-                           help="remove the search index: its triggers, functions and tables")
-    p_migrate.add_argument("--idempotency", action="store_true",
-                           help="also create the table Idempotency-Key answers are kept in")
-    p_migrate.add_argument("--lifecycle", action="store_true",
-                           help="also create the archive, legal hold and erasure tables (new columns of agno's "
-                                "tables are added to the archive on each run)")
-    p_migrate.add_argument("--hold-trigger", action="store_true",
-                           help="with --lifecycle: install the trigger that refuses every delete of a held session, "
-                                "AgentOS's included (AgentOS then answers 500)")
-    p_migrate.add_argument("--changes", action="store_true",
-                           help="also install the change log: a side table and statement-level triggers on agno's "
-                                "tables recording every session and run change (GET /sessions/-/changes)")
-    p_migrate.add_argument("--drop-changes", action="store_true",
-                           help="remove the change log: its triggers, functions and tables")
-    p_migrate.add_argument("--webhooks", action="store_true",
-                           help="also create the webhook deliverer's tables (positions, queue, dead letters); "
-                                "deliver needs the change log too (--changes)")
+    for flag, text in MIGRATE_FLAGS:
+        p_migrate.add_argument(flag, action="store_true", help=text)
     p_migrate.add_argument("--dry-run", action="store_true", help="print what would be done; change nothing")
     p_migrate.add_argument("--timeout", type=_seconds, metavar="SECONDS",
                            help="time limit of the whole run (default AGNO_MIGRATE_TIMEOUT, 900)")
@@ -368,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
                          "nothing")
     p_erase.add_argument("--override-holds", action="store_true",
                          help="erase sessions under a legal hold too (otherwise a hold refuses the erasure)")
-    p_erase.add_argument("--db-id", help="the database (default AGNO_DEFAULT_DB_ID)")
+    add_db_id(p_erase)
     portability.add_commands(sub)
     p_deliver = sub.add_parser("deliver", help="deliver the change feed to the webhooks of AGNO_WEBHOOKS_FILE (runs "
                                "until SIGTERM; one active deliverer per database, others stand by)")

@@ -9,10 +9,10 @@ import sys
 import time
 from typing import TextIO
 
+from service.commands.storage_failure import exit_on_storage_error
 from service.core.config import Settings
 from service.rules import erasure as rules
 from service.storage import erasure, erasure_worker, lifecycle
-from service.storage.errors import StorageError
 from service.storage.pool import Database
 from service.storage.registry import open_database
 
@@ -37,11 +37,21 @@ def erase_command(settings: Settings, user_id: str, dry_run: bool, override_hold
         return 2
     db = open_database(config, 2, settings.request_timeout)
     try:
+        return exit_on_storage_error("erase", lambda: _erase(db, user_id, dry_run, override_holds,
+                                                             settings.erasure_key, out, err), err)
+    finally:
+        db.close()
+
+
+def _erase(db: Database, user_id: str, dry_run: bool, override_holds: bool, key: bytes | None, out: TextIO,
+           err: TextIO) -> int:
+    """The counts or the erasure; a held subject or missing lifecycle tables are one line on `err` and 1."""
+    try:
         if dry_run:
             counts = erasure.count(db, user_id, override_holds)
             print(json.dumps({"dry_run": True, "counts": counts}), file=out)
             return 0
-        return _run(db, user_id, settings.erasure_key, override_holds, out, err)
+        return _run(db, user_id, key, override_holds, out, err)
     except erasure.SubjectHeld:
         print(f"agno-session erase: {rules.HELD} (give --override-holds to erase it anyway)", file=err)
         return 1
@@ -49,11 +59,6 @@ def erase_command(settings: Settings, user_id: str, dry_run: bool, override_hold
         print("agno-session erase: the lifecycle's tables are missing: run `agno-session migrate --lifecycle`",
               file=err)
         return 1
-    except StorageError as exc:
-        print(f"agno-session erase: {exc.db_id}: {exc.message}", file=err)
-        return 1
-    finally:
-        db.close()
 
 
 def _run(db: Database, user_id: str, key: bytes, override_holds: bool, out: TextIO, err: TextIO) -> int:

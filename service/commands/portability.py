@@ -8,9 +8,10 @@ from typing import Any
 
 from service.commands import transfer
 from service.commands.bundle_io import output, readable
+from service.commands.options import add_db_id
+from service.commands.storage_failure import exit_on_storage_error
 from service.core.config import ConfigError, Settings
 from service.rules.bundle import BundleError
-from service.storage.errors import StorageError
 from service.storage.pool import Database
 from service.storage.registry import open_database
 
@@ -49,14 +50,14 @@ def add_commands(sub: Any) -> None:
     p_export = sub.add_parser("export", help="write sessions with every row agno keeps beside them to a bundle")
     p_export.add_argument("--output", "-o", metavar="FILE", help="bundle file (default '-': stdout)")
     p_export.add_argument("--gzip", action="store_true", help="compress (implied by a FILE ending in .gz)")
-    p_export.add_argument("--db-id")
+    add_db_id(p_export)
     add_filters(p_export)
     p_import = sub.add_parser("import", help="write a bundle's sessions, each all or nothing")
     p_import.add_argument("file", nargs="?", default="-", metavar="FILE", help="bundle (default '-': stdin)")
     p_import.add_argument("--on-conflict", choices=ON_CONFLICT, default="skip",
                           help="an id that exists: skip it (default; a rerun resumes), fail it, or replace it")
     p_import.add_argument("--dry-run", action="store_true", help="check the bundle and every write, keep nothing")
-    p_import.add_argument("--db-id")
+    add_db_id(p_import)
     p_copy = sub.add_parser("copy", help="copy (or --move) sessions between two configured databases")
     p_copy.add_argument("--from-db", required=True, metavar="DB_ID")
     p_copy.add_argument("--to-db", required=True, metavar="DB_ID")
@@ -83,18 +84,18 @@ def _database(settings: Settings, db_id: str | None) -> Database:
 
 def run(command: str, settings: Settings, args: argparse.Namespace) -> int:
     """One of the three commands; the summary on stderr (stdout may be the bundle); 1 when anything failed."""
-    try:
-        if command == "export":
-            return _export(settings, args)
-        if command == "import":
-            return _import(settings, args)
-        return _copy(settings, args)
-    except BundleError as exc:
-        print(f"agno-session import: bundle refused, nothing written: {exc}", file=sys.stderr)
-        return 1
-    except StorageError as exc:
-        print(f"agno-session {command}: {exc.db_id}: {exc.message}", file=sys.stderr)
-        return 1
+    def one() -> int:
+        try:
+            if command == "export":
+                return _export(settings, args)
+            if command == "import":
+                return _import(settings, args)
+            return _copy(settings, args)
+        except BundleError as exc:
+            print(f"agno-session import: bundle refused, nothing written: {exc}", file=sys.stderr)
+            return 1
+
+    return exit_on_storage_error(command, one)
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> int:

@@ -72,6 +72,7 @@ async def events(request: web.Request) -> web.StreamResponse:
         caller = caller_of(request, ctx.settings)
         asked = feed.parse_query(request.query_string, request.headers.get(LAST_EVENT_ID))
         db = resolve_db(ctx.settings, ctx.hub.registry, asked.db_id, None, caller)
+        asked.checked()  # a NUL in a filter: 422 once the database is known, as on the long-poll
         filters = feed.filters(asked, caller)
         poller = ctx.hub.pollers[db.config.db_id]
         bound = feed.binding(db, filters)

@@ -60,20 +60,23 @@ def _events_block(settings: Settings) -> str:
     and held open as long as the client stays; nothing else changes route."""
     if not settings.front_events_url:
         return ""
-    return f"""        location = {EVENTS_PATH} {{
-            proxy_pass {settings.front_events_url};
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Real-IP $remote_addr;
-            proxy_buffering off;
-            proxy_cache off;
-            proxy_connect_timeout 5s;
-            proxy_read_timeout {EVENTS_IDLE_SECONDS}s;
-            proxy_send_timeout {EVENTS_IDLE_SECONDS}s;
-        }}
-"""
+    return _proxy_location(f"= {EVENTS_PATH}", settings.front_events_url, [
+        "proxy_buffering off;",
+        "proxy_cache off;",
+        "proxy_connect_timeout 5s;",
+        f"proxy_read_timeout {EVENTS_IDLE_SECONDS}s;",
+        f"proxy_send_timeout {EVENTS_IDLE_SECONDS}s;",
+    ])
+
+
+def _proxy_location(match: str, upstream: str, own: list[str]) -> str:
+    """A location proxying to `upstream` over keepalive HTTP/1.1 with the client's host and address passed on,
+    then its `own` directives."""
+    lines = [f"location {match} {{", f"    proxy_pass {upstream};", "    proxy_http_version 1.1;",
+             '    proxy_set_header Connection "";', "    proxy_set_header Host $http_host;",
+             "    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+             "    proxy_set_header X-Real-IP $remote_addr;", *(f"    {line}" for line in own), "}"]
+    return "".join(f"        {line}\n" for line in lines)
 
 
 def render(settings: Settings, runtime: Path, upstream: str, user: str | None = None) -> str:
@@ -89,6 +92,16 @@ def render(settings: Settings, runtime: Path, upstream: str, user: str | None = 
     # nginx must drop an idle upstream connection before gunicorn does, or a POST can meet a closing socket.
     upstream_idle = max(0.5, int(settings.keepalive_timeout) / 2)  # gunicorn's keepalive is whole seconds
     user_line = f"user {user};\n" if user else ""
+    to_gunicorn = _proxy_location("/", "http://agno_session", [
+        "# Whole requests only reach gunicorn; answers are passed on with gunicorn's own Server and Date.",
+        "proxy_request_buffering on;",
+        "proxy_buffering on;",
+        "proxy_pass_header Server;",
+        "proxy_pass_header Date;",
+        "proxy_connect_timeout 5s;",
+        f"proxy_send_timeout {_seconds(settings.body_timeout)};",
+        f"proxy_read_timeout {_seconds(settings.request_timeout + READ_MARGIN_SECONDS)};",
+    ])
     return f"""# Rendered by agno-session serve from its settings at start (service/server/front.py); not edited.
 {user_line}daemon off;
 master_process on;
@@ -138,23 +151,7 @@ http {{
 
     server {{
         listen {listen} backlog=1024;
-        location / {{
-            proxy_pass http://agno_session;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Real-IP $remote_addr;
-            # Whole requests only reach gunicorn; answers are passed on with gunicorn's own Server and Date.
-            proxy_request_buffering on;
-            proxy_buffering on;
-            proxy_pass_header Server;
-            proxy_pass_header Date;
-            proxy_connect_timeout 5s;
-            proxy_send_timeout {_seconds(settings.body_timeout)};
-            proxy_read_timeout {_seconds(settings.request_timeout + READ_MARGIN_SECONDS)};
-        }}
-{_events_block(settings)}{_refusal_blocks(settings)}
+{to_gunicorn}{_events_block(settings)}{_refusal_blocks(settings)}
     }}
 }}
 """

@@ -18,6 +18,15 @@ T0 = 1767225600  # the seed's base time
 ANSWER_WITHIN = 120  # seconds: a stuck writer fails the test instead of hanging CI (a write takes milliseconds)
 
 
+def reference_python() -> str:
+    """The reference virtualenv's python (AgentOS and agno 3.1.10), or the test fails saying how to get it."""
+    python = os.environ.get("AGNO_REFERENCE_PYTHON")
+    if not python:
+        pytest.fail("AGNO_REFERENCE_PYTHON is not set: run `make contract-test`, which installs the reference "
+                    "AgentOS into its own virtualenv and points the tests at it")
+    return python
+
+
 class AgnoWriter:
     """The agno_writer.py process: each call is one committed write through agno's API, answered before it returns."""
 

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
 from tests.contract import deviations
-from tests.contract.agno_client import AgnoWriter
+from tests.contract.agno_client import AgnoWriter, reference_python
 from tests.contract.harness import DECLARED_HITS, Cluster, Pair
 
 
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
     """PostgreSQL, the seeded dataset, and both servers in every configuration, for the whole run."""
-    python = os.environ.get("AGNO_REFERENCE_PYTHON")
-    if not python:
-        pytest.fail("AGNO_REFERENCE_PYTHON is not set: run `make contract-test`, which installs the reference "
-                    "AgentOS into its own virtualenv and points the tests at it")
-    started = Cluster(python).start()
+    started = Cluster(reference_python()).start()
     yield started
     started.stop()
 

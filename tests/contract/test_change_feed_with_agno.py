@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import tempfile
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,11 +19,12 @@ import pytest
 from service.cli import migrate
 from service.core.config import load_settings
 from tests.contract import change_feed_load as load
-from tests.contract.agno_client import T0, AgnoWriter
+from tests.contract.agno_client import T0, AgnoWriter, reference_python
 from tests.contract.change_feed_stack import proof_stack
 from tests.contract.harness import Database
 from tests.contract.tables import Tables
-from tests.support.jwt_tokens import ALICE, ISOLATION_SECRET
+from tests.support.jwt_tokens import ALICE, JWT_ENV
+from tests.support.own_postgres import own_postgres
 from tests.support.servers import serving
 
 ROUNDS = 40  # 341 transactions (40 rounds, 20 timed creates, the last one); the benchmark runs 10,000
@@ -34,34 +33,17 @@ EVERY = 5  # a fault every 5 rounds: each cut twice, the connections terminated 
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[Database]:
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    from service.embedded import embedded_server
-
-    with tempfile.TemporaryDirectory(prefix="agno-changes-contract-") as tmp:
-        server = embedded_server(Path(tmp) / "pgdata", cleanup_mode="delete")
-        try:
-            yield Database(server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1), Tables())
-        finally:
-            server.cleanup()
+    with own_postgres("agno-changes-contract-") as dsn:
+        yield Database(dsn.replace("postgresql://", "postgresql+psycopg://", 1), Tables())
 
 
 @pytest.fixture(scope="module")
 def agno(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgnoWriter]:
-    python = os.environ.get("AGNO_REFERENCE_PYTHON")
-    if not python:
-        pytest.fail("AGNO_REFERENCE_PYTHON is not set: run `make contract-test`")
-    writer = AgnoWriter(python, database, tmp_path_factory.mktemp("agno-changes") / "agno-writer.log")
+    writer = AgnoWriter(reference_python(), database, tmp_path_factory.mktemp("agno-changes") / "agno-writer.log")
     writer("upsert_session", session_id="first", user_id="u1", created_at=T0)  # agno creates its tables here
     migrate(load_settings({"AGNO_PG_DSN": database.dsn}), changes=True, out=io.StringIO())
     yield writer
     writer.close()
-
-
-def reference_python() -> str:
-    python = os.environ.get("AGNO_REFERENCE_PYTHON")
-    if not python:
-        pytest.fail("AGNO_REFERENCE_PYTHON is not set: run `make contract-test`")
-    return python
 
 
 def test_nothing_lost_nothing_twice_on_both_transports_through_cuts_and_a_restart():
@@ -84,8 +66,7 @@ def test_nothing_lost_nothing_twice_on_both_transports_through_cuts_and_a_restar
 
 
 def test_a_scoped_caller_sees_only_its_own_sessions_events(database, agno):
-    env = {"AGNO_PG_DSN": database.dsn, "JWT_VERIFICATION_KEY": ISOLATION_SECRET, "AGNO_JWT_ALGORITHM": "HS256",
-           "AGNO_AUTHORIZATION": "true"}
+    env = {"AGNO_PG_DSN": database.dsn, **JWT_ENV}
     with serving(env, workers=1, threads=4) as server:
         status, _, body = server.request("GET", "/sessions/-/changes", headers=ALICE)
         assert status == 200, body

@@ -6,11 +6,7 @@ PostgreSQL, not the contract cluster: only agno writes here."""
 from __future__ import annotations
 
 import io
-import os
-import tempfile
-import warnings
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg2
 import pytest
@@ -20,33 +16,23 @@ from service.core.config import load_settings
 from service.storage import search
 from service.storage.registry import open_database
 from service.storage.search_terms import INDEX, Search
-from tests.contract.agno_client import T0, AgnoWriter
+from tests.contract.agno_client import T0, AgnoWriter, reference_python
 from tests.contract.harness import Database
 from tests.contract.tables import Tables
+from tests.support.own_postgres import own_postgres
 from tests.support.search_rows import drain
 
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[Database]:
     """An embedded PostgreSQL with agno's tables (created by agno's first write) and the search index."""
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    from service.embedded import embedded_server
-
-    with tempfile.TemporaryDirectory(prefix="agno-search-contract-") as tmp:
-        server = embedded_server(Path(tmp) / "pgdata", cleanup_mode="delete")
-        try:
-            dsn = server.get_uri()
-            yield Database(dsn.replace("postgresql://", "postgresql+psycopg://", 1), Tables())
-        finally:
-            server.cleanup()
+    with own_postgres("agno-search-contract-") as dsn:
+        yield Database(dsn.replace("postgresql://", "postgresql+psycopg://", 1), Tables())
 
 
 @pytest.fixture(scope="module")
 def agno(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgnoWriter]:
-    python = os.environ.get("AGNO_REFERENCE_PYTHON")
-    if not python:
-        pytest.fail("AGNO_REFERENCE_PYTHON is not set: run `make contract-test`")
-    writer = AgnoWriter(python, database, tmp_path_factory.mktemp("agno-search") / "agno-writer.log")
+    writer = AgnoWriter(reference_python(), database, tmp_path_factory.mktemp("agno-search") / "agno-writer.log")
     yield writer
     writer.close()
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 import pytest
 
 from service.rules.extensions import EXTENSIONS
-from tests.support.jwt_tokens import bearer, hs, hs_secret
+from tests.support.jwt_tokens import JWT_ENV, token
 from tests.support.metrics import value
-
-SECRET = hs_secret()
 
 
 def test_capabilities_list_every_extension_with_its_version(client) -> None:
@@ -42,9 +40,8 @@ def test_capabilities_need_the_security_key_like_the_list(make_app) -> None:
 @pytest.mark.parametrize(("scopes", "status"), [(("sessions:read",), 200), (("sessions:write",), 403),
                                                  (("agent_os:admin",), 200)])
 def test_capabilities_need_the_lists_jwt_scope(make_app, scopes, status) -> None:
-    client = make_app(JWT_VERIFICATION_KEY=SECRET, AGNO_JWT_ALGORITHM="HS256",
-                      AGNO_AUTHORIZATION="true").test_client()
-    headers = bearer(hs(SECRET, sub="alice", scopes=scopes))
+    client = make_app(**JWT_ENV).test_client()
+    headers = token("alice", scopes=scopes)
     assert client.get("/sessions", headers=headers).status_code == status
     assert client.get("/sessions/-/capabilities", headers=headers).status_code == status
     assert client.get("/sessions/-/capabilities").status_code == 401

@@ -197,16 +197,13 @@ def test_the_command_line_erases_in_process_and_prints_the_receipt(app, rows) ->
 
 
 def test_under_jwt_only_the_admin_scope_erases_and_reads_receipts(make_app, rows) -> None:
-    from tests.support.jwt_tokens import bearer, hs, hs_secret
+    from tests.support.jwt_tokens import JWT_ENV, token
 
-    secret = hs_secret()
-    app = make_app(JWT_VERIFICATION_KEY=secret, AGNO_JWT_ALGORITHM="HS256", AGNO_AUTHORIZATION="true",
-                   AGNO_ERASURE_KEY=KEY)
+    app = make_app(**JWT_ENV, AGNO_ERASURE_KEY=KEY)
     migrate(app.config["SETTINGS"], lifecycle=True)
     client = app.test_client()
     seed(rows, SUBJECT)
-    user = bearer(hs(secret, sub=SUBJECT, scopes=["sessions:read", "sessions:write", "sessions:delete"]))
-    admin = bearer(hs(secret, sub="ops", scopes=["agent_os:admin"]))
+    user, admin = token(SUBJECT), token("ops", scopes=("agent_os:admin",))
     denied = b'{"detail":"Insufficient permissions. Required scope(s): agent_os:admin"}'
     for answer in (client.post("/sessions/-/erase", json={"user_id": SUBJECT}, headers=user),
                    client.get("/sessions/-/erasures/00000000-0000-4000-8000-000000000000", headers=user)):

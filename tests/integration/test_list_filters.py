@@ -12,13 +12,11 @@ from service.cli import migrate
 from service.core.config import load_settings
 from service.storage import counts
 from service.storage.sessions import ListPage, list_statement
-from tests.support.jwt_tokens import bearer, hs, hs_secret
+from tests.support.jwt_tokens import JWT_ENV, token
 from tests.support.plans import explain, plan_nodes
 from tests.support.rows import SQL_NULL, Rows
 
 T = 1767225600
-SECRET = hs_secret()
-JWT_ENV = {"JWT_VERIFICATION_KEY": SECRET, "AGNO_JWT_ALGORITHM": "HS256", "AGNO_AUTHORIZATION": "true"}
 APPLIED = "Agno-Session-Applied"
 # session id → (type, component, user, created_at, updated_at, metadata); SQL_NULL: the column is SQL NULL
 SESSIONS = {
@@ -198,7 +196,7 @@ def test_a_scoped_caller_filters_only_its_own_rows(make_app, pg_dsn) -> None:
         for sid, user in (("a-gold", "alice"), ("b-gold", "bob"), ("n-gold", None)):
             rows.session(sid, user_id=user, metadata={"tier": "gold"})
         for query in ("metadata.tier=gold", "metadata.tier=gold&user_id=bob", f"created_after={T}"):
-            alice = bearer(hs(SECRET, sub="alice", scopes=("sessions:read",)))
+            alice = token("alice", scopes=("sessions:read",))
             body = client.get(f"/sessions?{query}", headers=alice).get_json()
             assert [s["session_id"] for s in body["data"]] == ["a-gold"] and body["meta"]["total_count"] == 1
     finally:

@@ -6,14 +6,8 @@ from __future__ import annotations
 
 import json
 
-from tests.support.jwt_tokens import bearer, hs, hs_secret
+from tests.support.jwt_tokens import ADMIN, ALICE, BOB, JWT_ENV
 from tests.support.rows import Rows
-
-SECRET = hs_secret()
-JWT_ENV = {"JWT_VERIFICATION_KEY": SECRET, "AGNO_JWT_ALGORITHM": "HS256", "AGNO_AUTHORIZATION": "true"}
-SCOPES = ("sessions:read", "sessions:write", "sessions:delete")
-ALICE, BOB = (bearer(hs(SECRET, sub=sub, scopes=SCOPES)) for sub in ("alice", "bob"))
-ADMIN = bearer(hs(SECRET, sub="root", scopes=("agent_os:admin",)))
 
 NDJSON = {"content_type": "application/x-ndjson"}
 

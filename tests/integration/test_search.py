@@ -13,14 +13,12 @@ import psycopg2
 import pytest
 
 from service.rules.render.messages import history_messages
-from tests.support.jwt_tokens import bearer, hs, hs_secret
+from tests.support.jwt_tokens import ADMIN, JWT_ENV, token
 from tests.support.rows import Rows
 
 NOW = 1767225600
 HIT_KEYS = ["session_id", "session_name", "session_type", "component_id", "user_id", "run_id", "message", "role",
             "created_at", "snippet", "rank"]
-SECRET = hs_secret()
-JWT_ENV = {"JWT_VERIFICATION_KEY": SECRET, "AGNO_JWT_ALGORITHM": "HS256", "AGNO_AUTHORIZATION": "true"}
 
 
 def _msg(role: str, content, **extra) -> dict:
@@ -300,9 +298,9 @@ def test_isolation_no_foreign_hit_and_no_foreign_count(make_app, pg_dsn) -> None
         _run(rows, "a-1", "r-a", [_msg("user", "secret plum of alice", id="a-msg")])
         rows.session("b-1", user_id="bob", component_id="c1")
         _run(rows, "b-1", "r-b", [_msg("user", "bob's plum", id="b-msg")])
-        alice = bearer(hs(SECRET, sub="alice", scopes=("sessions:read",)))
-        bob = bearer(hs(SECRET, sub="bob", scopes=("sessions:read",)))
-        admin = bearer(hs(SECRET, sub="root", scopes=("agent_os:admin",)))
+        alice = token("alice", scopes=("sessions:read",))
+        bob = token("bob", scopes=("sessions:read",))
+        admin = ADMIN
         assert _refs(_search(client, "q=plum", headers=alice)) == ["a-msg"]
         assert _refs(_search(client, "q=plum", headers=bob)) == ["b-msg"]
         assert _refs(_search(client, "q=plum&user_id=alice", headers=bob)) == ["b-msg"]  # forced to the caller
@@ -314,7 +312,7 @@ def test_isolation_no_foreign_hit_and_no_foreign_count(make_app, pg_dsn) -> None
         assert client.get("/sessions?q=secret", headers=bob).get_json()["meta"]["total_count"] == 0
         assert client.get("/sessions/-/search?q=plum").status_code == 401
         assert client.get("/sessions/-/search?q=plum",
-                          headers=bearer(hs(SECRET, sub="bob", scopes=("sessions:write",)))).status_code == 403
+                          headers=token("bob", scopes=("sessions:write",))).status_code == 403
     finally:
         rows.close()
 

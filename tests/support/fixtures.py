@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
-import warnings
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg2
 import pytest
@@ -16,7 +13,7 @@ import pytest
 from service.app import create_app
 from service.core.config import load_settings
 from service.core.logs import LOGGER
-from service.embedded import embedded_server
+from tests.support.own_postgres import own_postgres
 from tests.support.rows import Rows
 
 
@@ -26,13 +23,8 @@ def pg_dsn() -> Iterator[str]:
     if os.environ.get("AGNO_TEST_PG_DSN"):
         yield os.environ["AGNO_TEST_PG_DSN"]
         return
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    with tempfile.TemporaryDirectory(prefix="agno-session-test-") as tmp:
-        server = embedded_server(Path(tmp) / "pgdata", cleanup_mode="delete")  # waits out a slow first start
-        try:
-            yield server.get_uri()
-        finally:
-            server.cleanup()
+    with own_postgres("agno-session-test-") as dsn:
+        yield dsn
 
 
 def _reset(dsn: str, schemas: tuple[str, ...]) -> None:

@@ -371,6 +371,18 @@ def test_check_reports_each_database_and_fails_on_an_unreachable_one(pg_dsn: str
     assert lines[1].startswith("gone: cannot connect:") and "nope" in lines[1]
 
 
+@pytest.mark.parametrize("argv", [["migrate"], ["retention", "plan"], ["erase", "--user-id", "u", "--dry-run"],
+                                  ["export", "--output", os.devnull]])
+def test_a_database_that_fails_is_one_line_and_exit_1(pg_dsn: str, tmp_path, argv: list[str]) -> None:
+    """Every command says a database failure the same way: `agno-session <command>: <db_id>: <message>`."""
+    policies = tmp_path / "retention.yaml"
+    policies.write_text("policies:\n  - name: old\n    match: {}\n    after: 30d\n    action: archive\n")
+    result = run_cli(*argv, AGNO_PG_DSN=other_database(pg_dsn, "nope"), AGNO_DB_ID="gone",
+                     AGNO_RETENTION_FILE=str(policies))
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith(f"agno-session {argv[0]}: gone: ") and "nope" in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize(("env", "variable"), [
     ({"AGNO_SERVICE_PORT": "eighty"}, "AGNO_SERVICE_PORT"),
     ({"AGNO_SERVICE_PORT": "70000"}, "AGNO_SERVICE_PORT"),

@@ -117,6 +117,21 @@ def test_a_cursor_from_after_resumes_too_and_a_forged_one_is_refused(stack) -> N
     assert (status, body) == (400, b'{"detail":"Cursor does not match the query"}')
 
 
+# Bad filters both transports take (the long-poll's own limit, wait and include are not the stream's).
+BAD_FILTERS = ["events=session.nothing", "events=", "type=robot", "type=robot&events=run.*,bogus", "user_id=a%00b",
+               "session_id=%00&component_id=%00", "type=robot&user_id=%00", "db_id=nowhere",
+               "db_id=nowhere&user_id=%00"]
+
+
+def test_a_bad_filter_gets_the_long_polls_answer(stack) -> None:
+    session, events, _ = stack
+    for query in BAD_FILTERS:
+        status, _, body = session.request("GET", f"/sessions/-/changes?{query}")
+        assert status in (404, 422), (query, status, body)
+        streamed = events.request("GET", f"{PATH}?{query}")
+        assert (streamed[0], streamed[2]) == (status, body), query
+
+
 def test_probes_and_metrics(stack) -> None:
     _, events, _ = stack
     assert events.request("GET", "/readyz")[0] == 200

@@ -117,6 +117,9 @@ class ChangesQuery(Model):
     table = Text()
 
 
+CHANGES_PAGE_ONLY = ("limit", "wait", "include", "table")  # the long-poll's own; the event stream has none of them
+
+
 class SessionSearchQuery(Model):
     """Extension `session-search` on the list: `q`, the words a session's messages or stored name must hold."""
 

@@ -15,6 +15,7 @@ from service.rules.validation.errors import STRING, error, le_error
 from service.rules.validation.json_patch import JSON_PATCH, json_patch_body
 from service.rules.validation.list_filters import with_metadata_filters
 from service.rules.validation.models import (
+    CHANGES_PAGE_ONLY,
     MAX_BULK_ARCHIVE,
     MAX_SEARCH_CHARS,
     AnyObject,
@@ -174,7 +175,24 @@ def search_query(args: MultiDict) -> Parsed:
 def changes_query(args: MultiDict) -> Parsed:
     """GET /sessions/-/changes (extension `change-feed`): the cursor, page size, wait, the list's filters and the
     event type patterns (`session.*,run.created`, parsed to the types they name: `events_types`)."""
-    query = validate_query(_shared(ChangesQuery), args, ("component_id", "user_id", "session_id"))
+    return _change_feed(_shared(ChangesQuery), args)
+
+
+def change_stream_query(args: MultiDict) -> Parsed:
+    """GET /sessions/-/events (`agno-session serve-events`): the long-poll's own model and checks without its
+    page's parameters, so both transports answer the same bad filter with the same 422."""
+    return _change_feed(_stream_model(), args)
+
+
+@cache
+def _stream_model() -> Model:
+    return ChangesQuery(exclude=CHANGES_PAGE_ONLY)
+
+
+def _change_feed(model: Model, args: MultiDict) -> Parsed:
+    """The change feed's query on either transport: FastAPI-shaped errors for `type`, `events` and the page's
+    parameters at once, NULs in the SQL-bound filters deferred until the database is resolved."""
+    query = validate_query(model, args, ("component_id", "user_id", "session_id"))
     query.value["event_types"] = None
     raw = query.value["events"]
     if isinstance(raw, str):
