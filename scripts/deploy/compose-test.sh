@@ -16,12 +16,14 @@ step "compose: validating against the compose specification"
 
 secrets="$(mktemp -d)"
 export COMPOSE_PROJECT="agno-compose-$$" AGNO_SECRETS_DIR="$secrets" AGNO_SESSION_PORT="$(free_port)" AGNO_DB_ID=compose \
-  AGNO_EVENTS_PORT="$(free_port)" AGNO_DELIVER_METRICS_HOST_PORT="$(free_port)" \
+  AGNO_EVENTS_PORT="$(free_port)" \
   AGNO_SESSION_IMAGE="$IMAGE" AGNO_POSTGRES_IMAGE="$PG_IMAGE" AGNO_BASE_IMAGE="$BASE_IMAGE" \
   AGNO_AGENTOS_IMAGE="localhost/agno-agentos:compose-test" AGNO_SHADOW_IMAGE="localhost/agno-session-shadow:compose-test" \
   AGNO_AGENTOS_PORT="$(free_port)" SHADOW_PORT="$(free_port)" SHADOW_CONTROL_PORT="$(free_port)" SHADOW_MODE=reverse
 compose() { "$DEPLOY_VENV/bin/podman-compose" --no-ansi -p "$COMPOSE_PROJECT" "${files[@]}" "$@"; }
 cleanup() {
+  # Every container of the project first (a scaled service's second replica escapes podman-compose's down), then down.
+  podman ps -aq --filter "label=io.podman.compose.project=$COMPOSE_PROJECT" | xargs -r podman rm -f -t 5 >/dev/null 2>&1 || true
   compose --profile agentos --profile shadow --profile webhooks down -v -t 5 >/dev/null 2>&1 || true
   podman rmi -f "$AGNO_AGENTOS_IMAGE" "$AGNO_SHADOW_IMAGE" >/dev/null 2>&1 || true
   rm -rf "$secrets"

@@ -1,9 +1,10 @@
 """The Compose `webhooks` profile end to end: a receiver that checks every Standard Webhooks signature (the tests' own,
 tests/support/webhook_receiver.py) listens on this machine; once the running deliverer has read the feed's head
 (its metrics say so), sessions are created, renamed and deleted through the front, and the receiver must get
-exactly those events, each signed right, each session's in order, and the deliverer's metrics must count them.
+exactly those events, each signed right, each session's in order, and the deliverers' metrics must count them
+(every replica answers; exactly one holds the lock).
 
-    python -m scripts.deploy.webhook_check FRONT_URL METRICS_URL --secret whsec_... --port N --user-id U --db-id D
+    python -m scripts.deploy.webhook_check FRONT_URL METRICS_URL... --secret whsec_... --port N --user-id U --db-id D
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.webhook_receiver import Receiver
 
@@ -34,20 +37,40 @@ def call(method: str, url: str, body: dict | None = None) -> int:
         return exc.code
 
 
-def metrics(url: str) -> str:
-    """The deliverer's /metrics text ('' while it does not answer)."""
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.read().decode()
-    except OSError:
-        return ""
+def samples(urls: list[str], db_id: str) -> list[dict[str, float]] | None:
+    """Per deliverer replica, its webhook samples of `db_id` by name (labels but db_id kept in the key);
+    None while one does not answer."""
+    found = []
+    for url in urls:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                text = response.read().decode()
+        except OSError:
+            return None
+        found.append({sample.name + "".join(f"/{v}" for k, v in sorted(sample.labels.items()) if k != "db_id"):
+                      sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+                      if sample.name.startswith("agno_session_webhooks_") and sample.labels.get("db_id") == db_id})
+    return found
 
 
-def wait_for(condition, what: str) -> None:  # noqa: ANN001 (a predicate)
+def started(urls: list[str], db_id: str) -> bool:
+    """Every replica answers, exactly one holds the lock, and it has read the feed's head (its queue is measured)."""
+    found = samples(urls, db_id)
+    active = [s for s in found or [] if s.get("agno_session_webhooks_active") == 1.0]
+    return len(active) == 1 and f"agno_session_webhooks_queued/{SUBSCRIPTION}" in active[0]
+
+
+def delivered(urls: list[str], db_id: str) -> float:
+    """Events the replicas together count as delivered to the subscription."""
+    return sum(s.get(f"agno_session_webhooks_delivered_total/{SUBSCRIPTION}", 0.0)
+               for s in samples(urls, db_id) or [])
+
+
+def wait_for(condition, what: str, seen=None) -> None:  # noqa: ANN001 (a predicate; what was seen, on failure)
     ends = time.monotonic() + WAIT
     while not condition():
         if time.monotonic() > ends:
-            raise SystemExit(f"webhooks: not within {WAIT:.0f} s: {what}")
+            raise SystemExit(f"webhooks: not within {WAIT:.0f} s: {what}" + (f"; seen: {seen()}" if seen else ""))
         time.sleep(0.2)
 
 
@@ -91,7 +114,7 @@ def check(receiver: Receiver, expected: dict, user_id: str, db_id: str) -> list[
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("front")
-    parser.add_argument("metrics")
+    parser.add_argument("metrics", nargs="+", help="each deliverer replica's /metrics URL")
     parser.add_argument("--secret", required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--user-id", required=True)
@@ -101,31 +124,30 @@ def main() -> int:
     # (host.containers.internal), an address that exists only inside podman's network namespace.
     receiver = Receiver(args.secret, host="0.0.0.0", port=args.port)  # noqa: S104
     try:
-        label = f'{{db_id="{args.db_id}",subscription="{SUBSCRIPTION}"}}'
-        wait_for(lambda: f"agno_session_webhooks_queued{label}" in metrics(args.metrics)
-                 and f'agno_session_webhooks_active{{db_id="{args.db_id}"}} 1.0' in metrics(args.metrics),
-                 "the deliverer holds the lock and has read the feed's head (its metrics)")
+        wait_for(lambda: started(args.metrics, args.db_id),
+                 "every replica's metrics answer, one holds the lock and has read the feed's head",
+                 lambda: samples(args.metrics, args.db_id))
         expected = writes(args.front, args.user_id)
         total = sum(len(events) for events in expected.values())
         print(f"webhooks: {len(expected)} sessions created, renamed, deleted; waiting for {total} events",
               file=sys.stderr)
         wait_for(lambda: len(receiver.ids()) >= total or receiver.refused_signatures > 0,
-                 f"{total} events at the receiver (got {len(receiver.ids())})")
+                 f"{total} events at the receiver", lambda: f"{len(receiver.ids())} events")
         if receiver.refused_signatures:
             raise SystemExit(f"webhooks: {receiver.refused_signatures} request(s) with a bad signature")
         time.sleep(SETTLE)
         problems = check(receiver, expected, args.user_id, args.db_id)
         if receiver.refused_signatures:
             problems.append(f"{receiver.refused_signatures} request(s) with a bad signature")
-        wait_for(lambda: f"agno_session_webhooks_delivered_total{label} {float(total)}" in metrics(args.metrics),
-                 f"the deliverer's metrics count {total} delivered")
+        wait_for(lambda: delivered(args.metrics, args.db_id) == total,
+                 f"the deliverers' metrics count {total} delivered", lambda: samples(args.metrics, args.db_id))
     finally:
         receiver.close()
     for problem in problems:
         print(f"webhooks: {problem}", file=sys.stderr)
     if not problems:
         print(f"webhooks: {total} events, every signature valid, each session's in order, none twice; "
-              f"metrics count {total} delivered", file=sys.stderr)
+              f"{len(args.metrics)} replicas' metrics: one active, {total} delivered", file=sys.stderr)
     return 1 if problems else 0
 
 
