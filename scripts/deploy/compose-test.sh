@@ -22,20 +22,23 @@ export COMPOSE_PROJECT="agno-compose-$$" AGNO_SECRETS_DIR="$secrets" AGNO_SESSIO
   AGNO_AGENTOS_PORT="$(free_port)" SHADOW_PORT="$(free_port)" SHADOW_CONTROL_PORT="$(free_port)" SHADOW_MODE=reverse
 compose() { "$DEPLOY_VENV/bin/podman-compose" --no-ansi -p "$COMPOSE_PROJECT" "${files[@]}" "$@"; }
 cleanup() {
-  compose --profile agentos --profile shadow down -v -t 5 >/dev/null 2>&1 || true
+  # Every container of the project first (a scaled service's second replica escapes podman-compose's down), then down.
+  podman ps -aq --filter "label=io.podman.compose.project=$COMPOSE_PROJECT" | xargs -r podman rm -f -t 5 >/dev/null 2>&1 || true
+  compose --profile agentos --profile shadow --profile webhooks down -v -t 5 >/dev/null 2>&1 || true
   podman rmi -f "$AGNO_AGENTOS_IMAGE" "$AGNO_SHADOW_IMAGE" >/dev/null 2>&1 || true
   rm -rf "$secrets"
 }
 trap cleanup EXIT
 
 "$ROOT/scripts/deploy/compose-up.sh"
-step "compose: every profile resolves (agentos, shadow)"
-compose --profile agentos --profile shadow config >/dev/null
+step "compose: every profile resolves (agentos, shadow, webhooks)"
+compose --profile agentos --profile shadow --profile webhooks config >/dev/null
 step "compose: smoke test on 127.0.0.1:$AGNO_SESSION_PORT"
 "$ROOT/scripts/test-session-api.sh" "http://127.0.0.1:$AGNO_SESSION_PORT" compose
 step "compose: the change feed's stream through the front (the events service behind /sessions/-/events)"
 python3 "$ROOT/scripts/deploy/sse_check.py" "http://127.0.0.1:$AGNO_SESSION_PORT" || die "no event through the front"
 step "compose: attack (idle, slowloris, slow bodies, half heads) through the front; probes must hold"
 attack "http://127.0.0.1:$AGNO_SESSION_PORT"
+"$ROOT/scripts/deploy/compose-webhooks-test.sh"
 "$ROOT/scripts/deploy/compose-profiles-test.sh"
 step "compose: down"

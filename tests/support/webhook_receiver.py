@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Receiver:
     """Accepted events in arrival order; bad signatures and failed deliveries counted apart."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, host: str = "127.0.0.1", port: int = 0) -> None:
         self.key = base64.b64decode(secret.removeprefix("whsec_"))
         self.accepted: list[tuple[str, dict]] = []  # (webhook-id, body)
         self.refused_signatures = 0
@@ -35,8 +35,8 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"  # from this machine; containers differ
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
