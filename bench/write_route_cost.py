@@ -11,10 +11,13 @@ after every run) and a whole run's write (`upsert_run` then `upsert_session`), c
 service's delete knows lifecycle is installed; the change triggers disabled): this service's DELETE /sessions/{id}
 and bulk DELETE. Sessions deleted, renamed and patched carry runs (agno's stored shape, ~5 kB each).
 
-Usage: python -m bench.write_route_cost [--rounds 20] [--requests 30] [--part changes,holds] [--ref-python PATH]
+Usage: python -m bench.write_route_cost [--rounds 80] [--requests 10] [--part changes,holds] [--null]
+                                        [--ref-python PATH]
 Starts an embedded PostgreSQL of its own (deleted at the end). Prints progress on stderr and a Markdown table per
-part on stdout: per route, the median and p95 latency with and without over all rounds, their ratios, and the median
-over rounds of each round's p95 ratio.
+part on stdout: per route, the median and p95 latency with and without over all rounds and their ratios, and the
+median (and quartiles) over rounds of each round's ratio of medians. Short batches in many rounds balance the
+machine's load bursts best. `--null` switches nothing (both settings identical): the ratios it prints are the
+method's noise floor on this machine.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ CHANGES = derived_name("agno_sessions", "changes")
 BULK = 5  # sessions per bulk delete
 RUNS_PER_SESSION = 2
 T0 = 1767225600
+NULL_NOTE = " -- null run: nothing switched, the noise floor"
 STATS_FLUSH = 12  # seconds: a backend reports its table statistics within 10 s of going idle
 
 
@@ -118,11 +122,12 @@ class Route:
 
 @dataclass
 class Samples:
-    """Every latency of one route, by whether the feature was on, and each round's p95 ratio."""
+    """Every latency of one route, by whether the feature was on, and each round's ratio of medians (paired: both
+    settings' batches of that round ran within seconds of each other)."""
 
     on: list[float] = field(default_factory=list)
     off: list[float] = field(default_factory=list)
-    round_p95_ratios: list[float] = field(default_factory=list)
+    round_ratios: list[float] = field(default_factory=list)
 
 
 def p95(values: list[float]) -> float:
@@ -252,23 +257,24 @@ def alternate(routes: list[Route], switch: Callable[[bool], None], seeder: Seede
             grew[enabled] += witness() - before
         for route in routes:
             s = results[route.name]
-            s.round_p95_ratios.append(p95(s.on[-count:]) / p95(s.off[-count:]))
-        worst = max(routes, key=lambda r: results[r.name].round_p95_ratios[-1]).name
-        log(f"{label} round {n + 1}/{rounds} in {time.monotonic() - started:.1f} s; highest p95 ratio this round "
-            f"{results[worst].round_p95_ratios[-1]:.3f} ({worst}); witness grew on {grew[True]}, off {grew[False]}")
+            s.round_ratios.append(statistics.median(s.on[-count:]) / statistics.median(s.off[-count:]))
+        worst = max(routes, key=lambda r: results[r.name].round_ratios[-1]).name
+        log(f"{label} round {n + 1}/{rounds} in {time.monotonic() - started:.1f} s; highest median ratio this round "
+            f"{results[worst].round_ratios[-1]:.3f} ({worst}); witness so far: on {grew[True]}, off {grew[False]}")
     return results
 
 
 def table(results: dict[str, Samples], rounds: int, count: int, on: str, off: str) -> str:
     """The Markdown table of one part."""
     lines = [f"{rounds} rounds x {count} requests per route and setting ({rounds * count} each)", "",
-             f"| write | median {on} | median {off} | ratio | p95 {on} | p95 {off} | p95 ratio | p95 ratio, median "
-             "of rounds |", "|---|---|---|---|---|---|---|---|"]
+             f"| write | median {on} | median {off} | ratio | paired ratio (quartiles) | p95 {on} | p95 {off} | "
+             "p95 ratio |", "|---|---|---|---|---|---|---|---|"]
     for name, s in results.items():
         med_on, med_off, p_on, p_off = (statistics.median(s.on) * 1e3, statistics.median(s.off) * 1e3,
                                         p95(s.on) * 1e3, p95(s.off) * 1e3)
-        lines.append(f"| {name} | {med_on:.2f} ms | {med_off:.2f} ms | {med_on / med_off:.3f} | {p_on:.2f} ms | "
-                     f"{p_off:.2f} ms | {p_on / p_off:.3f} | {statistics.median(s.round_p95_ratios):.3f} |")
+        q1, q2, q3 = statistics.quantiles(s.round_ratios, n=4) if len(s.round_ratios) > 1 else [s.round_ratios[0]] * 3
+        lines.append(f"| {name} | {med_on:.2f} ms | {med_off:.2f} ms | {med_on / med_off:.3f} | {q2:.3f} ({q1:.3f}-"
+                     f"{q3:.3f}) | {p_on:.2f} ms | {p_off:.2f} ms | {p_on / p_off:.3f} |")
     return "\n".join(lines)
 
 
@@ -298,8 +304,9 @@ def count_of(cur, query: str) -> Callable[[], int]:
     return count
 
 
-def measure(dsn: str, ref_python: str, rounds: int, count: int, parts: list[str], workdir: Path) -> None:
-    """Both parts on one database; the tables on stdout."""
+def measure(dsn: str, ref_python: str, rounds: int, count: int, parts: list[str], workdir: Path,
+            null: bool = False) -> None:
+    """Both parts on one database (with `null`, nothing switched); the tables on stdout."""
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     cur = conn.cursor()
@@ -312,10 +319,11 @@ def measure(dsn: str, ref_python: str, rounds: int, count: int, parts: list[str]
             cur.execute(f"VACUUM ANALYZE {name}")
         if "changes" in parts:
             log(f"part 1: change triggers on/off, AgentOS and agno, {rounds} rounds x {count}")
-            results = alternate(agentos_routes(agentos, pool, agno), lambda on: switch_triggers(cur, on), seeder,
-                                rounds, count, "changes", count_of(cur, f"SELECT count(*) FROM {SCHEMA}.{CHANGES}"))
+            results = alternate(agentos_routes(agentos, pool, agno), lambda on: null or switch_triggers(cur, on),
+                                seeder, rounds, count, "changes",
+                                count_of(cur, f"SELECT count(*) FROM {SCHEMA}.{CHANGES}"))
             switch_triggers(cur, True)
-            print("### Change triggers on AgentOS's writes (with / without)\n")
+            print(f"### Change triggers on AgentOS's writes (with / without){NULL_NOTE * null}\n")
             print(table(results, rounds, count, "with", "without") + "\n", flush=True)
         if "holds" in parts:
             log(f"part 2: hold guard on/off, agno-session's deletes, {rounds} rounds x {count}")
@@ -324,7 +332,7 @@ def measure(dsn: str, ref_python: str, rounds: int, count: int, parts: list[str]
                 scans = count_of(cur, "SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0) FROM "
                                       f"pg_stat_user_tables WHERE relname LIKE '{HOLDS}%'")
                 before = scans()
-                results = alternate(service_routes(service), lambda on: switch_holds(cur, on), seeder, rounds,
+                results = alternate(service_routes(service), lambda on: null or switch_holds(cur, on), seeder, rounds,
                                     count, "holds", lambda: 0)
                 time.sleep(STATS_FLUSH)
                 log(f"the holds table was read {scans() - before} times; deletes with lifecycle installed: "
@@ -332,7 +340,7 @@ def measure(dsn: str, ref_python: str, rounds: int, count: int, parts: list[str]
             finally:
                 switch_holds(cur, True)
                 switch_triggers(cur, True)
-            print("### Hold guard on agno-session's deletes (lifecycle installed / not)\n")
+            print(f"### Hold guard on agno-session's deletes (lifecycle installed / not){NULL_NOTE * null}\n")
             print(table(results, rounds, count, "installed", "not") + "\n", flush=True)
     conn.close()
 
@@ -340,8 +348,9 @@ def measure(dsn: str, ref_python: str, rounds: int, count: int, parts: list[str]
 def main() -> None:
     """Parse arguments; run on an embedded PostgreSQL of its own."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--requests", type=int, default=30, help="per route, setting and round")
+    parser.add_argument("--rounds", type=int, default=80)
+    parser.add_argument("--requests", type=int, default=10, help="per route, setting and round")
+    parser.add_argument("--null", action="store_true", help="switch nothing: the noise floor")
     parser.add_argument("--part", default="changes,holds", help="changes, holds or both (comma-separated)")
     parser.add_argument("--ref-python",
                         default=os.environ.get("AGNO_REFERENCE_PYTHON", str(REPO / ".venv-agentos/bin/python")))
@@ -354,7 +363,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="write-route-cost-") as tmp:
         server = embedded_server(Path(tmp) / "pgdata", cleanup_mode="delete")
         try:
-            measure(server.get_uri(), args.ref_python, args.rounds, args.requests, parts, Path(tmp))
+            measure(server.get_uri(), args.ref_python, args.rounds, args.requests, parts, Path(tmp), args.null)
         finally:
             server.cleanup()
 
