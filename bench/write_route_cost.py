@@ -1,23 +1,25 @@
 """What the change log's triggers (`migrate --changes`) add to AgentOS's own writes end to end, and what the legal
-hold guard (`migrate --lifecycle`) adds to this service's deletes: the real AgentOS (agno 3.1.10, uvicorn, 1 worker)
-and `agno-session serve` (1 worker, 4 threads) over one PostgreSQL, each write timed over HTTP on a kept-alive
-loopback connection, one request at a time, in rounds that alternate with and without (which goes first alternates
-too), so the shared machine's noise falls on both alike; ratios, never absolute times, are the result.
+hold guard (`migrate --lifecycle`) adds to this service's deletes. Two identical stacks in one PostgreSQL cluster:
+two databases, each with agno's tables, the change log and lifecycle installed, its own real AgentOS (agno 3.1.10,
+uvicorn, 1 worker), `agno-session serve` (1 worker, 4 threads) and agno writer (bench/agno_session_timer.py, agno
+venv). In each round the feature is on in one database and off in the other (swapped every round, so neither
+stack's own quirks count), and every request goes to both, one after the other (which one first alternates), each
+timed over a kept-alive loopback connection: the shared machine's noise falls on both within milliseconds. Ratios,
+never absolute times, are the result.
 
-Part 1, the change triggers (enabled / disabled on agno's sessions and runs tables, all six): AgentOS's session write
+Part 1, the change triggers (enabled / disabled, all six on agno's sessions and runs tables): AgentOS's session write
 routes (create, rename, PATCH, delete one, bulk delete of 5) and agno's own `upsert_session` (what the runtime writes
-after every run) and a whole run's write (`upsert_run` then `upsert_session`), called directly in the agno venv
-(bench/agno_session_timer.py). Part 2, the hold guard (the holds table present / renamed away, which is how the
-service's delete knows lifecycle is installed; the change triggers disabled): this service's DELETE /sessions/{id}
-and bulk DELETE. Sessions deleted, renamed and patched carry runs (agno's stored shape, ~5 kB each).
+after every run) and a whole run's write (`upsert_run` then `upsert_session`), called directly. Part 2, the hold
+guard (the holds table present / renamed away, which is how the service's delete knows lifecycle is installed; the
+change triggers off in both): this service's DELETE /sessions/{id} and bulk DELETE. Sessions deleted, renamed and
+patched carry runs (agno's stored shape, ~5 kB each).
 
-Usage: python -m bench.write_route_cost [--rounds 80] [--requests 10] [--part changes,holds] [--null]
+Usage: python -m bench.write_route_cost [--rounds 40] [--requests 20] [--part changes,holds] [--null]
                                         [--ref-python PATH]
 Starts an embedded PostgreSQL of its own (deleted at the end). Prints progress on stderr and a Markdown table per
 part on stdout: per route, the median and p95 latency with and without over all rounds and their ratios, and the
-median (and quartiles) over rounds of each round's ratio of medians. Short batches in many rounds balance the
-machine's load bursts best. `--null` switches nothing (both settings identical): the ratios it prints are the
-method's noise floor on this machine.
+median (and quartiles) over rounds of each round's ratio of medians. `--null` switches nothing (the feature on in
+both): the ratios it prints are the method's noise floor on this machine.
 """
 
 from __future__ import annotations
@@ -112,11 +114,25 @@ class AgnoTimer:
 
 
 @dataclass
-class Route:
-    """One write, timed `count` times in a batch; `sessions` live sessions with runs it consumes per request."""
+class Stack:
+    """One database and what writes to it."""
 
     name: str
-    batch: Callable[[list[str], int], list[float]]
+    cur: object
+    seeder: Seeder
+    agentos: Http
+    service: Http
+    agno: AgnoTimer
+    pool: list[str]
+
+
+@dataclass
+class Route:
+    """One write: `one(stack, ids, k)` times it once on `stack`, consuming `ids` (`consumes` live sessions with runs);
+    `k` numbers the request (the same on both stacks)."""
+
+    name: str
+    one: Callable[[Stack, list[str], int], float]
     consumes: int = 0
 
 
@@ -165,60 +181,38 @@ class Seeder:
         return ids
 
 
-def agentos_routes(http: Http, pool: list[str], agno: AgnoTimer) -> list[Route]:
+def agentos_routes() -> list[Route]:
     """AgentOS's session writes (contract §5.2, 5.7-5.10) and agno's own session writes."""
-    counter = iter(range(10**9))
-    rng = random.Random(11)
-
-    def requests(method: str, path_of: Callable[[str, int], str], body_of: Callable[[list[str], int], object],
-                 expect: int, per: int = 1) -> Callable[[list[str], int], list[float]]:
-        def batch(ids: list[str], count: int) -> list[float]:
-            times = []
-            for n in range(count):
-                mine, k = ids[n * per:(n + 1) * per], next(counter)
-                target = mine[0] if mine else rng.choice(pool)
-                times.append(http(method, path_of(target, k), body_of(mine, k), expect))
-            return times
-        return batch
+    def bulk(st: Stack, ids: list[str], http: Http) -> float:
+        return http("DELETE", "/sessions", {"session_ids": ids, "session_types": ["agent"] * len(ids)}, 204)
 
     return [
-        Route("POST /sessions (create)", requests(
-            "POST", lambda _, k: "/sessions?type=agent",
-            lambda _, k: {"session_id": f"created-{k}", "session_name": "New chat", "session_state": {"step": 0},
-                          "user_id": "u1", "agent_id": "basic-agent", "metadata": {"channel": "web"}}, 201)),
-        Route("POST /sessions/{id}/rename", requests(
-            "POST", lambda sid, k: f"/sessions/{sid}/rename?type=agent",
-            lambda _, k: {"session_name": f"Renamed {k}"}, 200)),
-        Route("PATCH /sessions/{id}", requests(
-            "PATCH", lambda sid, k: f"/sessions/{sid}?type=agent",
-            lambda _, k: {"session_state": {"step": k}, "metadata": {"channel": "web", "n": k}}, 200)),
-        Route("DELETE /sessions/{id}", requests(
-            "DELETE", lambda sid, k: f"/sessions/{sid}", lambda _, k: None, 204), consumes=1),
-        Route(f"DELETE /sessions (bulk, {BULK})", requests(
-            "DELETE", lambda _, k: "/sessions", lambda ids, k: {"session_ids": ids, "session_types": ["agent"] * BULK},
-            204, per=BULK), consumes=BULK),
-        Route("agno upsert_session", lambda _, count: agno("upsert_session", count)),
-        Route("agno run write (upsert_run + upsert_session)", lambda _, count: agno("after_run", count)),
+        Route("POST /sessions (create)", lambda st, ids, k: st.agentos(
+            "POST", "/sessions?type=agent", {"session_id": f"created-{k}", "session_name": "New chat",
+                                             "session_state": {"step": 0}, "user_id": "u1", "agent_id": "basic-agent",
+                                             "metadata": {"channel": "web"}}, 201)),
+        Route("POST /sessions/{id}/rename", lambda st, ids, k: st.agentos(
+            "POST", f"/sessions/{st.pool[k % len(st.pool)]}/rename?type=agent", {"session_name": f"Renamed {k}"},
+            200)),
+        Route("PATCH /sessions/{id}", lambda st, ids, k: st.agentos(
+            "PATCH", f"/sessions/{st.pool[k % len(st.pool)]}?type=agent",
+            {"session_state": {"step": k}, "metadata": {"channel": "web", "n": k}}, 200)),
+        Route("DELETE /sessions/{id}", lambda st, ids, k: st.agentos("DELETE", f"/sessions/{ids[0]}", None, 204),
+              consumes=1),
+        Route(f"DELETE /sessions (bulk, {BULK})", lambda st, ids, k: bulk(st, ids, st.agentos), consumes=BULK),
+        Route("agno upsert_session", lambda st, ids, k: st.agno("upsert_session", 1)[0]),
+        Route("agno run write (upsert_run + upsert_session)", lambda st, ids, k: st.agno("after_run", 1)[0]),
     ]
 
 
-def service_routes(http: Http) -> list[Route]:
+def service_routes() -> list[Route]:
     """This service's deletes, the ones the hold guard adds a statement to."""
-    def batch(per: int) -> Callable[[list[str], int], list[float]]:
-        def run(ids: list[str], count: int) -> list[float]:
-            times = []
-            for n in range(count):
-                mine = ids[n * per:(n + 1) * per]
-                if per == 1:
-                    times.append(http("DELETE", f"/sessions/{mine[0]}", None, 204))
-                else:
-                    times.append(http("DELETE", "/sessions", {"session_ids": mine, "session_types": ["agent"] * per},
-                                      204))
-            return times
-        return run
-
-    return [Route("DELETE /sessions/{id}", batch(1), consumes=1),
-            Route(f"DELETE /sessions (bulk, {BULK})", batch(BULK), consumes=BULK)]
+    return [
+        Route("DELETE /sessions/{id}", lambda st, ids, k: st.service("DELETE", f"/sessions/{ids[0]}", None, 204),
+              consumes=1),
+        Route(f"DELETE /sessions (bulk, {BULK})", lambda st, ids, k: st.service(
+            "DELETE", "/sessions", {"session_ids": ids, "session_types": ["agent"] * BULK}, 204), consumes=BULK),
+    ]
 
 
 def switch_triggers(cur, enabled: bool) -> None:
@@ -236,31 +230,40 @@ def switch_holds(cur, present: bool) -> None:
         cur.execute(f"ALTER TABLE {SCHEMA}.{old} RENAME TO {new}")
 
 
-def alternate(routes: list[Route], switch: Callable[[bool], None], seeder: Seeder, rounds: int, count: int,
-              label: str, witness: Callable[[], int]) -> dict[str, Samples]:
-    """`rounds` rounds, each timing every route `count` times with the feature on and off (order alternating); one
-    untimed request per route after each switch (a plan replanned after ALTER TABLE is not the feature's cost).
-    `witness` counts what the feature leaves behind: what it grew by, on and off, is logged as proof of the switch
-    (a witness of 0 when there is none to read at once)."""
+def alternate(stacks: tuple[Stack, Stack], routes: list[Route], switch: Callable[[Stack, bool], None], rounds: int,
+              count: int, label: str, witness: Callable[[Stack], int]) -> dict[str, Samples]:
+    """`rounds` rounds; in each the feature is on in one stack and off in the other (swapped every round) and every
+    route is timed `count` times on both, request by request (which goes first alternates), after one untimed
+    request each. The sessions consumed are seeded at the round's start. `witness` counts what the feature leaves
+    behind in a stack: what it grew by on and off is logged as proof of the switch (0 when there is nothing to read
+    at once)."""
     results = {route.name: Samples() for route in routes}
     grew = {True: 0, False: 0}
+    counter = iter(range(10**9))
     for n in range(rounds):
         started = time.monotonic()
-        for enabled in (n % 2 == 0, n % 2 != 0):
-            switch(enabled)
-            before = witness()
-            for route in routes:
-                ids = seeder.sessions(route.consumes * (count + 1), f"{label}{n}") if route.consumes else []
-                route.batch(ids[:route.consumes], 1)
-                times = route.batch(ids[route.consumes:], count)
-                (results[route.name].on if enabled else results[route.name].off).extend(times)
-            grew[enabled] += witness() - before
+        on, off = stacks if n % 2 == 0 else stacks[::-1]
+        switch(on, True)
+        switch(off, False)
+        seeded = {st.name: {r.name: st.seeder.sessions(r.consumes * (count + 1), f"{label}{n}")
+                            for r in routes if r.consumes} for st in stacks}
+        before = {st.name: witness(st) for st in stacks}
         for route in routes:
-            s = results[route.name]
+            s, c, k = results[route.name], route.consumes, next(counter)
+            for st in stacks:
+                route.one(st, seeded[st.name].get(route.name, [])[:c], k)
+            for i in range(count):
+                k = next(counter)
+                for st in ((on, off) if i % 2 == 0 else (off, on)):
+                    elapsed = route.one(st, seeded[st.name].get(route.name, [])[(i + 1) * c:(i + 2) * c], k)
+                    (s.on if st is on else s.off).append(elapsed)
             s.round_ratios.append(statistics.median(s.on[-count:]) / statistics.median(s.off[-count:]))
+        for st, enabled in ((on, True), (off, False)):
+            grew[enabled] += witness(st) - before[st.name]
         worst = max(routes, key=lambda r: results[r.name].round_ratios[-1]).name
-        log(f"{label} round {n + 1}/{rounds} in {time.monotonic() - started:.1f} s; highest median ratio this round "
-            f"{results[worst].round_ratios[-1]:.3f} ({worst}); witness so far: on {grew[True]}, off {grew[False]}")
+        log(f"{label} round {n + 1}/{rounds} in {time.monotonic() - started:.1f} s (on in {on.name}); highest median "
+            f"ratio this round {results[worst].round_ratios[-1]:.3f} ({worst}); witness so far: on {grew[True]}, "
+            f"off {grew[False]}")
     return results
 
 
@@ -279,77 +282,83 @@ def table(results: dict[str, Samples], rounds: int, count: int, on: str, off: st
 
 
 @contextmanager
-def stack_of_servers(dsn: str, ref_python: str, workdir: Path) -> Iterator[tuple[Http, Http, AgnoTimer]]:
-    """agno's tables (created by agno itself), the change log and lifecycle installed, then AgentOS and this service
-    answering; all stopped at the end."""
-    with ExitStack() as stack:
-        agno = AgnoTimer(ref_python, dsn, workdir / "agno-timer.log")
-        stack.callback(agno.close)
+def stack(stack_name: str, dsn: str, ref_python: str, workdir: Path) -> Iterator[Stack]:
+    """One database readied (agno's tables created by agno itself, the change log and lifecycle installed, sessions
+    with runs to rename and patch, 100 of them held) and its servers answering; all stopped at the end."""
+    logs = workdir / stack_name
+    logs.mkdir()
+    with ExitStack() as stop:
+        agno = AgnoTimer(ref_python, dsn, logs / "agno-timer.log")
+        stop.callback(agno.close)
         agno("upsert_session", 1)  # the timer's sessions, and agno's tables, exist now
         migrate(load_settings({"AGNO_PG_DSN": dsn}), changes=True, lifecycle=True, out=io.StringIO())
-        agentos = start_agentos(dsn, 1, ref_python, workdir)
-        stack.callback(agentos.stop)
-        service = start_agno_session(dsn, 1, 4, workdir)
-        stack.callback(service.stop)
-        agentos.wait_healthy("/health")
-        service.wait_healthy("/healthz")
-        yield Http(agentos.port), Http(service.port), agno
-
-
-def count_of(cur, query: str) -> Callable[[], int]:
-    """A witness: the one number `query` answers."""
-    def count() -> int:
-        cur.execute(query)
-        return cur.fetchone()[0]
-    return count
-
-
-def measure(dsn: str, ref_python: str, rounds: int, count: int, parts: list[str], workdir: Path,
-            null: bool = False) -> None:
-    """Both parts on one database (with `null`, nothing switched); the tables on stdout."""
-    conn = psycopg2.connect(dsn)
-    conn.autocommit = True
-    cur = conn.cursor()
-    with stack_of_servers(dsn, ref_python, workdir) as (agentos, service, agno):
+        conn = psycopg2.connect(dsn)
+        stop.callback(conn.close)
+        conn.autocommit = True
+        cur = conn.cursor()
         seeder = Seeder(cur)
         pool = seeder.sessions(400, "pool")
         cur.execute(f"INSERT INTO {SCHEMA}.{HOLDS} (session_id, reason, held_by, held_at) "
                     "SELECT unnest(%s::text[]), 'litigation', 'bench', %s", (pool[:100], T0))
-        for name in (SESSIONS, RUNS):
-            cur.execute(f"VACUUM ANALYZE {name}")
+        for table_name in (SESSIONS, RUNS):
+            cur.execute(f"VACUUM ANALYZE {table_name}")
+        agentos = start_agentos(dsn, 1, ref_python, logs)
+        stop.callback(agentos.stop)
+        service = start_agno_session(dsn, 1, 4, logs)
+        stop.callback(service.stop)
+        agentos.wait_healthy("/health")
+        service.wait_healthy("/healthz")
+        yield Stack(stack_name, cur, seeder, Http(agentos.port), Http(service.port), agno, pool)
+
+
+def count_of(query: str) -> Callable[[Stack], int]:
+    """A witness: the one number `query` answers in a stack's database."""
+    def count(st: Stack) -> int:
+        st.cur.execute(query)
+        return st.cur.fetchone()[0]
+    return count
+
+
+def measure(server, ref_python: str, rounds: int, count: int, parts: list[str], workdir: Path,
+            null: bool = False) -> None:
+    """Both parts on two databases of `server` (with `null`, nothing switched); the tables on stdout."""
+    admin = psycopg2.connect(server.get_uri())
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        for name in ("bench_a", "bench_b"):
+            cur.execute(f"CREATE DATABASE {name}")
+    admin.close()
+    with ExitStack() as stop:
+        stacks = tuple(stop.enter_context(stack(name, server.get_uri(name), ref_python, workdir))
+                       for name in ("bench_a", "bench_b"))
         if "changes" in parts:
             log(f"part 1: change triggers on/off, AgentOS and agno, {rounds} rounds x {count}")
-            results = alternate(agentos_routes(agentos, pool, agno), lambda on: null or switch_triggers(cur, on),
-                                seeder, rounds, count, "changes",
-                                count_of(cur, f"SELECT count(*) FROM {SCHEMA}.{CHANGES}"))
-            switch_triggers(cur, True)
+            results = alternate(stacks, agentos_routes(), lambda st, on: null or switch_triggers(st.cur, on),
+                                rounds, count, "changes", count_of(f"SELECT count(*) FROM {SCHEMA}.{CHANGES}"))
             print(f"### Change triggers on AgentOS's writes (with / without){NULL_NOTE * null}\n")
             print(table(results, rounds, count, "with", "without") + "\n", flush=True)
         if "holds" in parts:
             log(f"part 2: hold guard on/off, agno-session's deletes, {rounds} rounds x {count}")
-            switch_triggers(cur, False)
-            try:
-                scans = count_of(cur, "SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0) FROM "
-                                      f"pg_stat_user_tables WHERE relname LIKE '{HOLDS}%'")
-                before = scans()
-                results = alternate(service_routes(service), lambda on: null or switch_holds(cur, on), seeder, rounds,
-                                    count, "holds", lambda: 0)
-                time.sleep(STATS_FLUSH)
-                log(f"the holds table was read {scans() - before} times; deletes with lifecycle installed: "
-                    f"{2 * rounds * (count + 1)} (PostgreSQL's statistics, flushed within {STATS_FLUSH} s)")
-            finally:
-                switch_holds(cur, True)
-                switch_triggers(cur, True)
+            for st in stacks:
+                switch_triggers(st.cur, False)
+            scans = count_of("SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0) FROM pg_stat_user_tables "
+                             f"WHERE relname LIKE '{HOLDS}%'")
+            before = sum(scans(st) for st in stacks)
+            results = alternate(stacks, service_routes(), lambda st, on: null or switch_holds(st.cur, on), rounds,
+                                count, "holds", lambda st: 0)
+            time.sleep(STATS_FLUSH)
+            log(f"the holds tables were read {sum(scans(st) for st in stacks) - before} times; deletes with lifecycle "
+                f"installed: {2 * rounds * (count + 1) * (2 if null else 1)} (PostgreSQL's statistics, flushed within "
+                f"{STATS_FLUSH} s)")
             print(f"### Hold guard on agno-session's deletes (lifecycle installed / not){NULL_NOTE * null}\n")
             print(table(results, rounds, count, "installed", "not") + "\n", flush=True)
-    conn.close()
 
 
 def main() -> None:
     """Parse arguments; run on an embedded PostgreSQL of its own."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=80)
-    parser.add_argument("--requests", type=int, default=10, help="per route, setting and round")
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--requests", type=int, default=20, help="per route, setting and round")
     parser.add_argument("--null", action="store_true", help="switch nothing: the noise floor")
     parser.add_argument("--part", default="changes,holds", help="changes, holds or both (comma-separated)")
     parser.add_argument("--ref-python",
@@ -363,7 +372,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="write-route-cost-") as tmp:
         server = embedded_server(Path(tmp) / "pgdata", cleanup_mode="delete")
         try:
-            measure(server.get_uri(), args.ref_python, args.rounds, args.requests, parts, Path(tmp), args.null)
+            measure(server, args.ref_python, args.rounds, args.requests, parts, Path(tmp), args.null)
         finally:
             server.cleanup()
 
