@@ -28,7 +28,7 @@ SHADOW_RULES ?=
 SHADOW_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run lock clean test lint unit-test integration-test system-test contract-test fuzz system-packages proxy-test shadow demo proxy-bench bench bench-check bench-extensions bench-search bench-changes bench-soak bench-scale bench-retention bench-export bench-events wrk deploy-test image compose-up compose-secrets compose-down chart smoke deploy-tools
+.PHONY: help install run lock clean test lint unit-test integration-test system-test contract-test fuzz system-packages proxy-test shadow demo proxy-bench bench bench-check bench-extensions bench-search bench-changes bench-write-cost bench-soak bench-scale bench-retention bench-export bench-events wrk deploy-test image compose-up compose-secrets compose-down chart smoke deploy-tools
 
 DEPLOY_VENV ?= .venv-deploy
 DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
@@ -219,6 +219,12 @@ bench-search: $(STAMP) $(REF_STAMP) ## message search by query class beside Agen
 bench-changes: $(STAMP) $(REF_STAMP) ## change feed: 10,000 transactions (agno, the service, held-open, rolled back) read by long-poll and SSE through cuts, terminated connections and a PostgreSQL restart, compared with the log and the tables; commit-to-event per transport; the triggers' cost on agno's run write
 	$(BIN)/python -m bench.change_feed --ref-python $(REF_VENV)/bin/python
 	$(BIN)/python -m bench.search_trigger_cost --feature changes --writer agno --writes 300 --rounds 20 --ref-python $(REF_VENV)/bin/python
+
+# The change triggers' cost on the real AgentOS's session write routes over HTTP and on agno's upsert_session, and the
+# legal hold guard's on this service's deletes, with and without in alternating rounds (bench/write_route_cost.py;
+# WRITE_COST_ARGS e.g. "--rounds 30 --requests 40 --part changes"). Prints a Markdown table per part.
+bench-write-cost: $(STAMP) $(REF_STAMP) ## change triggers' cost on AgentOS's write routes, hold guard's on the service's deletes (WRITE_COST_ARGS)
+	$(BIN)/python -m bench.write_route_cost --ref-python $(REF_VENV)/bin/python $(WRITE_COST_ARGS)
 
 # The export's memory by dataset size (bench/export_rss.py; EXPORT_BENCH_ARGS e.g. "--sessions 20000 1000000"):
 # `agno-session export` to /dev/null with its RSS sampled; flat means the same peak at every size.
