@@ -59,7 +59,7 @@ def writes(plan: dict) -> dict[str, Callable[[int], None]]:
         def write(k: int) -> None:
             nonlocal sessions
             if sessions is None:
-                from agno_session_timer import Sessions  # same directory
+                from agno_session_timer import Sessions  # same directory: on the path of a script run from it
 
                 sessions = Sessions(plan["url"], plan["schema"], 20)
                 sessions.runs = tag * RUN_BASE
@@ -85,7 +85,6 @@ def writes(plan: dict) -> dict[str, Callable[[int], None]]:
 def main() -> None:
     """Make the plan's writes; print the backends that served them and the timed writes' CPU time."""
     plan = json.loads(sys.argv[1])
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     separator = "&" if "?" in plan["url"] else "?"
     plan["url"] += f"{separator}application_name={APP_NAME}"
     out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
