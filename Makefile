@@ -28,7 +28,7 @@ SHADOW_RULES ?=
 SHADOW_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run lock clean test lint unit-test integration-test system-test contract-test fuzz system-packages proxy-test shadow demo proxy-bench bench bench-check bench-extensions bench-search bench-changes bench-write-cost bench-soak bench-scale bench-retention bench-export bench-events wrk deploy-test image compose-up compose-secrets compose-down chart smoke deploy-tools
+.PHONY: help install run lock clean test lint unit-test integration-test system-test contract-test fuzz system-packages proxy-test shadow demo proxy-bench bench bench-check bench-extensions bench-search bench-changes bench-write-cost bench-trigger-count bench-soak bench-scale bench-retention bench-export bench-events wrk deploy-test image compose-up compose-secrets compose-down chart smoke deploy-tools
 
 DEPLOY_VENV ?= .venv-deploy
 DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
@@ -225,6 +225,13 @@ bench-changes: $(STAMP) $(REF_STAMP) ## change feed: 10,000 transactions (agno, 
 # WRITE_COST_ARGS e.g. "--rounds 30 --requests 40 --part changes"). Prints a Markdown table per part.
 bench-write-cost: $(STAMP) $(REF_STAMP) ## change triggers' cost on AgentOS's write routes, hold guard's on the service's deletes (WRITE_COST_ARGS)
 	$(BIN)/python -m bench.write_route_cost --ref-python $(REF_VENV)/bin/python $(WRITE_COST_ARGS)
+
+# The same writes' PostgreSQL work counted instead of timed: instructions per write with the change triggers and
+# without, under callgrind (bench/trigger_instructions.py; TRIGGER_COUNT_ARGS e.g. "--writes 200"), turned into time
+# at the server's own rate and set beside bench-write-cost's p95 in docs/performance.md. Needs valgrind and the
+# distribution's PostgreSQL.
+bench-trigger-count: $(STAMP) $(REF_STAMP) ## change triggers' PostgreSQL instructions per AgentOS write, with and without (TRIGGER_COUNT_ARGS)
+	$(BIN)/python -m bench.trigger_instructions --ref-python $(REF_VENV)/bin/python $(TRIGGER_COUNT_ARGS)
 
 # The export's memory by dataset size (bench/export_rss.py; EXPORT_BENCH_ARGS e.g. "--sessions 20000 1000000"):
 # `agno-session export` to /dev/null with its RSS sampled; flat means the same peak at every size.
