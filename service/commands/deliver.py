@@ -38,7 +38,7 @@ def deliver_command(settings: Settings, out: TextIO, err: TextIO, poll: float, l
                 print(f"agno-session deliver: {db.config.db_id}: missing {' and '.join(missing)}", file=err)
                 return 1
         metrics = WebhookMetrics()
-        metrics.serve(settings.host, settings.deliver_metrics_port)
+        metrics.serve(settings, settings.deliver_metrics_port)
         sender = Sender(threads)
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -4,7 +4,16 @@ process is gone before a scrape)."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+import json
+import threading
+from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, make_wsgi_app
+
+from service.api.metrics import scrape_refusal
+from service.core.config import Settings
 
 
 class WebhookMetrics:
@@ -25,7 +34,38 @@ class WebhookMetrics:
         self.active = Gauge("agno_session_webhooks_active", "1 while this process holds the database's deliverer "
                             "lock and delivers; 0 while it stands by.", ["db_id"], registry=r)
 
-    def serve(self, host: str, port: int) -> None:
-        """Serve /metrics on `port` in a daemon thread (0: not at all)."""
+    def serve(self, settings: Settings, port: int) -> None:
+        """Serve /metrics on `port` of the settings' host in a daemon thread (0: not at all), refused as the
+        service's own /metrics refuses (AGNO_METRICS_TOKEN; tenants)."""
         if port:
-            start_http_server(port, addr=host, registry=self.registry)
+            server = make_server(settings.host, port, guarded(settings, make_wsgi_app(self.registry)),
+                                 _ThreadingServer, handler_class=_QuietHandler)
+            threading.Thread(target=server.serve_forever, name="deliver-metrics", daemon=True).start()
+
+
+def guarded(settings: Settings, app: Callable) -> Callable:
+    """The WSGI `app` behind the service's scrape check: a refused scrape is 401 with the service's JSON body."""
+
+    def checked(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        refused = scrape_refusal(settings, environ.get("HTTP_AUTHORIZATION"))
+        if refused is None:
+            return app(environ, start_response)
+        body = json.dumps({"detail": refused}, separators=(",", ":")).encode()
+        start_response("401 Unauthorized", [("Content-Type", "application/json"), ("WWW-Authenticate", "Bearer"),
+                                            ("Content-Length", str(len(body)))])
+        return [body]
+
+    return checked
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    """One thread per scrape, none keeping the process alive."""
+
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access line on stderr for every scrape."""
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's signature
+        """Scrapes are not logged."""
