@@ -155,7 +155,8 @@ def _component(doc: dict) -> str | None:
 def _deliver_problems(by_kind: dict[str, list[dict]], deliverers: list[dict], deployment: dict,
                       service: dict) -> list[str]:
     """The webhook deliverer's pods are its own (the service's Deployment, Service and PDB never select them), read
-    the subscription file from a mounted Secret that holds it, and the migration Job installs its tables."""
+    the subscription file from a mounted Secret that holds it, are probed on /healthz (which needs no metrics token),
+    and the migration Job installs its tables."""
     problems = []
     secrets = {s["metadata"]["name"]: s.get("stringData", s.get("data", {})) for s in by_kind.get("Secret", [])}
     for doc in deliverers:
@@ -183,6 +184,9 @@ def _deliver_problems(by_kind: dict[str, list[dict]], deliverers: list[dict], de
             problems.append("no NetworkPolicy selects the deliverer's pods")
         if container["args"][:1] != ["deliver"]:
             problems.append(f"the deliver Deployment runs {container['args']}")
+        paths = {k: container[k]["httpGet"]["path"] for k in ("livenessProbe", "readinessProbe") if k in container}
+        if paths != {"livenessProbe": "/healthz", "readinessProbe": "/healthz"}:  # /metrics may want a token
+            problems.append(f"deliver probes: {paths}")
         if not any({"--changes", "--webhooks"} <= set(job["spec"]["template"]["spec"]["containers"][0]["args"])
                    for job in by_kind.get("Job", [])):
             problems.append("deliver is on but no migration Job installs its tables (--changes --webhooks)")

@@ -40,6 +40,11 @@ compose --profile webhooks up -d --no-deps --scale deliver=2 deliver >/dev/null 
   || { compose --profile webhooks logs deliver >&2; die "the deliver replicas did not start"; }
 mapfile -t replicas < <(container_of deliver)
 [ "${#replicas[@]}" = 2 ] || { compose --profile webhooks logs deliver >&2; die "${#replicas[@]} deliver replicas"; }
+step "compose webhooks: each replica's own healthcheck (/healthz on its metrics port)"
+for c in "${replicas[@]}"; do
+  for ((i = 0; i < 60; i++)); do podman healthcheck run "$c" >/dev/null 2>&1 && break; sleep 0.5; done
+  podman healthcheck run "$c" >/dev/null 2>&1 || { podman logs "$c" >&2; die "a deliver replica is not healthy"; }
+done
 metrics=()
 for c in "${replicas[@]}"; do  # each replica's metrics port, published on an ephemeral port of 127.0.0.1
   published="$(podman port "$c" 9464)" || { podman logs "$c" >&2; die "a deliver replica publishes no metrics port"; }

@@ -1,6 +1,6 @@
 """The deliverer's Prometheus metrics, served on a port of its own (AGNO_DELIVER_METRICS_PORT): `deliver` runs for
 as long as its Deployment does, so Prometheus scrapes it like the service (a Pushgateway is for batch jobs, whose
-process is gone before a scrape)."""
+process is gone before a scrape). The same port answers /healthz without credentials, for probes."""
 
 from __future__ import annotations
 
@@ -38,24 +38,31 @@ class WebhookMetrics:
         """Serve /metrics on `port` of the settings' host in a daemon thread (0: not at all), refused as the
         service's own /metrics refuses (AGNO_METRICS_TOKEN; tenants)."""
         if port:
-            server = make_server(settings.host, port, guarded(settings, make_wsgi_app(self.registry)),
+            server = make_server(settings.host, port, served(settings, make_wsgi_app(self.registry)),
                                  _ThreadingServer, handler_class=_QuietHandler)
             threading.Thread(target=server.serve_forever, name="deliver-metrics", daemon=True).start()
 
 
-def guarded(settings: Settings, app: Callable) -> Callable:
-    """The WSGI `app` behind the service's scrape check: a refused scrape is 401 with the service's JSON body."""
+def served(settings: Settings, metrics: Callable) -> Callable:
+    """The port's WSGI app: /healthz open to probes (the process is up and serving), everything else the `metrics`
+    app behind the service's scrape check (a refused scrape is 401 with the service's JSON body)."""
 
-    def checked(environ: dict, start_response: Callable) -> Iterable[bytes]:
+    def answer(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            return _json(start_response, "200 OK", {"status": "ok"}, [])
         refused = scrape_refusal(settings, environ.get("HTTP_AUTHORIZATION"))
         if refused is None:
-            return app(environ, start_response)
-        body = json.dumps({"detail": refused}, separators=(",", ":")).encode()
-        start_response("401 Unauthorized", [("Content-Type", "application/json"), ("WWW-Authenticate", "Bearer"),
-                                            ("Content-Length", str(len(body)))])
-        return [body]
+            return metrics(environ, start_response)
+        return _json(start_response, "401 Unauthorized", {"detail": refused}, [("WWW-Authenticate", "Bearer")])
 
-    return checked
+    return answer
+
+
+def _json(start_response: Callable, status: str, content: dict, headers: list[tuple[str, str]]) -> list[bytes]:
+    """A compact JSON answer, as the service writes its own."""
+    body = json.dumps(content, separators=(",", ":")).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *headers])
+    return [body]
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):

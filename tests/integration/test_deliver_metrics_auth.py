@@ -1,6 +1,6 @@
 """The deliverer's /metrics port refuses scrapes as the service's /metrics does: with AGNO_METRICS_TOKEN only its
 bearer reads, and under tenants without a token nobody does (its `db_id` labels would list every tenant's
-databases)."""
+databases). Its /healthz answers probes without credentials."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from service.core.config import load_settings
 from tests.support.servers import free_port
 
 
-def scrape(port: int, token: str | None = None) -> tuple[int, str]:
+def scrape(port: int, token: str | None = None, path: str = "/metrics") -> tuple[int, str]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics", headers=headers)
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:
             return answer.status, answer.read().decode()
@@ -45,3 +45,7 @@ def test_with_a_token_only_its_bearer_reads(token) -> None:
 def test_without_a_token_the_metrics_are_open() -> None:
     status, body = scrape(served({}))
     assert status == 200 and "agno_session_webhooks_active" in body
+
+
+def test_healthz_needs_no_token() -> None:
+    assert scrape(served({"AGNO_METRICS_TOKEN": "s3cret"}), path="/healthz") == (200, '{"status":"ok"}')

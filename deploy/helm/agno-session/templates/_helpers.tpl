@@ -150,3 +150,14 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
+
+{{/* AGNO_METRICS_TOKEN from its Secret when one is configured: every process's metrics port refuses other scrapes. */}}
+{{- define "agno-session.metricsTokenEnv" -}}
+{{- if or .Values.auth.metricsToken.existingSecret .Values.auth.metricsToken.value -}}
+- name: AGNO_METRICS_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "agno-session.metricsSecretName" . }}
+      key: {{ .Values.auth.metricsToken.key }}
+{{- end }}
+{{- end }}
