@@ -15,6 +15,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from werkzeug.wrappers import Response
 
 from service.api.responses import error_response
+from service.auth.gate import KEY_INVALID, KEY_MISSING
 from service.auth.tokens import bearer_matches
 from service.core.config import Settings
 from service.core.env import PROMETHEUS_MULTIPROC_DIR
@@ -162,8 +163,8 @@ def scrape_refusal(settings: Settings, header: str | None) -> str | None:
     databases. (The event process's /metrics applies it too.)"""
     if settings.metrics_token:
         if not header:
-            return "Authorization header required"
-        return None if bearer_matches(header, settings.metrics_token) else "Invalid authentication token"
+            return KEY_MISSING
+        return None if bearer_matches(header, settings.metrics_token) else KEY_INVALID
     if settings.tenants:
         return f"Metrics name every tenant's databases: set {TOKEN_VARIABLE} and scrape with it"
     return None
