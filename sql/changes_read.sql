@@ -2,7 +2,8 @@
 -- than the snapshot's xmin (each of them has committed or aborted: no later commit can add a row among them), in
 -- (txid, seq) order; at most %(scan)s of them are looked at, and of those the first %(limit)s that match the
 -- filters are returned. The first columns (on every row, and on a row of their own when none matched) say how far
--- the scan went: the horizon, how many rows it looked at and the last one's key.
+-- the scan went: the horizon, how many rows it looked at and the last one's key; and where the log begins (the
+-- position rows before which were pruned), so a cursor older than that is refused without a statement of its own.
 WITH horizon AS (
     SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin
 ), scanned AS MATERIALIZED (
@@ -23,10 +24,12 @@ WITH horizon AS (
 ), summary AS (
     SELECT (SELECT xmin FROM horizon)::text AS horizon, count(*) AS scanned,
            (SELECT s.txid::text FROM scanned s ORDER BY s.txid DESC, s.seq DESC LIMIT 1) AS last_txid,
-           (SELECT s.seq FROM scanned s ORDER BY s.txid DESC, s.seq DESC LIMIT 1) AS last_seq
+           (SELECT s.seq FROM scanned s ORDER BY s.txid DESC, s.seq DESC LIMIT 1) AS last_seq,
+           (SELECT st.pruned_txid::text FROM {changes_state} st) AS pruned_txid,
+           (SELECT st.pruned_seq FROM {changes_state} st) AS pruned_seq
     FROM scanned
 )
-SELECT s.horizon, s.scanned, s.last_txid, s.last_seq, m.txid::text AS txid, m.seq, m.at, m.op, m.session_id,
+SELECT s.horizon, s.scanned, s.last_txid, s.last_seq, s.pruned_txid, s.pruned_seq, m.txid::text AS txid, m.seq, m.at, m.op, m.session_id,
        m.run_id, m.user_id, m.session_type, m.component_id, m.changed
 FROM summary s LEFT JOIN matched m ON true
 ORDER BY m.txid, m.seq

@@ -46,11 +46,10 @@ def changes_feed() -> Response:
     key = current_app.config["SETTINGS"].cursor_key
     bound = rules.binding(_identity(db), filters.as_json())
     after = Position(*rules.unseal(q["after"], bound, key)) if q["after"] is not None else None
-    if after is not None:
-        oldest = changes.oldest(db)
-        if oldest is not None and after < oldest:
-            raise ApiError(410, rules.GONE)
-    page = _read(db, after, q["limit"] or DEFAULT_LIMIT, filters, q["wait"] or 0)
+    try:
+        page = _read(db, after, q["limit"] or DEFAULT_LIMIT, filters, q["wait"] or 0)
+    except changes.CursorGone:
+        raise ApiError(410, rules.GONE) from None
     _observe(db, page)
     sessions = _session_rows(db, page, filters.owner) if q["include"] == "session" else None
     data = []
@@ -75,7 +74,7 @@ def _identity(db: Database) -> list[str]:
 def _read(db: Database, after: Position | None, limit: int, filters: ChangeFilters, wait: int) -> Page:
     """One page; with `wait`, read again (pausing POLL_FIRST, doubling to POLL_MAX) until a change matches or the
     wait ends, moving past what did not match so each read looks at new changes only."""
-    page = changes.read(db, after, limit, filters)
+    page = changes.read(db, after, limit, filters, resuming=True)  # the client's cursor: checked against the log
     left = request_deadline.remaining(None)
     until = time.monotonic() + (wait if left is None else max(0.0, min(wait, left - DEADLINE_MARGIN)))
     if page.events or page.has_more or time.monotonic() >= until:

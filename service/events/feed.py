@@ -29,13 +29,12 @@ def head(db: Database) -> Position:
 
 
 def read(db: Database, after: Position, limit: int, filters: ChangeFilters) -> Page:
-    """One page after `after`; a cursor older than the log is 410 (checked here, where a resume starts)."""
-    oldest = changes.oldest(db)
-    if oldest is None:
-        raise FeedUnavailable(db.config.db_id)
-    if after < oldest:
-        raise ApiError(410, rules.GONE)
-    return changes.read(db, after, limit, filters)
+    """One page after `after`; a cursor older than the log is 410 (checked here, where a resume starts, by the
+    read's own statement); FeedUnavailable without the log."""
+    try:
+        return changes.read(db, after, limit, filters, resuming=True)
+    except changes.CursorGone:
+        raise ApiError(410, rules.GONE) from None
 
 
 def poll(db: Database, after: Position, limit: int) -> Page:

@@ -29,6 +29,10 @@ class ChangesMissing(Exception):
     """The change log is not installed in this database (`agno-session migrate --changes`)."""
 
 
+class CursorGone(Exception):
+    """A resumed cursor lies before the change log's beginning: what followed it may have been pruned."""
+
+
 class Position(NamedTuple):
     """A point in the change log: every change at or below (txid, seq) was considered; (horizon, 0) after a read
     that reached the horizon (every transaction below it had ended, so no change can appear there later). Ordered
@@ -154,21 +158,13 @@ def head(db: Database) -> Position:
     return Position(int(row["horizon"]), 0)
 
 
-def oldest(db: Database) -> Position | None:
-    """The position below which changes are gone (pruned, or older than the log's installation): a cursor below
-    it answers 410; None when the log is not installed."""
-    try:
-        (row,) = _read_one(db, "changes_head", {})
-    except ChangesMissing:
-        return None
-    return Position(int(row["pruned_txid"]), row["pruned_seq"])
-
-
-def read(db: Database, after: Position | None, limit: int, filters: ChangeFilters, scan: int = SCAN) -> Page:
+def read(db: Database, after: Position | None, limit: int, filters: ChangeFilters, scan: int = SCAN,
+         resuming: bool = False) -> Page:
     """Up to `limit` changes after `after` (the head when None) that match `filters`, in (txid, seq) order, of
     transactions below the horizon only. `next` resumes after every change this read considered: past the last
     one returned when the page is full, past the last one looked at when the scan bound was reached, else at the
-    horizon. One statement, one snapshot, no transaction held."""
+    horizon. One statement, one snapshot, no transaction held. `resuming` (a client's cursor): CursorGone when
+    `after` lies before the log's beginning (pruned, or older than the log), read by the same statement."""
     start = after if after is not None else head(db)
     rows = _read_one(db, "changes_read", {
         "txid": str(start.txid), "seq": start.seq, "scan": max(scan, limit + 1), "limit": limit + 1,
@@ -176,9 +172,11 @@ def read(db: Database, after: Position | None, limit: int, filters: ChangeFilter
         "component_id": filters.component_id, "user_id": filters.user_id, "owner": filters.owner,
         "session_id": filters.session_id})
     summary = rows[0]
+    if resuming and after is not None and after < Position(int(summary["pruned_txid"]), summary["pruned_seq"]):
+        raise CursorGone(db.config.db_id)
     events = [{**row, "position": Position(int(row["txid"]), row["seq"])} for row in rows if row["txid"] is not None]
     for event in events:
-        for key in ("horizon", "scanned", "last_txid", "last_seq", "txid", "seq"):
+        for key in ("horizon", "scanned", "last_txid", "last_seq", "pruned_txid", "pruned_seq", "txid", "seq"):
             event.pop(key)
     if len(events) > limit:
         events = events[:limit]
@@ -196,5 +194,5 @@ def prune(db: Database, retention_seconds: int, now_ms: int, batch: int = PRUNE_
         return cur.fetchone()["pruned"]
 
 
-__all__ = ["ChangeFilters", "ChangeNames", "ChangesMissing", "Page", "Position", "head", "installed", "names",
-           "oldest", "prune", "query", "read"]
+__all__ = ["ChangeFilters", "ChangeNames", "ChangesMissing", "CursorGone", "Page", "Position", "head", "installed",
+           "names", "prune", "query", "read"]

@@ -181,10 +181,11 @@ def test_rows_are_immutable(db, rows):
         rows.execute(f"UPDATE {TABLE} SET op = 'session.deleted'")
 
 
-def test_retention_prunes_a_prefix_and_moves_the_oldest_position(db, rows):
-    before = changes.oldest(db)
+def test_retention_prunes_a_prefix_and_refuses_a_cursor_before_it(db, rows):
+    cursor = changes.head(db)  # a client's position before the writes below
     rows.session("old1", "agent")
     rows.session("old2", "agent")
+    assert changes.read(db, cursor, 10, ChangeFilters(), resuming=True).events  # resumable while nothing is pruned
     rows.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER USER")  # age the first two (UPDATE is otherwise refused)
     rows.execute(f"UPDATE {TABLE} SET at = at - 8 * 86400 * 1000")
     rows.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER USER")
@@ -193,10 +194,12 @@ def test_retention_prunes_a_prefix_and_moves_the_oldest_position(db, rows):
     assert changes.prune(db, 7 * 86400, now, batch=1) == 1
     assert changes.prune(db, 7 * 86400, now) == 1
     assert changes.prune(db, 7 * 86400, now) == 0  # the young one stays
-    oldest = changes.oldest(db)
-    assert oldest > before
-    left, _ = everything(db, oldest)
+    with pytest.raises(changes.CursorGone):  # what followed the cursor was pruned
+        changes.read(db, cursor, 10, ChangeFilters(), resuming=True)
+    [(txid, seq)] = rows.execute(f"SELECT pruned_txid::text, pruned_seq FROM {TABLE}_state")
+    left, _ = everything(db, Position(int(txid), seq))  # the log now begins after the pruned prefix
     assert [e["session_id"] for e in left] == ["new1"]
+    assert changes.read(db, cursor, 10, ChangeFilters()).events  # the poller's own reads are not refused
 
 
 def test_drop_changes_removes_everything(db, rows, pg_dsn):
@@ -208,4 +211,3 @@ def test_drop_changes_removes_everything(db, rows, pg_dsn):
     rows.session("after-drop", "agent")  # agno's writes work as before
     with pytest.raises(changes.ChangesMissing):
         changes.read(db, None, 10, ChangeFilters())
-    assert changes.oldest(db) is None

@@ -13,11 +13,13 @@ from dataclasses import replace
 import pytest
 
 from service.cli import migrate
+from service.commands import webhook_feed
 from service.commands.dead_letters import dead_letters_command
 from service.commands.webhook_delivery import RETRY_WINDOW, Deliverer
 from service.commands.webhook_metrics import WebhookMetrics
 from service.commands.webhook_sender import Sender
 from service.core.webhook_subscriptions import Subscription
+from service.storage import changes
 from service.storage.registry import open_database
 from tests.support.webhook_receiver import Receiver
 
@@ -190,3 +192,25 @@ def test_a_deliverer_without_a_lock_sends_nothing(hooked, receiver) -> None:
     holder.lock.release()
     assert other.lock.try_acquire()
     other.lock.release()
+
+
+def test_a_subscription_behind_the_pruned_log_resumes_where_it_begins(hooked, logged) -> None:
+    app, subscription = hooked
+    settings = app.config["SETTINGS"]
+    db = open_database(settings.databases[0], 2, settings.request_timeout)
+    client = app.test_client()
+    try:
+        saved = webhook_feed.read(db, subscription, None, 10).position  # a new subscription starts at the head
+        assert client.post("/sessions", json={"session_id": "old", "session_name": "x"}).status_code == 201
+        table = f"{settings.databases[0].schema}.{changes.names(db).table}"
+        with db.primary.transaction() as cur:  # age the change past retention (its triggers refuse updates)
+            cur.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            cur.execute(f"UPDATE {table} SET at = at - 8 * 86400 * 1000")
+            cur.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        assert client.post("/sessions", json={"session_id": "new", "session_name": "y"}).status_code == 201
+        assert changes.prune(db, 7 * 86400, int(time.time() * 1000)) == 1
+        batch = webhook_feed.read(db, subscription, saved, 10)
+    finally:
+        db.close()
+    assert [e.session_id for e in batch.events] == ["new"]
+    assert any(r.levelname == "ERROR" and "fell behind the change log" in r.getMessage() for r in logged)

@@ -4,6 +4,7 @@ open stream loses nothing and keeps it open, and a JWT-isolated caller sees only
 
 from __future__ import annotations
 
+import http.client
 import os
 import subprocess
 import tempfile
@@ -12,14 +13,19 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg2
 import pytest
 
+from service.core.config import load_settings
+from service.storage import changes
+from service.storage.registry import open_database
 from tests.support.jwt_tokens import JWT_ENV, token
 from tests.support.restartable_postgres import Postgres
 from tests.support.servers import CLI, AgnoSession, Server, free_port, launch, serving
 from tests.support.sse import Stream
 
 PATH = "/sessions/-/events"
+CHANGES = "ai.agno_sessions_svc_changes"  # the change log of the default tables
 WAIT = 60  # seconds for the stream to show what was committed (it is there within a poll interval when all is well)
 
 
@@ -54,6 +60,16 @@ def _create(session: AgnoSession, session_id: str, headers: dict | None = None, 
 
 def _created(stream: Stream) -> list[str]:
     return [e["session_id"] for e in stream.events if e["type"] == "session.created"]
+
+
+def _cursor_after(session: AgnoSession, events: Server, session_id: str) -> str:
+    """The stream's cursor (its last event id) once the creation of `session_id` reached it."""
+    stream = Stream(events.port, PATH)
+    stream.start()
+    _create(session, session_id)
+    assert stream.wait_for(lambda s: _created(s) == [session_id], WAIT)
+    stream.close()
+    return stream.last_id
 
 
 @pytest.fixture
@@ -97,12 +113,7 @@ def test_a_resumed_stream_loses_and_repeats_nothing(stack) -> None:
 
 def test_a_cursor_from_after_resumes_too_and_a_forged_one_is_refused(stack) -> None:
     session, events, _ = stack
-    stream = Stream(events.port, PATH)
-    stream.start()
-    _create(session, "s1")
-    assert stream.wait_for(lambda s: _created(s) == ["s1"], WAIT)
-    stream.close()
-    cursor = stream.last_id
+    cursor = _cursor_after(session, events, "s1")
     _create(session, "s2")
     again = Stream(events.port, f"{PATH}?after={cursor}")
     again.start()
@@ -115,6 +126,39 @@ def test_a_cursor_from_after_resumes_too_and_a_forged_one_is_refused(stack) -> N
     # A cursor read under other filters is refused, never silently applied to these.
     status, _, body = events.request("GET", f"{PATH}?user_id=u1", headers={"Last-Event-ID": cursor})
     assert (status, body) == (400, b'{"detail":"Cursor does not match the query"}')
+
+
+def _prune_everything(env: dict[str, str]) -> None:
+    """Age every change past the default retention (7 days), then prune them as the service's pruner does."""
+    conn = psycopg2.connect(env["AGNO_PG_DSN"])
+    conn.autocommit = True
+    with conn.cursor() as cur:  # the log refuses updates while its own triggers are on
+        cur.execute(f"ALTER TABLE {CHANGES} DISABLE TRIGGER USER")
+        cur.execute(f"UPDATE {CHANGES} SET at = at - 8 * 86400 * 1000")
+        cur.execute(f"ALTER TABLE {CHANGES} ENABLE TRIGGER USER")
+    conn.close()
+    db = open_database(load_settings(env).databases[0], 1, 30)
+    try:
+        while changes.prune(db, 7 * 86400, int(time.time() * 1000)):
+            pass
+    finally:
+        db.close()
+
+
+def test_a_cursor_older_than_the_log_is_410_as_on_the_long_poll(stack) -> None:
+    session, events, env = stack
+    cursor = _cursor_after(session, events, "s1")
+    _create(session, "s2")  # what follows the cursor: pruned below
+    _prune_everything(env)
+    conn = http.client.HTTPConnection("127.0.0.1", events.port, timeout=30)
+    try:  # the status alone first: a stream that opened (200) would never end
+        conn.request("GET", PATH, headers={"Last-Event-ID": cursor})
+        answer = conn.getresponse()
+        assert answer.status == 410
+        body = answer.read()
+    finally:
+        conn.close()
+    assert body == b'{"detail":"Cursor is older than the change log; resynchronise with GET /sessions"}'
 
 
 # Bad filters both transports take (the long-poll's own limit, wait and include are not the stream's).
